@@ -1,0 +1,62 @@
+package dev.capacity;
+
+import java.util.Optional;
+
+/**
+ * Sells a limited number of units of named resources to many concurrent callers without ever
+ * overselling, losing an update or double-booking.
+ *
+ * <p>Every implementation keeps the same invariants: a reservation is granted only if it fits the
+ * capacity in force when it takes effect; when demand exceeds capacity the last unit is sold; the
+ * reserved count equals the sum of the unreleased reservations; every outcome other than
+ * {@link ReservationResult.Status#RESERVED} and {@link ReservationResult.Status#REPLAYED} writes
+ * nothing; an idempotency key yields at most one reservation, ever; a reservation is released at
+ * most once.
+ *
+ * <p>A full resource is a normal answer ({@link ReservationResult.Status#INSUFFICIENT_CAPACITY}),
+ * not an exception. Broken infrastructure is a {@link CapacityException}; bad arguments are an
+ * {@link IllegalArgumentException} or {@link NullPointerException} naming the argument, thrown
+ * before anything is written.
+ *
+ * <p>Implementations are threadsafe: one instance serves many threads.
+ */
+public interface ReservationStrategy {
+
+    /**
+     * The stable name of this strategy: {@code "optimistic-version"}, {@code "pessimistic-lock"},
+     * {@code "conditional-update"}, {@code "unique-slots"} or {@code "in-memory"}.
+     */
+    String name();
+
+    /**
+     * Creates a resource with the given capacity. Does nothing if it already exists with that
+     * capacity.
+     *
+     * @throws IllegalStateException if the resource exists with another capacity, or belongs to
+     *     the other strategy family (counter strategies and unique-slots keep separate resources)
+     */
+    void define(String resourceId, long capacity);
+
+    /**
+     * Changes the capacity of a resource. Growing takes effect at once. Shrinking below what is
+     * reserved is allowed: existing reservations stay, and new ones are refused until releases
+     * bring the reserved count under the new capacity.
+     *
+     * @throws IllegalArgumentException if there is no such resource
+     */
+    void resize(String resourceId, long newCapacity);
+
+    /** Reserves {@code request.quantity()} units, or says why not. */
+    ReservationResult reserve(ReservationRequest request);
+
+    /**
+     * Returns the units of a reservation to its resource.
+     *
+     * @return {@code true} if the units were returned by this call; {@code false} if the
+     *     reservation was already released or never existed
+     */
+    boolean release(long reservationId);
+
+    /** The capacity and reserved count of a resource, or empty if there is no such resource. */
+    Optional<Availability> availability(String resourceId);
+}

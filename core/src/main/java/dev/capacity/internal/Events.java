@@ -1,0 +1,54 @@
+package dev.capacity.internal;
+
+import dev.capacity.ReservationListener;
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+
+/**
+ * Delivers events to a {@link ReservationListener}, so that a failing listener is logged and never
+ * changes an outcome. Not API.
+ */
+public final class Events {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Events.class);
+
+    private Events() {}
+
+    /** Reports an outcome as reserved or rejected. */
+    public static void outcome(ReservationListener listener, String strategy, ReservationRequest request,
+                               ReservationResult result) {
+        try {
+            if (result.isReserved()) {
+                listener.onReserved(strategy, request, result);
+            } else {
+                listener.onRejected(strategy, request, result);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("listener {} failed on the outcome {} of {}", listener, result.status(), request, e);
+        }
+    }
+
+    public static void retried(ReservationListener listener, String strategy, ReservationRequest request,
+                               int attempt, long backoffNanos, String reason) {
+        LOG.debug("{}: attempt {} of {} lost a race ({}), retrying in {} us",
+                strategy, attempt, request, reason, backoffNanos / 1000);
+        try {
+            listener.onRetried(strategy, request, attempt, Duration.ofNanos(backoffNanos), reason);
+        } catch (RuntimeException e) {
+            LOG.warn("listener {} failed on a retry of {}", listener, request, e);
+        }
+    }
+
+    public static void released(ReservationListener listener, String strategy, long reservationId) {
+        try {
+            listener.onReleased(strategy, reservationId);
+        } catch (RuntimeException e) {
+            LOG.warn("listener {} failed on the release of reservation {}", listener, reservationId, e);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.Reservation;
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.ReservationResult.Status;
+
+/**
+ * The result of one try of a reservation inside one transaction: a final answer, which only
+ * stands if the transaction commits when it is {@code RESERVED}, or a lost race to retry.
+ */
+record Attempt(Status status, Reservation reservation, long available, String retryReason) {
+
+    static Attempt reserved(Reservation reservation, long available) {
+        return new Attempt(Status.RESERVED, reservation, available, null);
+    }
+
+    static Attempt refused(Status status, long available) {
+        return new Attempt(status, null, available, null);
+    }
+
+    static Attempt retry(String reason) {
+        return new Attempt(null, null, ReservationResult.UNKNOWN_AVAILABLE, reason);
+    }
+
+    /** The answer when the key is already taken by {@code existing}. */
+    static Attempt replayOf(ReservationRequest request, Reservation existing) {
+        return request.matches(existing)
+                ? new Attempt(Status.REPLAYED, existing, ReservationResult.UNKNOWN_AVAILABLE, null)
+                : new Attempt(Status.IDEMPOTENCY_KEY_CONFLICT, null, ReservationResult.UNKNOWN_AVAILABLE, null);
+    }
+
+    boolean isRetry() {
+        return status == null;
+    }
+
+    /** Whether the transaction must commit for this answer to stand. */
+    boolean writes() {
+        return status == Status.RESERVED;
+    }
+
+    ReservationResult toResult(int attempts) {
+        return new ReservationResult(status, reservation, available, attempts);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.internal.Arguments;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import org.jdbi.v3.core.Jdbi;
+
+import javax.sql.DataSource;
+
+/**
+ * A HikariCP connection pool and a {@link Jdbi} on it, from a JDBC URL: for examples, tests and
+ * applications that have no pool of their own. Applications that have one pass their own
+ * {@code Jdbi} to {@link JdbiStrategies} instead.
+ *
+ * <pre>{@code
+ * try (CapacityPool pool = CapacityPool.open("jdbc:h2:mem:shop;DB_CLOSE_DELAY=-1")) {
+ *     CapacitySchema.install(pool.jdbi());
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Size the pool to the threads that reserve at once: a thread waiting for a connection waits
+ * up to {@code connectionTimeout} and then fails with a
+ * {@link dev.capacity.StoreUnavailableException}.
+ *
+ * <p>This class is threadsafe.
+ */
+public final class CapacityPool implements AutoCloseable {
+
+    /** The pool size {@link #open(String)} uses. */
+    public static final int DEFAULT_MAXIMUM_POOL_SIZE = 16;
+
+    private final HikariDataSource dataSource;
+    private final Jdbi jdbi;
+
+    private CapacityPool(HikariDataSource dataSource) {
+        this.dataSource = dataSource;
+        this.jdbi = Jdbi.create(dataSource);
+    }
+
+    /** A pool of {@value #DEFAULT_MAXIMUM_POOL_SIZE} connections to {@code jdbcUrl}, with no credentials. */
+    public static CapacityPool open(String jdbcUrl) {
+        return open(jdbcUrl, null, null, DEFAULT_MAXIMUM_POOL_SIZE);
+    }
+
+    /** A pool of {@value #DEFAULT_MAXIMUM_POOL_SIZE} connections to {@code jdbcUrl}. */
+    public static CapacityPool open(String jdbcUrl, String user, String password) {
+        return open(jdbcUrl, user, password, DEFAULT_MAXIMUM_POOL_SIZE);
+    }
+
+    /**
+     * A pool of at most {@code maximumPoolSize} connections to {@code jdbcUrl}. Connections are
+     * opened on demand, so this does not fail if the database is down; the first use does.
+     */
+    public static CapacityPool open(String jdbcUrl, String user, String password, int maximumPoolSize) {
+        Arguments.requireNonNull(jdbcUrl, "jdbcUrl");
+        Arguments.requireArgument(jdbcUrl.startsWith("jdbc:"), "jdbcUrl must start with 'jdbc:', was '%s'", jdbcUrl);
+        Arguments.requirePositive(maximumPoolSize, "maximumPoolSize");
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        config.setUsername(user);
+        config.setPassword(password);
+        config.setMaximumPoolSize(maximumPoolSize);
+        config.setMinimumIdle(0);
+        config.setPoolName("capacity-" + Integer.toHexString(System.identityHashCode(config)));
+        config.setInitializationFailTimeout(-1);
+        return new CapacityPool(new HikariDataSource(config));
+    }
+
+    public Jdbi jdbi() {
+        return jdbi;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /** Closes every connection of the pool. */
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+
+    @Override
+    public String toString() {
+        return "CapacityPool{" + dataSource.getJdbcUrl() + ", max " + dataSource.getMaximumPoolSize() + '}';
+    }
+}

@@ -1,0 +1,66 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult.Status;
+import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
+
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The counter family: a resource row holds {@code capacity}, {@code reserved} and
+ * {@code version}, and every change to {@code reserved} or {@code capacity} also increments
+ * {@code version}. That shared rule is what lets the three counter strategies run on one resource
+ * at once: a guarded update re-checks the row it changes, a locked read waits for it, and a
+ * versioned update fails if anything changed since its read.
+ */
+abstract class CounterStrategy extends JdbiStrategy {
+
+    CounterStrategy(StrategyKind kind, Jdbi jdbi, StrategyOptions options) {
+        super(kind, Sql.COUNTER, jdbi, options);
+    }
+
+    @Override
+    final boolean releaseUnits(Store store, Handle handle, Store.ReleaseRow reservation, long reservationId,
+                               Instant now) {
+        if (!store.markReleased(handle, reservationId, now)) {
+            return false;
+        }
+        store.decrement(handle, reservation.resourceId(), reservation.quantity());
+        return true;
+    }
+
+    @Override
+    final void resizeIn(Store store, Handle handle, String resourceId, long newCapacity) {
+        if (store.resizeCounter(handle, resourceId, newCapacity) == 1) {
+            return;
+        }
+        Store.ResourceRow row = store.selectResource(handle, resourceId)
+                .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
+        requireFamily(row.family(), resourceId);
+    }
+
+    /**
+     * Why a guarded change did not happen: no such resource, the other family, or not enough
+     * room. If there is room now (a release or a resize landed in between), the attempt is retried.
+     */
+    final Attempt refusal(Store store, Handle handle, ReservationRequest request) {
+        Optional<Store.ResourceRow> row = store.selectResource(handle, request.resourceId());
+        if (row.isEmpty()) {
+            return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
+        }
+        requireFamily(row.get().family(), request.resourceId());
+        if (fits(row.get(), request)) {
+            return Attempt.retry("capacity changed during the attempt");
+        }
+        return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.get().available());
+    }
+
+    static boolean fits(Store.ResourceRow row, ReservationRequest request) {
+        return request.quantity() <= row.capacity() - row.reserved();
+    }
+}

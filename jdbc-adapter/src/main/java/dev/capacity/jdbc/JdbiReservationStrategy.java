@@ -1,0 +1,49 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.ReservationStrategy;
+
+import org.jdbi.v3.core.Handle;
+
+/**
+ * A {@link ReservationStrategy} over JDBI that can also take part in the caller's transaction, so
+ * that a reservation commits or rolls back together with the caller's own rows (an order, an
+ * attendance, a ledger entry).
+ *
+ * <pre>{@code
+ * ReservationResult result = jdbi.inTransaction(handle -> {
+ *     ReservationResult r = strategy.reserve(handle, ReservationRequest.of("run-42", "user-7"));
+ *     if (r.isReserved()) {
+ *         handle.execute("INSERT INTO attendance (run_id, user_id) VALUES (?, ?)", 42, 7);
+ *     }
+ *     return r;
+ * });
+ * }</pre>
+ *
+ * <p>Implementations are threadsafe; a {@link Handle} is not, so each thread passes its own.
+ */
+public interface JdbiReservationStrategy extends ReservationStrategy {
+
+    /**
+     * Reserves inside the caller's transaction. The reservation commits or rolls back with it;
+     * this method never commits it, and never leaves it aborted for an expected outcome (full,
+     * unknown resource, replayed or conflicting key): its own statements run under a savepoint
+     * that it rolls back for any outcome other than {@code RESERVED}.
+     *
+     * <p>It retries a lost version check only where that is safe: when the transaction reads
+     * fresh data at every statement (READ COMMITTED or weaker). A deadlock, lock timeout or
+     * serialization failure is never retried here, since the caller's locks are held meanwhile:
+     * the answer is {@code CONTENDED} and the caller's transaction stays usable.
+     *
+     * <p>If {@code handle} is not in a transaction, this behaves like {@link #reserve(ReservationRequest)}
+     * run on that handle.
+     */
+    ReservationResult reserve(Handle handle, ReservationRequest request);
+
+    /**
+     * Releases inside the caller's transaction: the units return when it commits. If
+     * {@code handle} is not in a transaction, this behaves like {@link #release(long)} on that handle.
+     */
+    boolean release(Handle handle, long reservationId);
+}

@@ -1,0 +1,80 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
+import dev.capacity.internal.Arguments;
+
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The built-in strategies over JDBI. Each works on H2 and PostgreSQL, detected from the first
+ * connection, on the tables {@link CapacitySchema#install} creates.
+ *
+ * <pre>{@code
+ * Jdbi jdbi = Jdbi.create(dataSource);
+ * CapacitySchema.install(jdbi);
+ * JdbiReservationStrategy seats = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, jdbi);
+ * seats.define("run-42", 20);
+ * ReservationResult result = seats.reserve(ReservationRequest.of("run-42", "user-7"));
+ * }</pre>
+ *
+ * <p>The three counter strategies (optimistic-version, pessimistic-lock, conditional-update) share
+ * resources and may run on the same resource at once, from any number of processes. unique-slots
+ * keeps its own resources; using one with a strategy of the other family is an
+ * {@link IllegalStateException}.
+ *
+ * <p>Strategies are threadsafe and cheap; create one per configuration and share it.
+ */
+public final class JdbiStrategies {
+
+    private JdbiStrategies() {}
+
+    /** The strategy of {@code kind} with {@link StrategyOptions#defaults()}. */
+    public static JdbiReservationStrategy of(StrategyKind kind, Jdbi jdbi) {
+        return of(kind, jdbi, StrategyOptions.defaults());
+    }
+
+    /**
+     * The strategy of {@code kind}.
+     *
+     * @throws IllegalArgumentException for {@link StrategyKind#IN_MEMORY}, which needs no database
+     */
+    public static JdbiReservationStrategy of(StrategyKind kind, Jdbi jdbi, StrategyOptions options) {
+        Arguments.requireNonNull(kind, "kind");
+        Arguments.requireNonNull(jdbi, "jdbi");
+        Arguments.requireNonNull(options, "options");
+        switch (kind) {
+            case OPTIMISTIC_VERSION:
+                return new OptimisticVersionStrategy(jdbi, options);
+            case PESSIMISTIC_LOCK:
+                return new PessimisticLockStrategy(jdbi, options);
+            case CONDITIONAL_UPDATE:
+                return new ConditionalUpdateStrategy(jdbi, options);
+            case UNIQUE_SLOTS:
+                return new UniqueSlotsStrategy(jdbi, options);
+            default:
+                throw new IllegalArgumentException("kind " + kind + " is not a JDBI strategy; for "
+                        + StrategyKind.IN_MEMORY + " use new dev.capacity.InMemoryStrategy()");
+        }
+    }
+
+    /** Read, decide, {@code UPDATE ... WHERE version = ?}; retry with jittered backoff. */
+    public static JdbiReservationStrategy optimisticVersion(Jdbi jdbi) {
+        return of(StrategyKind.OPTIMISTIC_VERSION, jdbi);
+    }
+
+    /** {@code SELECT ... FOR UPDATE} with a lock-wait timeout, decide, update. */
+    public static JdbiReservationStrategy pessimisticLock(Jdbi jdbi) {
+        return of(StrategyKind.PESSIMISTIC_LOCK, jdbi);
+    }
+
+    /** One guarded {@code UPDATE}; zero rows means full. */
+    public static JdbiReservationStrategy conditionalUpdate(Jdbi jdbi) {
+        return of(StrategyKind.CONDITIONAL_UPDATE, jdbi);
+    }
+
+    /** One row per unit under a unique key; no hot counter row. */
+    public static JdbiReservationStrategy uniqueSlots(Jdbi jdbi) {
+        return of(StrategyKind.UNIQUE_SLOTS, jdbi);
+    }
+}

@@ -1,0 +1,560 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.Availability;
+import dev.capacity.CapacityException;
+import dev.capacity.OutcomeUnknownException;
+import dev.capacity.Reservation;
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.ReservationResult.Status;
+import dev.capacity.StoreUnavailableException;
+import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
+import dev.capacity.internal.Arguments;
+import dev.capacity.internal.Events;
+import dev.capacity.internal.RetryBudget;
+
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+
+/**
+ * What every JDBI strategy shares: transactions, retries, the caller's transaction, errors and
+ * events. A subclass supplies the algorithm of one attempt ({@link #attempt}) and what its
+ * family does on define, resize and release.
+ *
+ * <h2>Transactions</h2>
+ * {@link #reserve(ReservationRequest)} runs each attempt in a transaction of its own and commits
+ * it only for {@code RESERVED}; any other answer rolls it back, so nothing is written. A lost race
+ * (a version check, a deadlock, a lock or statement timeout, a serialization failure) rolls back
+ * and retries after a jittered backoff until the budget of {@link StrategyOptions} is spent, then
+ * answers {@code CONTENDED}. {@link #reserve(Handle, ReservationRequest)} runs the same attempt
+ * under a savepoint of the caller's transaction instead.
+ *
+ * <h2>Unknown commits</h2>
+ * When the connection fails during COMMIT, the transaction may or may not have committed. A
+ * request with an idempotency key is looked up by that key on a fresh connection: found with this
+ * attempt's id, it was granted; found with another, it is a replay; not found, nothing was written
+ * and the attempt is retried. Without a key, or if the lookup fails too, the answer is an
+ * {@link OutcomeUnknownException}.
+ *
+ * <p>This class is threadsafe: it holds only immutable configuration and the dialect, which it
+ * detects on first use (a benign race: every thread detects the same one).
+ */
+abstract class JdbiStrategy implements JdbiReservationStrategy {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JdbiStrategy.class);
+    private static final String SAVEPOINT = "capacity_reserve";
+
+    final Jdbi jdbi;
+    final StrategyOptions options;
+    private final String name;
+    private final String family;
+    private volatile Store store;
+
+    JdbiStrategy(StrategyKind kind, String family, Jdbi jdbi, StrategyOptions options) {
+        this.name = kind.strategyName();
+        this.family = family;
+        this.jdbi = Arguments.requireNonNull(jdbi, "jdbi");
+        this.options = Arguments.requireNonNull(options, "options");
+    }
+
+    /**
+     * One try, inside a transaction that the caller of this method commits only if the answer is
+     * {@code RESERVED}. May throw; a contention failure is retried like {@link Attempt#retry}.
+     */
+    abstract Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now);
+
+    /** Returns the units of a reservation of this strategy's family; false if it was already released. */
+    abstract boolean releaseUnits(Store store, Handle handle, Store.ReleaseRow reservation, long reservationId,
+                                  Instant now);
+
+    /** Resizes a resource in the given transaction. */
+    abstract void resizeIn(Store store, Handle handle, String resourceId, long newCapacity);
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final void define(String resourceId, long capacity) {
+        Arguments.requireId(resourceId, "resourceId");
+        Arguments.requireNonNegative(capacity, "capacity");
+        String what = "defining resource '" + resourceId + "'";
+        withHandle(what, handle -> {
+            Store store = store(handle);
+            if (store.insertResource(handle, resourceId, family, capacity)) {
+                return null;
+            }
+            Store.ResourceRow row = store.selectResource(handle, resourceId)
+                    .orElseThrow(() -> new CapacityException(what + ": it existed, then vanished"));
+            requireFamily(row.family(), resourceId);
+            if (row.capacity() != capacity) {
+                throw new IllegalStateException("resource '" + resourceId + "' already exists with capacity "
+                        + row.capacity() + ", not " + capacity + "; use resize to change it");
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public final void resize(String resourceId, long newCapacity) {
+        Arguments.requireId(resourceId, "resourceId");
+        Arguments.requireNonNegative(newCapacity, "newCapacity");
+        inTransaction("resizing resource '" + resourceId + "'", (store, handle) -> {
+            resizeIn(store, handle, resourceId, newCapacity);
+            return null;
+        });
+    }
+
+    @Override
+    public final Optional<Availability> availability(String resourceId) {
+        Arguments.requireId(resourceId, "resourceId");
+        return withHandle("reading resource '" + resourceId + "'",
+                handle -> store(handle).availability(handle, resourceId));
+    }
+
+    @Override
+    public final ReservationResult reserve(ReservationRequest request) {
+        Arguments.requireNonNull(request, "request");
+        return report(request, reserveAlone(request, null));
+    }
+
+    @Override
+    public final ReservationResult reserve(Handle handle, ReservationRequest request) {
+        Arguments.requireNonNull(handle, "handle");
+        Arguments.requireNonNull(request, "request");
+        return report(request, handle.isInTransaction() ? reserveJoined(handle, request) : reserveAlone(request, handle));
+    }
+
+    @Override
+    public final boolean release(long reservationId) {
+        Arguments.requirePositive(reservationId, "reservationId");
+        return reportRelease(reservationId, releaseAlone(reservationId, null));
+    }
+
+    @Override
+    public final boolean release(Handle handle, long reservationId) {
+        Arguments.requireNonNull(handle, "handle");
+        Arguments.requirePositive(reservationId, "reservationId");
+        if (!handle.isInTransaction()) {
+            return reportRelease(reservationId, releaseAlone(reservationId, handle));
+        }
+        try {
+            return reportRelease(reservationId, releaseIn(store(handle), handle, reservationId, now()));
+        } catch (RuntimeException e) {
+            throw translate("releasing reservation " + reservationId, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "{" + name + ", " + options + '}';
+    }
+
+    // ---- the family rule
+
+    /** Throws if {@code resourceFamily} is not this strategy's family. */
+    final void requireFamily(String resourceFamily, String resourceId) {
+        if (!family.equals(resourceFamily)) {
+            throw new IllegalStateException(Sql.SLOTS.equals(resourceFamily)
+                    ? "resource '" + resourceId + "' was defined for unique-slots; the counter strategies "
+                            + "(optimistic-version, pessimistic-lock, conditional-update) cannot use it"
+                    : "resource '" + resourceId + "' was defined for the counter strategies; unique-slots "
+                            + "cannot use it");
+        }
+    }
+
+    /** The answer for a request whose idempotency key is already taken. */
+    static Attempt replay(Store store, Handle handle, ReservationRequest request) {
+        return store.reservationByKey(handle, request.idempotencyKey())
+                .map(existing -> Attempt.replayOf(request, existing))
+                // the key's row is committed but not visible to this transaction's snapshot
+                .orElseGet(() -> Attempt.retry("idempotency key taken by a transaction this one cannot see"));
+    }
+
+    static Reservation reservation(long id, ReservationRequest request, Instant createdAt) {
+        return new Reservation(id, request.resourceId(), request.holderId(), request.quantity(),
+                request.idempotencyKey(), createdAt);
+    }
+
+    // ---- reserve: alone, with retries
+
+    private ReservationResult reserveAlone(ReservationRequest request, Handle given) {
+        RetryBudget budget = RetryBudget.start(options);
+        for (;;) {
+            int attempt = budget.beginAttempt();
+            Attempt outcome = tryAlone(request, given);
+            if (!outcome.isRetry()) {
+                return outcome.toResult(attempt);
+            }
+            if (!backOff(budget, request, attempt, outcome.retryReason())) {
+                return contended(attempt);
+            }
+        }
+    }
+
+    private Attempt tryAlone(ReservationRequest request, Handle given) {
+        String what = "reserving " + request;
+        Handle handle = given != null ? given : open(what);
+        try {
+            Store store = store(handle);
+            Attempt outcome;
+            try {
+                handle.begin();
+                outcome = attempt(store, handle, request, now());
+            } catch (RuntimeException e) {
+                rollbackQuietly(handle);
+                if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
+                    return Attempt.retry(SqlErrors.describe(e));
+                }
+                throw translate(what, e);
+            }
+            if (!outcome.writes()) {
+                rollbackQuietly(handle);
+                return outcome;
+            }
+            try {
+                handle.commit();
+                return outcome;
+            } catch (RuntimeException e) {
+                rollbackQuietly(handle);
+                switch (SqlErrors.classify(e)) {
+                    case CONTENTION:
+                        return Attempt.retry("commit refused: " + SqlErrors.describe(e));
+                    case UNAVAILABLE:
+                        return afterUnknownCommit(request, outcome.reservation(), e);
+                    default:
+                        throw translate(what, e);
+                }
+            }
+        } finally {
+            if (given == null) {
+                closeQuietly(handle);
+            }
+        }
+    }
+
+    private Attempt afterUnknownCommit(ReservationRequest request, Reservation ours, RuntimeException failure) {
+        if (request.idempotencyKey() == null) {
+            throw new OutcomeUnknownException(request, failure);
+        }
+        Optional<Reservation> found;
+        try {
+            found = jdbi.withHandle(handle -> store(handle).reservationByKey(handle, request.idempotencyKey()));
+        } catch (RuntimeException lookup) {
+            OutcomeUnknownException unknown = new OutcomeUnknownException(request, failure);
+            unknown.addSuppressed(lookup);
+            throw unknown;
+        }
+        LOG.debug("{}: commit of {} failed ({}); the key lookup found {}", name, request,
+                SqlErrors.describe(failure), found);
+        if (found.isEmpty()) {
+            return Attempt.retry("commit failed and did not take effect (" + SqlErrors.describe(failure) + ")");
+        }
+        Reservation existing = found.get();
+        return existing.id() == ours.id()
+                ? Attempt.reserved(existing, ReservationResult.UNKNOWN_AVAILABLE)
+                : Attempt.replayOf(request, existing);
+    }
+
+    // ---- reserve: inside the caller's transaction
+
+    private ReservationResult reserveJoined(Handle handle, ReservationRequest request) {
+        String what = "reserving " + request + " in the caller's transaction";
+        Store store;
+        try {
+            store = store(handle);
+        } catch (RuntimeException e) {
+            throw translate(what, e);
+        }
+        Connection connection = handle.getConnection();
+        RetryBudget budget = RetryBudget.start(options);
+        for (;;) {
+            int attempt = budget.beginAttempt();
+            Savepoint savepoint = jdbc(what, () -> connection.setSavepoint(SAVEPOINT));
+            Attempt outcome;
+            try {
+                outcome = attempt(store, handle, request, now());
+            } catch (RuntimeException e) {
+                undo(connection, savepoint, what, e);
+                if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
+                    // never wait and retry while the caller's locks are held
+                    return contended(attempt);
+                }
+                throw translate(what, e);
+            }
+            if (outcome.writes()) {
+                jdbc(what, () -> {
+                    connection.releaseSavepoint(savepoint);
+                    return null;
+                });
+                return outcome.toResult(attempt);
+            }
+            undo(connection, savepoint, what, null);
+            if (!outcome.isRetry()) {
+                return outcome.toResult(attempt);
+            }
+            if (!readsFreshData(connection) || !backOff(budget, request, attempt, outcome.retryReason())) {
+                return contended(attempt);
+            }
+        }
+    }
+
+    /** Rolls back to the savepoint and releases it, so the caller's transaction is as it was. */
+    private void undo(Connection connection, Savepoint savepoint, String what, RuntimeException cause) {
+        try {
+            connection.rollback(savepoint);
+            connection.releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            RuntimeException failure = translate(what, new JdbcFailure(e));
+            if (cause != null) {
+                failure.addSuppressed(cause);
+            }
+            throw failure;
+        }
+    }
+
+    /** Whether each statement of the caller's transaction sees data committed before it started. */
+    private static boolean readsFreshData(Connection connection) {
+        try {
+            return connection.getTransactionIsolation() <= Connection.TRANSACTION_READ_COMMITTED;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    // ---- release
+
+    private boolean releaseAlone(long reservationId, Handle given) {
+        Instant[] stamp = new Instant[1];
+        return inTransaction("releasing reservation " + reservationId, given, (store, handle) -> {
+            stamp[0] = now();
+            return releaseIn(store, handle, reservationId, stamp[0]);
+        }, failure -> {
+            // the commit may have happened: our release is the one whose stamp is recorded
+            Optional<Instant> releasedAt = jdbi.withHandle(h -> store(h).releasedAt(h, reservationId));
+            if (releasedAt.isEmpty()) {
+                return null;
+            }
+            return releasedAt.get().equals(stamp[0]);
+        });
+    }
+
+    private boolean releaseIn(Store store, Handle handle, long reservationId, Instant now) {
+        Optional<Store.ReleaseRow> row = store.reservationForRelease(handle, reservationId);
+        if (row.isEmpty() || row.get().released()) {
+            return false;
+        }
+        Store.ReleaseRow reservation = row.get();
+        if (reservation.family() == null) {
+            throw new IllegalStateException("reservation " + reservationId + " refers to resource '"
+                    + reservation.resourceId() + "', which does not exist");
+        }
+        requireFamily(reservation.family(), reservation.resourceId());
+        return releaseUnits(store, handle, reservation, reservationId, now);
+    }
+
+    // ---- plumbing
+
+    @FunctionalInterface
+    private interface JdbcCall<T> {
+        T call() throws SQLException;
+    }
+
+    /** A driver failure outside Jdbi, so that {@link #translate} classifies it like any other. */
+    private static final class JdbcFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        JdbcFailure(SQLException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    private <T> T jdbc(String what, JdbcCall<T> call) {
+        try {
+            return call.call();
+        } catch (SQLException e) {
+            throw translate(what, new JdbcFailure(e));
+        }
+    }
+
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Store store, Handle handle);
+    }
+
+    @FunctionalInterface
+    private interface UnknownCommit<T> {
+        /** The truth after a failed commit, or null if the work did not take effect and may be retried. */
+        T resolve(RuntimeException failure);
+    }
+
+    final <T> T inTransaction(String what, Work<T> work) {
+        return inTransaction(what, null, work, failure -> {
+            throw new CapacityException("the outcome of " + what + " is unknown: the connection failed during "
+                    + "COMMIT; repeating it is safe", failure);
+        });
+    }
+
+    /** Runs {@code work} in a transaction of its own, retrying lost races within the budget. */
+    private <T> T inTransaction(String what, Handle given, Work<T> work, UnknownCommit<T> unknown) {
+        RetryBudget budget = RetryBudget.start(options);
+        for (;;) {
+            int attempt = budget.beginAttempt();
+            RuntimeException lost;
+            Handle handle = given != null ? given : open(what);
+            try {
+                Store store = store(handle);
+                handle.begin();
+                T value = work.run(store, handle);
+                try {
+                    handle.commit();
+                    return value;
+                } catch (RuntimeException e) {
+                    rollbackQuietly(handle);
+                    if (SqlErrors.classify(e) != SqlErrors.Kind.UNAVAILABLE) {
+                        throw e;
+                    }
+                    T resolved;
+                    try {
+                        resolved = unknown.resolve(e);
+                    } catch (CapacityException resolution) {
+                        throw resolution;
+                    } catch (RuntimeException resolution) {
+                        CapacityException failure = new CapacityException("the outcome of " + what
+                                + " is unknown: the connection failed during COMMIT", e);
+                        failure.addSuppressed(resolution);
+                        throw failure;
+                    }
+                    if (resolved != null) {
+                        return resolved;
+                    }
+                    lost = e;
+                }
+            } catch (RuntimeException e) {
+                rollbackQuietly(handle);
+                if (SqlErrors.classify(e) != SqlErrors.Kind.CONTENTION) {
+                    throw translate(what, e);
+                }
+                lost = e;
+            } finally {
+                if (given == null) {
+                    closeQuietly(handle);
+                }
+            }
+            long backoff = budget.nextBackoffNanos();
+            if (backoff == RetryBudget.SPENT || !RetryBudget.sleep(backoff)) {
+                throw new CapacityException(what + " gave up after " + attempt + " attempts: "
+                        + SqlErrors.describe(lost), lost);
+            }
+        }
+    }
+
+    final <T> T withHandle(String what, org.jdbi.v3.core.HandleCallback<T, RuntimeException> callback) {
+        try {
+            return jdbi.withHandle(callback);
+        } catch (RuntimeException e) {
+            throw translate(what, e);
+        }
+    }
+
+    /** Sleeps the next backoff and reports the retry; false if the budget is spent or the thread interrupted. */
+    private boolean backOff(RetryBudget budget, ReservationRequest request, int attempt, String reason) {
+        long backoff = budget.nextBackoffNanos();
+        if (backoff == RetryBudget.SPENT) {
+            return false;
+        }
+        Events.retried(options.listener(), name, request, attempt, backoff, reason);
+        return RetryBudget.sleep(backoff);
+    }
+
+    final Store store(Handle handle) {
+        Store detected = store;
+        if (detected == null) {
+            detected = new Store(new Sql(Dialect.detect(handle), options));
+            store = detected;
+        }
+        return detected;
+    }
+
+    final Instant now() {
+        return options.clock().instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private Handle open(String what) {
+        try {
+            return jdbi.open();
+        } catch (RuntimeException e) {
+            throw translate(what, e);
+        }
+    }
+
+    /** Turns a failure into what the caller of this library sees; its own exceptions pass unchanged. */
+    final RuntimeException translate(String what, RuntimeException failure) {
+        if (failure instanceof CapacityException || failure instanceof IllegalArgumentException
+                || failure instanceof IllegalStateException || failure instanceof NullPointerException
+                || failure instanceof UnsupportedOperationException) {
+            return failure;
+        }
+        switch (SqlErrors.classify(failure)) {
+            case UNAVAILABLE:
+                return new StoreUnavailableException("cannot reach the database while " + what + " ("
+                        + SqlErrors.describe(failure) + "); nothing was written", failure);
+            case MISSING_SCHEMA:
+                Sql sql = store == null ? new Sql(Dialect.H2, options) : store.sql;
+                return new IllegalStateException("the capacity tables (" + sql.resourceTable + ", "
+                        + sql.reservationTable + ", " + sql.slotTable + ") do not exist in this database; "
+                        + "run CapacitySchema.install(jdbi) or apply CapacitySchema.ddl(jdbi) first", failure);
+            case CONTENTION:
+                return new CapacityException(what + " lost a race it could not retry ("
+                        + SqlErrors.describe(failure) + ")", failure);
+            default:
+                return new CapacityException("unexpected database error while " + what + " ("
+                        + SqlErrors.describe(failure) + ")", failure);
+        }
+    }
+
+    private ReservationResult contended(int attempts) {
+        return new ReservationResult(Status.CONTENDED, null, ReservationResult.UNKNOWN_AVAILABLE, attempts);
+    }
+
+    private ReservationResult report(ReservationRequest request, ReservationResult result) {
+        Events.outcome(options.listener(), name, request, result);
+        return result;
+    }
+
+    private boolean reportRelease(long reservationId, boolean released) {
+        if (released) {
+            Events.released(options.listener(), name, reservationId);
+        }
+        return released;
+    }
+
+    private static void rollbackQuietly(Handle handle) {
+        try {
+            if (handle.isInTransaction()) {
+                handle.rollback();
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("rollback failed; the connection is probably gone", e);
+        }
+    }
+
+    private static void closeQuietly(Handle handle) {
+        try {
+            handle.close();
+        } catch (RuntimeException e) {
+            LOG.debug("closing a handle failed", e);
+        }
+    }
+}

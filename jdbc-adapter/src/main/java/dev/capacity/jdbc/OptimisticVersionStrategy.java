@@ -1,0 +1,61 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult.Status;
+import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
+
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * optimistic-version: read the row and its version without a lock, decide, then
+ * {@code UPDATE ... WHERE version = ?}. If anyone changed the row since the read (any counter
+ * strategy's change, a release or a resize increments the version), no row matches; the attempt
+ * rolls back and is retried after a jittered backoff, until the budget is spent.
+ *
+ * <p>This is the Rails {@code lock_version} recipe made to work for the course-run problem: the
+ * version check guards the parent row <em>in the same transaction</em> as the child row, which is
+ * exactly what creating an attendance through a counter cache skipped.
+ *
+ * <p>An idempotency key is claimed (by inserting the reservation row) before the capacity decides,
+ * so a replay is answered as a replay even when the resource has since filled up.
+ */
+final class OptimisticVersionStrategy extends CounterStrategy {
+
+    OptimisticVersionStrategy(Jdbi jdbi, StrategyOptions options) {
+        super(StrategyKind.OPTIMISTIC_VERSION, jdbi, options);
+    }
+
+    @Override
+    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now) {
+        Optional<Store.ResourceRow> read = store.selectResource(handle, request.resourceId());
+        if (read.isEmpty()) {
+            return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
+        }
+        Store.ResourceRow row = read.get();
+        requireFamily(row.family(), request.resourceId());
+        OptionalLong id = OptionalLong.empty();
+        if (request.idempotencyKey() != null) {
+            id = store.insertReservation(handle, request, now);
+            if (id.isEmpty()) {
+                return replay(store, handle, request);
+            }
+        }
+        if (!fits(row, request)) {
+            return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
+        }
+        if (id.isEmpty()) {
+            id = store.insertReservation(handle, request, now);
+        }
+        if (!store.versionedIncrement(handle, request.resourceId(), request.quantity(), row.version())) {
+            return Attempt.retry("version " + row.version() + " of '" + request.resourceId() + "' changed");
+        }
+        return Attempt.reserved(reservation(id.getAsLong(), request, now),
+                row.capacity() - row.reserved() - request.quantity());
+    }
+}

@@ -1,0 +1,172 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.StrategyOptions;
+
+import java.util.List;
+
+/**
+ * Every statement the adapter runs, for one dialect and one table prefix: the only place that
+ * knows table names and dialect differences.
+ *
+ * <p>The differences: PostgreSQL answers a duplicate key with {@code ON CONFLICT DO NOTHING}
+ * (a unique violation would abort the transaction), returns rows from an {@code UPDATE} with
+ * {@code RETURNING}, bounds lock waits with {@code SET LOCAL lock_timeout}, and has a shared
+ * row lock ({@code FOR KEY SHARE}). H2 keeps its transaction usable after a unique violation
+ * (the adapter catches it), returns rows with {@code FINAL TABLE}, bounds lock waits with
+ * {@code FOR UPDATE WAIT}, and has no shared row lock, so its slot family takes the exclusive one.
+ *
+ * <p>This class is immutable and threadsafe.
+ */
+final class Sql {
+
+    static final String COUNTER = "counter";
+    static final String SLOTS = "slots";
+
+    final Dialect dialect;
+    final String resourceTable;
+    final String reservationTable;
+    final String slotTable;
+
+    final String insertResource;
+    final String selectResource;
+    final String lockResource;
+    final String shareResource;
+    final String availability;
+    final String resizeCounter;
+    final String setCapacity;
+
+    final String conditionalIncrement;
+    final String versionedIncrement;
+    final String increment;
+    final String decrement;
+
+    final String insertReservation;
+    final String reservationByKey;
+    final String reservationForRelease;
+    final String markReleased;
+    final String releasedAt;
+
+    final String occupiedSlots;
+    final String insertSlot;
+    final String countSlotsBelow;
+    final String highestSlotFrom;
+    final String slotsFrom;
+    final String slotsOf;
+    final String deleteSlot;
+    final String deleteSlotsOf;
+    final String moveSlot;
+
+    private final long lockTimeoutMillis;
+
+    Sql(Dialect dialect, StrategyOptions options) {
+        this.dialect = dialect;
+        String prefix = options.tablePrefix();
+        this.resourceTable = prefix + "resource";
+        this.reservationTable = prefix + "reservation";
+        this.slotTable = prefix + "slot";
+        this.lockTimeoutMillis = options.lockTimeout().toMillis();
+        boolean pg = dialect == Dialect.POSTGRESQL;
+        String r = resourceTable;
+        String v = reservationTable;
+        String s = slotTable;
+
+        String resourceColumns = "SELECT family, capacity, reserved, version FROM " + r + " WHERE id = :id";
+        insertResource = "INSERT INTO " + r + " (id, family, capacity, reserved, version)"
+                + " VALUES (:id, :family, :capacity, 0, 0)" + (pg ? " ON CONFLICT (id) DO NOTHING" : "");
+        selectResource = resourceColumns;
+        lockResource = resourceColumns + " FOR UPDATE" + (pg ? "" : " WAIT " + waitSeconds());
+        shareResource = resourceColumns + (pg ? " FOR KEY SHARE" : " FOR UPDATE WAIT " + waitSeconds());
+        availability = "SELECT family, capacity, CASE WHEN family = '" + SLOTS + "'"
+                + " THEN (SELECT COUNT(*) FROM " + s + " WHERE resource_id = :id) ELSE reserved END AS reserved"
+                + " FROM " + r + " WHERE id = :id";
+        resizeCounter = "UPDATE " + r + " SET capacity = :capacity, version = version + 1"
+                + " WHERE id = :id AND family = '" + COUNTER + "'";
+        setCapacity = "UPDATE " + r + " SET capacity = :capacity, version = version + 1 WHERE id = :id";
+
+        // reserved <= capacity - q rather than reserved + q <= capacity: no overflow near Long.MAX_VALUE
+        String guardedIncrement = "UPDATE " + r + " SET reserved = reserved + :quantity, version = version + 1"
+                + " WHERE id = :id AND family = '" + COUNTER + "' AND reserved <= capacity - :quantity";
+        conditionalIncrement = pg
+                ? guardedIncrement + " RETURNING capacity - reserved"
+                : "SELECT capacity - reserved FROM FINAL TABLE (" + guardedIncrement + ")";
+        versionedIncrement = "UPDATE " + r + " SET reserved = reserved + :quantity, version = version + 1"
+                + " WHERE id = :id AND version = :version";
+        increment = "UPDATE " + r + " SET reserved = reserved + :quantity, version = version + 1 WHERE id = :id";
+        decrement = "UPDATE " + r + " SET reserved = reserved - :quantity, version = version + 1 WHERE id = :id";
+
+        insertReservation = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
+                + " VALUES (:resourceId, :holderId, :quantity, :idempotencyKey, :createdAt)"
+                + (pg ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
+        reservationByKey = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v
+                + " WHERE idempotency_key = :key";
+        reservationForRelease = "SELECT v.resource_id, v.quantity, v.released_at, r.family FROM " + v + " v"
+                + " LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = :id";
+        markReleased = "UPDATE " + v + " SET released_at = :now WHERE id = :id AND released_at IS NULL";
+        releasedAt = "SELECT released_at FROM " + v + " WHERE id = :id";
+
+        occupiedSlots = "SELECT slot FROM " + s + " WHERE resource_id = :resourceId AND slot >= :from AND slot < :to"
+                + " ORDER BY slot LIMIT :limit";
+        insertSlot = "INSERT INTO " + s + " (resource_id, slot, reservation_id) VALUES (:resourceId, :slot, :reservationId)"
+                + (pg ? " ON CONFLICT DO NOTHING" : "");
+        countSlotsBelow = "SELECT COUNT(*) FROM " + s + " WHERE resource_id = :resourceId AND slot < :to";
+        highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = :resourceId AND slot >= :from"
+                + " ORDER BY slot DESC LIMIT 1";
+        slotsFrom = "SELECT slot FROM " + s + " WHERE resource_id = :resourceId AND slot >= :from ORDER BY slot DESC";
+        slotsOf = "SELECT slot FROM " + s + " WHERE reservation_id = :reservationId ORDER BY slot";
+        deleteSlot = "DELETE FROM " + s + " WHERE resource_id = :resourceId AND slot = :slot";
+        deleteSlotsOf = "DELETE FROM " + s + " WHERE reservation_id = :reservationId";
+        moveSlot = "UPDATE " + s + " SET slot = :to WHERE resource_id = :resourceId AND slot = :from";
+    }
+
+    /** The statement that bounds the next lock wait, or null where the lock statement carries it. */
+    String lockTimeoutStatement() {
+        return dialect == Dialect.POSTGRESQL ? "SET LOCAL lock_timeout = '" + lockTimeoutMillis + "ms'" : null;
+    }
+
+    /** Whether a unique violation leaves the transaction usable, so the adapter may catch it. */
+    boolean survivesUniqueViolation() {
+        return dialect == Dialect.H2;
+    }
+
+    /** The tables and indexes, in creation order; every statement is idempotent. */
+    List<String> ddl() {
+        String r = resourceTable;
+        String v = reservationTable;
+        String s = slotTable;
+        String resourceStorage = dialect == Dialect.POSTGRESQL ? " WITH (fillfactor = 50)" : "";
+        return List.of(
+                "CREATE TABLE IF NOT EXISTS " + r + " (\n"
+                        + "    id        VARCHAR(200) NOT NULL PRIMARY KEY,\n"
+                        + "    family    VARCHAR(16)  NOT NULL,\n"
+                        + "    capacity  BIGINT       NOT NULL,\n"
+                        + "    reserved  BIGINT       NOT NULL DEFAULT 0,\n"
+                        + "    version   BIGINT       NOT NULL DEFAULT 0,\n"
+                        + "    CONSTRAINT " + r + "_family CHECK (family IN ('" + COUNTER + "', '" + SLOTS + "')),\n"
+                        + "    CONSTRAINT " + r + "_capacity CHECK (capacity >= 0),\n"
+                        + "    CONSTRAINT " + r + "_reserved CHECK (reserved >= 0)\n"
+                        + ")" + resourceStorage,
+                "CREATE TABLE IF NOT EXISTS " + v + " (\n"
+                        + "    id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+                        + "    resource_id     VARCHAR(200) NOT NULL,\n"
+                        + "    holder_id       VARCHAR(200) NOT NULL,\n"
+                        + "    quantity        INTEGER      NOT NULL,\n"
+                        + "    idempotency_key VARCHAR(200),\n"
+                        + "    created_at      TIMESTAMP WITH TIME ZONE NOT NULL,\n"
+                        + "    released_at     TIMESTAMP WITH TIME ZONE,\n"
+                        + "    CONSTRAINT " + v + "_quantity CHECK (quantity > 0),\n"
+                        + "    CONSTRAINT " + v + "_key UNIQUE (idempotency_key)\n"
+                        + ")",
+                "CREATE INDEX IF NOT EXISTS " + v + "_resource ON " + v + " (resource_id)",
+                "CREATE TABLE IF NOT EXISTS " + s + " (\n"
+                        + "    resource_id    VARCHAR(200) NOT NULL,\n"
+                        + "    slot           BIGINT       NOT NULL,\n"
+                        + "    reservation_id BIGINT       NOT NULL,\n"
+                        + "    CONSTRAINT " + s + "_pk PRIMARY KEY (resource_id, slot)\n"
+                        + ")",
+                "CREATE INDEX IF NOT EXISTS " + s + "_reservation ON " + s + " (reservation_id)");
+    }
+
+    private String waitSeconds() {
+        return java.math.BigDecimal.valueOf(lockTimeoutMillis, 3).toPlainString();
+    }
+}

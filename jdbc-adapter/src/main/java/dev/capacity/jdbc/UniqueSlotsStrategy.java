@@ -1,0 +1,212 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.ReservationResult.Status;
+import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
+
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * unique-slots: each reserved unit is a row under the unique key {@code (resource, slot)} with
+ * {@code 0 <= slot < capacity}. Two callers can only both succeed on different slots, so the
+ * database's uniqueness decides the race and no counter row is updated: reservations of one
+ * resource do not queue behind one hot row.
+ *
+ * <h2>Finding free slots</h2>
+ * An attempt starts at a random slot and walks the occupied slots upward in index order, in
+ * windows, collecting the gaps it finds, then wraps around to the start. Random starts keep
+ * concurrent callers apart while the resource has room; as it fills, the walk finds the remaining
+ * gaps wherever they are, so the last free slot is always found. The chosen slots are inserted in
+ * one batch in ascending order ({@code INSERT ... ON CONFLICT DO NOTHING} on PostgreSQL, so a
+ * slot taken meanwhile is skipped and never aborts the transaction). If any was taken meanwhile,
+ * the attempt is retried as a whole rather than topped up: a transaction then only ever waits for
+ * a slot above every slot it holds, so two reservations can never deadlock on each other's
+ * slots, and every retry follows another caller's success. A walk that finds too few gaps counts
+ * the occupied slots in one statement (one snapshot): fewer free than needed is
+ * {@code INSUFFICIENT_CAPACITY}; more means slots were released behind the walk, and the attempt
+ * is retried. No rows are created in advance, so a capacity of millions costs nothing until it is
+ * used.
+ *
+ * <h2>Resize and release</h2>
+ * Reserves and releases hold a shared lock on the resource row ({@code FOR KEY SHARE} on
+ * PostgreSQL, which reserves do not contend on), and a resize holds the exclusive one, so a
+ * capacity never changes under a reserve that read it. After a shrink below what is occupied,
+ * slots at or above the new capacity ("overflow") stay with their reservations; the resize moves
+ * as many as fit into free slots below the capacity, and a release below the capacity moves an
+ * overflow slot into the place it frees. So while overflow exists, every slot below the capacity
+ * is taken and new reservations are refused, until releases bring the count under the capacity.
+ * H2 has no shared row lock, so there the lock is exclusive and reserves of one resource run one
+ * at a time.
+ */
+final class UniqueSlotsStrategy extends JdbiStrategy {
+
+    /** Occupied slots read per statement while walking; more are read for large quantities. */
+    private static final int WINDOW = 256;
+
+    UniqueSlotsStrategy(Jdbi jdbi, StrategyOptions options) {
+        super(StrategyKind.UNIQUE_SLOTS, Sql.SLOTS, jdbi, options);
+    }
+
+    @Override
+    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now) {
+        String resourceId = request.resourceId();
+        Optional<Store.ResourceRow> shared = store.shareResource(handle, resourceId);
+        if (shared.isEmpty()) {
+            return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
+        }
+        requireFamily(shared.get().family(), resourceId);
+        long capacity = shared.get().capacity();
+        OptionalLong id = store.insertReservation(handle, request, now);
+        if (id.isEmpty()) {
+            return replay(store, handle, request);
+        }
+        int quantity = request.quantity();
+        List<Long> chosen = quantity > capacity ? List.of() : freeSlots(store, handle, resourceId, capacity, quantity);
+        if (chosen.size() < quantity) {
+            // one snapshot decides: fewer free slots than asked for means full
+            long free = capacity - store.countSlotsBelow(handle, resourceId, capacity);
+            if (free >= quantity) {
+                return Attempt.retry("slots were released behind the walk");
+            }
+            return Attempt.refused(Status.INSUFFICIENT_CAPACITY, Math.max(0, free));
+        }
+        int taken = store.insertSlots(handle, resourceId, chosen, id.getAsLong());
+        if (taken < quantity) {
+            return Attempt.retry((quantity - taken) + " of the chosen slots were taken meanwhile");
+        }
+        return Attempt.reserved(reservation(id.getAsLong(), request, now), ReservationResult.UNKNOWN_AVAILABLE);
+    }
+
+    /**
+     * Up to {@code quantity} slots below {@code capacity} that no committed row occupies, from a
+     * random start upward, then from 0; in ascending order, the order they are inserted in.
+     */
+    private static List<Long> freeSlots(Store store, Handle handle, String resourceId, long capacity, int quantity) {
+        long start = ThreadLocalRandom.current().nextLong(capacity);
+        List<Long> chosen = new ArrayList<>(quantity);
+        for (SlotWalk walk : List.of(new SlotWalk(store, handle, resourceId, start, capacity),
+                new SlotWalk(store, handle, resourceId, 0, start))) {
+            while (chosen.size() < quantity) {
+                List<Long> free = walk.next(quantity - chosen.size());
+                if (free.isEmpty()) {
+                    break;
+                }
+                chosen.addAll(free);
+            }
+        }
+        Collections.sort(chosen);
+        return chosen;
+    }
+
+    @Override
+    boolean releaseUnits(Store store, Handle handle, Store.ReleaseRow reservation, long reservationId, Instant now) {
+        String resourceId = reservation.resourceId();
+        long capacity = store.shareResource(handle, resourceId)
+                .orElseThrow(() -> new IllegalStateException("resource '" + resourceId + "' vanished"))
+                .capacity();
+        if (!store.markReleased(handle, reservationId, now)) {
+            return false;
+        }
+        if (store.highestSlotFrom(handle, resourceId, capacity).isEmpty()) {
+            store.deleteSlotsOf(handle, reservationId);
+            return true;
+        }
+        // overflow exists after a shrink: every slot this frees below the capacity takes one in
+        List<Long> slots = store.slotsOf(handle, reservationId);
+        for (long slot : slots) {
+            if (slot >= capacity) {
+                store.deleteSlot(handle, resourceId, slot);
+            }
+        }
+        for (long slot : slots) {
+            if (slot < capacity) {
+                store.deleteSlot(handle, resourceId, slot);
+                moveOverflowInto(store, handle, resourceId, capacity, slot);
+            }
+        }
+        return true;
+    }
+
+    /** Moves the highest overflow slot to {@code free}, trying the next if a concurrent release took it. */
+    private static void moveOverflowInto(Store store, Handle handle, String resourceId, long capacity, long free) {
+        for (;;) {
+            OptionalLong overflow = store.highestSlotFrom(handle, resourceId, capacity);
+            if (overflow.isEmpty() || store.moveSlot(handle, resourceId, overflow.getAsLong(), free)) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    void resizeIn(Store store, Handle handle, String resourceId, long newCapacity) {
+        Store.ResourceRow row = store.lockResource(handle, resourceId)
+                .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
+        requireFamily(row.family(), resourceId);
+        store.setCapacity(handle, resourceId, newCapacity);
+        List<Long> overflow = store.slotsFrom(handle, resourceId, newCapacity);
+        if (overflow.isEmpty()) {
+            return;
+        }
+        SlotWalk walk = new SlotWalk(store, handle, resourceId, 0, newCapacity);
+        for (long slot : overflow) {
+            List<Long> free = walk.next(1);
+            if (free.isEmpty()) {
+                return;
+            }
+            store.moveSlot(handle, resourceId, slot, free.get(0));
+        }
+    }
+
+    /**
+     * Walks {@code [from, to)} upward and yields the slots no committed row (and no row of this
+     * transaction) occupies, reading the occupied ones from the index a window at a time.
+     * Not threadsafe: one per attempt.
+     */
+    private static final class SlotWalk {
+        private final Store store;
+        private final Handle handle;
+        private final String resourceId;
+        private final long to;
+        private long cursor;
+
+        SlotWalk(Store store, Handle handle, String resourceId, long from, long to) {
+            this.store = store;
+            this.handle = handle;
+            this.resourceId = resourceId;
+            this.cursor = from;
+            this.to = to;
+        }
+
+        /** Up to {@code max} free slots after the ones already yielded; empty when the walk is done. */
+        List<Long> next(int max) {
+            List<Long> free = new ArrayList<>();
+            while (free.isEmpty() && cursor < to) {
+                int limit = WINDOW + max;
+                List<Long> occupied = store.occupiedSlots(handle, resourceId, cursor, to, limit);
+                // every slot in [cursor, end) is either listed in occupied or free
+                long end = occupied.size() < limit ? to : occupied.get(occupied.size() - 1) + 1;
+                int next = 0;
+                while (cursor < end && free.size() < max) {
+                    if (next < occupied.size() && occupied.get(next) == cursor) {
+                        next++;
+                    } else {
+                        free.add(cursor);
+                    }
+                    cursor++;
+                }
+            }
+            return free;
+        }
+    }
+}

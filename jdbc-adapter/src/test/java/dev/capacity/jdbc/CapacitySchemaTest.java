@@ -1,0 +1,103 @@
+package dev.capacity.jdbc;
+
+import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.capacity.Availability;
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationStrategy;
+import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
+import dev.capacity.jdbc.testing.Race;
+import dev.capacity.jdbc.testing.TestDatabase;
+
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+final class CapacitySchemaTest {
+
+    private static StrategyOptions prefixed(String prefix) {
+        return StrategyOptions.builder().tablePrefix(prefix).build();
+    }
+
+    private static String freshPrefix() {
+        return ("t" + newId("").replace("-", "")).toLowerCase(Locale.ROOT).substring(0, 12) + "_";
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void install_twice_isIdempotent(TestDatabase database) {
+        Jdbi jdbi = database.pool().jdbi();
+        String prefix = freshPrefix();
+
+        CapacitySchema.install(jdbi, prefixed(prefix));
+        ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, jdbi, prefixed(prefix));
+        strategy.define("run", 2);
+        strategy.reserve(ReservationRequest.of("run", "h"));
+        CapacitySchema.install(jdbi, prefixed(prefix));
+
+        assertThat(strategy.availability("run")).contains(new Availability("run", 2, 1));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void install_fromManyThreadsAtOnce_succeeds(TestDatabase database) {
+        Jdbi jdbi = database.pool().jdbi();
+        String prefix = freshPrefix();
+
+        try (Race race = new Race(8)) {
+            race.run(i -> {
+                CapacitySchema.install(jdbi, prefixed(prefix));
+                return i;
+            });
+        }
+
+        ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, jdbi, prefixed(prefix));
+        strategy.define("run", 2);
+        assertThat(strategy.availability("run")).contains(new Availability("run", 2, 0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void ddl_appliedByHand_givesTheTablesTheStrategiesUse(TestDatabase database) {
+        Jdbi jdbi = database.pool().jdbi();
+        String prefix = freshPrefix();
+        String ddl = CapacitySchema.ddl(jdbi, prefixed(prefix));
+
+        assertThat(ddl).contains("CREATE TABLE IF NOT EXISTS " + prefix + "resource",
+                "CREATE TABLE IF NOT EXISTS " + prefix + "reservation", "CREATE TABLE IF NOT EXISTS " + prefix + "slot",
+                "UNIQUE (idempotency_key)", "PRIMARY KEY (resource_id, slot)");
+        List<String> statements = Arrays.stream(ddl.split(";\\s*\\n")).map(String::strip)
+                .filter(s -> !s.isEmpty()).toList();
+        jdbi.useHandle(h -> statements.forEach(h::execute));
+
+        for (StrategyKind kind : List.of(StrategyKind.OPTIMISTIC_VERSION, StrategyKind.UNIQUE_SLOTS)) {
+            ReservationStrategy strategy = JdbiStrategies.of(kind, jdbi, prefixed(prefix));
+            String run = newId("run");
+            strategy.define(run, 1);
+            assertThat(strategy.reserve(ReservationRequest.of(run, "h")).isReserved()).isTrue();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void strategy_onADatabaseWithoutTheTables_failsSayingHowToInstallThem(TestDatabase database) {
+        Jdbi jdbi = database.pool().jdbi();
+        String prefix = freshPrefix();
+
+        for (StrategyKind kind : List.of(StrategyKind.CONDITIONAL_UPDATE, StrategyKind.UNIQUE_SLOTS)) {
+            ReservationStrategy strategy = JdbiStrategies.of(kind, jdbi, prefixed(prefix));
+            assertThatThrownBy(() -> strategy.reserve(ReservationRequest.of("run", "h")))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(prefix + "resource").hasMessageContaining("CapacitySchema.install");
+            assertThatThrownBy(() -> strategy.define("run", 1))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("CapacitySchema.install");
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package dev.capacity.jdbc;
+
+import static dev.capacity.ReservationResult.Status.IDEMPOTENCY_KEY_CONFLICT;
+import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
+import static dev.capacity.ReservationResult.Status.REPLAYED;
+import static dev.capacity.ReservationResult.Status.RESERVED;
+import static dev.capacity.ReservationResult.Status.UNKNOWN_RESOURCE;
+import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.capacity.Availability;
+import dev.capacity.Reservation;
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.jdbc.testing.Ledger;
+import dev.capacity.jdbc.testing.StrategyFixture;
+
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * {@code reserve(handle, ...)} and {@code release(handle, ...)} take part in the caller's
+ * transaction: the reservation lands or vanishes with the caller's own rows, and no expected
+ * answer leaves the transaction aborted (which PostgreSQL would do after a failed statement).
+ */
+final class JoinedTransactionTest {
+
+    static Stream<StrategyFixture> fixtures() {
+        return StrategyFixture.onDatabases();
+    }
+
+    private static Jdbi jdbiWithOrders(StrategyFixture fixture) {
+        Jdbi jdbi = fixture.jdbi();
+        jdbi.useHandle(h -> h.execute(
+                "CREATE TABLE IF NOT EXISTS test_order (id VARCHAR(100) PRIMARY KEY, reservation_id BIGINT NOT NULL)"));
+        return jdbi;
+    }
+
+    private static void insertOrder(Handle handle, String orderId, long reservationId) {
+        handle.createUpdate("INSERT INTO test_order (id, reservation_id) VALUES (:id, :reservation)")
+                .bind("id", orderId).bind("reservation", reservationId).execute();
+    }
+
+    private static int orders(Jdbi jdbi, String orderId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM test_order WHERE id = :id")
+                .bind("id", orderId).mapTo(Integer.class).one());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_callerCommits_reservationAndOrderLandTogether(StrategyFixture fixture) {
+        Jdbi jdbi = jdbiWithOrders(fixture);
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String run = newId("run");
+        String order = newId("order");
+        strategy.define(run, 3);
+
+        ReservationResult result = jdbi.inTransaction(handle -> {
+            ReservationResult r = strategy.reserve(handle, ReservationRequest.of(run, "buyer").withQuantity(2));
+            insertOrder(handle, order, r.reservation().id());
+            return r;
+        });
+
+        assertThat(result.status()).isEqualTo(RESERVED);
+        assertThat(orders(jdbi, order)).isEqualTo(1);
+        assertThat(strategy.availability(run)).contains(new Availability(run, 3, 2));
+        assertThat(fixture.ledger(run).addsUp()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_callerRollsBack_nothingLands(StrategyFixture fixture) {
+        Jdbi jdbi = jdbiWithOrders(fixture);
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String run = newId("run");
+        String order = newId("order");
+        strategy.define(run, 3);
+
+        assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
+            ReservationResult r = strategy.reserve(handle, ReservationRequest.of(run, "buyer").withIdempotencyKey(order));
+            assertThat(r.status()).isEqualTo(RESERVED);
+            insertOrder(handle, order, r.reservation().id());
+            throw new IllegalStateException("payment declined");
+        })).hasMessage("payment declined");
+
+        assertThat(orders(jdbi, order)).isZero();
+        assertThat(strategy.availability(run)).contains(new Availability(run, 3, 0));
+        assertThat(fixture.ledger(run).reservationRows()).isZero();
+        // the key was never used, so the request can succeed later
+        assertThat(strategy.reserve(ReservationRequest.of(run, "buyer").withIdempotencyKey(order)).status())
+                .isEqualTo(RESERVED);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_expectedRefusals_leaveTheCallersTransactionUsable(StrategyFixture fixture) {
+        Jdbi jdbi = jdbiWithOrders(fixture);
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String run = newId("run");
+        String full = newId("full");
+        String order = newId("order");
+        String key = newId("key");
+        strategy.define(run, 5);
+        strategy.define(full, 1);
+        strategy.reserve(ReservationRequest.of(full, "first"));
+        strategy.reserve(ReservationRequest.of(run, "h").withIdempotencyKey(key));
+
+        List<ReservationResult> answers = jdbi.inTransaction(handle -> {
+            ReservationResult insufficient = strategy.reserve(handle, ReservationRequest.of(full, "second"));
+            ReservationResult unknown = strategy.reserve(handle, ReservationRequest.of(newId("missing"), "h"));
+            ReservationResult conflict = strategy.reserve(handle,
+                    ReservationRequest.of(run, "h").withQuantity(3).withIdempotencyKey(key));
+            ReservationResult replayed = strategy.reserve(handle, ReservationRequest.of(run, "h").withIdempotencyKey(key));
+            ReservationResult reserved = strategy.reserve(handle, ReservationRequest.of(run, "buyer").withQuantity(2));
+            insertOrder(handle, order, reserved.reservation().id());
+            return List.of(insufficient, unknown, conflict, replayed, reserved);
+        });
+
+        assertThat(answers).extracting(ReservationResult::status)
+                .containsExactly(INSUFFICIENT_CAPACITY, UNKNOWN_RESOURCE, IDEMPOTENCY_KEY_CONFLICT, REPLAYED, RESERVED);
+        assertThat(orders(jdbi, order)).isEqualTo(1);
+        assertThat(strategy.availability(run)).contains(new Availability(run, 5, 3));
+        assertThat(strategy.availability(full)).contains(new Availability(full, 1, 1));
+        Ledger ledger = fixture.ledger(run);
+        assertThat(ledger.addsUp()).as("ledger %s", ledger).isTrue();
+        assertThat(ledger.reservationRows()).isEqualTo(2);
+        assertThat(fixture.ledger(full).reservationRows()).isEqualTo(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_sameKeyTwiceInOneTransaction_isReplayed(StrategyFixture fixture) {
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String run = newId("run");
+        strategy.define(run, 5);
+        ReservationRequest request = ReservationRequest.of(run, "h").withIdempotencyKey(newId("key"));
+
+        List<ReservationResult> answers = fixture.jdbi().inTransaction(handle ->
+                List.of(strategy.reserve(handle, request), strategy.reserve(handle, request)));
+
+        assertThat(answers).extracting(ReservationResult::status).containsExactly(RESERVED, REPLAYED);
+        assertThat(answers.get(1).reservation()).isEqualTo(answers.get(0).reservation());
+        assertThat(strategy.availability(run)).contains(new Availability(run, 5, 1));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void release_callerRollsBack_unitsStayReserved(StrategyFixture fixture) {
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String run = newId("run");
+        strategy.define(run, 2);
+        Reservation held = strategy.reserve(ReservationRequest.of(run, "h")).reservation();
+
+        assertThatThrownBy(() -> fixture.jdbi().useTransaction(handle -> {
+            assertThat(strategy.release(handle, held.id())).isTrue();
+            throw new IllegalStateException("changed my mind");
+        })).hasMessage("changed my mind");
+
+        assertThat(strategy.availability(run)).contains(new Availability(run, 2, 1));
+        boolean released = fixture.jdbi().inTransaction(handle -> strategy.release(handle, held.id()));
+        assertThat(released).isTrue();
+        assertThat(strategy.availability(run)).contains(new Availability(run, 2, 0));
+        assertThat(strategy.release(held.id())).isFalse();
+        assertThat(fixture.ledger(run).addsUp()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_handleOutsideATransaction_commitsOnItsOwn(StrategyFixture fixture) {
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String run = newId("run");
+        strategy.define(run, 2);
+
+        ReservationResult result = fixture.jdbi().withHandle(handle -> {
+            ReservationResult r = strategy.reserve(handle, ReservationRequest.of(run, "h"));
+            assertThat(handle.isInTransaction()).isFalse();
+            return r;
+        });
+
+        assertThat(result.status()).isEqualTo(RESERVED);
+        assertThat(strategy.availability(run)).contains(new Availability(run, 2, 1));
+        boolean released = fixture.jdbi().withHandle(handle -> strategy.release(handle, result.reservation().id()));
+        assertThat(released).isTrue();
+        assertThat(strategy.availability(run)).contains(new Availability(run, 2, 0));
+    }
+}

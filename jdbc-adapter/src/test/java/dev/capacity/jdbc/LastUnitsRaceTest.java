@@ -1,0 +1,150 @@
+package dev.capacity.jdbc;
+
+import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
+import static dev.capacity.ReservationResult.Status.RESERVED;
+import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capacity.Availability;
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.ReservationStrategy;
+import dev.capacity.jdbc.testing.Ledger;
+import dev.capacity.jdbc.testing.Race;
+import dev.capacity.jdbc.testing.Seeds;
+import dev.capacity.jdbc.testing.StrategyFixture;
+import dev.capacity.jdbc.testing.TestDatabase;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+/**
+ * The race of the problem statement: many callers press "register" for the last places at the
+ * same moment. 32 threads are released by one latch against a resource with a few units left,
+ * 50 rounds per strategy and database; each round must sell exactly the units left (oversold = 0,
+ * undersold = 0) and leave a ledger that adds up. A client retries CONTENDED answers, as a real
+ * one would, so every request ends granted or refused. The seed of each run is in every failure
+ * message.
+ */
+final class LastUnitsRaceTest {
+
+    private static final int THREADS = 32;
+    private static final int ROUNDS = 50;
+
+    static Stream<StrategyFixture> fixtures() {
+        return StrategyFixture.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_lastUnitsRacedBy32Threads_sellsExactlyTheUnitsLeft(StrategyFixture fixture) {
+        long seed = Seeds.next("last units " + fixture);
+        SplittableRandom random = new SplittableRandom(seed);
+        ReservationStrategy strategy = fixture.strategy();
+        try (Race race = new Race(THREADS)) {
+            for (int round = 0; round < ROUNDS; round++) {
+                String run = newId("run");
+                int capacity = 4 + random.nextInt(16);
+                int left = 1 + random.nextInt(3);
+                strategy.define(run, capacity);
+                if (capacity > left) {
+                    assertThat(strategy.reserve(ReservationRequest.of(run, "early").withQuantity(capacity - left))
+                            .status()).isEqualTo(RESERVED);
+                }
+
+                List<ReservationResult> results = race.run(
+                        i -> Race.reserveUntilDecided(strategy, ReservationRequest.of(run, "user-" + i)));
+
+                String where = String.format("%s round %d (seed %d, capacity %d, %d left)",
+                        fixture, round, seed, capacity, left);
+                long granted = results.stream().filter(r -> r.status() == RESERVED).count();
+                assertThat(granted).as("oversold = %d, undersold = %d in %s",
+                        Math.max(0, granted - left), Math.max(0, left - granted), where).isEqualTo(left);
+                assertThat(results).as(where).allMatch(r -> r.status() == RESERVED
+                        || r.status() == INSUFFICIENT_CAPACITY);
+                assertThat(results.stream().filter(ReservationResult::isReserved).map(r -> r.reservation().id()))
+                        .as(where).doesNotHaveDuplicates();
+                assertThat(strategy.availability(run)).as(where).contains(new Availability(run, capacity, capacity));
+                if (fixture.hasDatabase()) {
+                    Ledger ledger = fixture.ledger(run);
+                    assertThat(ledger.addsUp()).as("ledger %s in %s", ledger, where).isTrue();
+                    assertThat(ledger.reservationRows()).as(where).isEqualTo(left + (capacity > left ? 1 : 0));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_mixedQuantitiesRace_neverOversellsAndRefusesOnlyWhatDidNotFit(StrategyFixture fixture) {
+        long seed = Seeds.next("mixed quantities " + fixture);
+        SplittableRandom random = new SplittableRandom(seed);
+        ReservationStrategy strategy = fixture.strategy();
+        try (Race race = new Race(THREADS)) {
+            for (int round = 0; round < ROUNDS / 2; round++) {
+                String run = newId("run");
+                int capacity = 10 + random.nextInt(30);
+                int[] quantities = random.ints(THREADS, 1, 6).toArray();
+                strategy.define(run, capacity);
+
+                List<ReservationResult> results = race.run(i -> Race.reserveUntilDecided(strategy,
+                        ReservationRequest.of(run, "user-" + i).withQuantity(quantities[i])));
+
+                String where = String.format("%s round %d (seed %d, capacity %d)", fixture, round, seed, capacity);
+                long reserved = results.stream().filter(ReservationResult::isReserved)
+                        .mapToLong(r -> r.reservation().quantity()).sum();
+                assertThat(reserved).as("oversold in %s", where).isLessThanOrEqualTo(capacity);
+                assertThat(strategy.availability(run)).as(where).contains(new Availability(run, capacity, reserved));
+                // nothing was released, so a refusal of q units means fewer than q are left at the end
+                for (int i = 0; i < THREADS; i++) {
+                    if (results.get(i).status() == INSUFFICIENT_CAPACITY) {
+                        assertThat(capacity - reserved).as("undersold: %d units refused with %d left in %s",
+                                quantities[i], capacity - reserved, where).isLessThan(quantities[i]);
+                    }
+                }
+                if (fixture.hasDatabase()) {
+                    Ledger ledger = fixture.ledger(run);
+                    assertThat(ledger.addsUp()).as("ledger %s in %s", ledger, where).isTrue();
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void reserve_threeCounterStrategiesOnOneResource_sellExactlyTheUnitsLeft(TestDatabase database) {
+        long seed = Seeds.next("three counter strategies " + database);
+        SplittableRandom random = new SplittableRandom(seed);
+        List<ReservationStrategy> strategies = StrategyFixture.COUNTER_KINDS.stream()
+                .map(kind -> StrategyFixture.of(kind, database).strategy()).toList();
+        int threads = 33;
+        try (Race race = new Race(threads)) {
+            for (int round = 0; round < ROUNDS; round++) {
+                String run = newId("run");
+                int capacity = 4 + random.nextInt(16);
+                int left = 1 + random.nextInt(4);
+                strategies.get(round % 3).define(run, capacity);
+                if (capacity > left) {
+                    strategies.get(0).reserve(ReservationRequest.of(run, "early").withQuantity(capacity - left));
+                }
+
+                List<ReservationResult> results = race.run(i -> Race.reserveUntilDecided(strategies.get(i % 3),
+                        ReservationRequest.of(run, "user-" + i)));
+
+                String where = String.format("%s round %d (seed %d, capacity %d, %d left)",
+                        database, round, seed, capacity, left);
+                long granted = results.stream().filter(r -> r.status() == RESERVED).count();
+                assertThat(granted).as("oversold = %d, undersold = %d in %s",
+                        Math.max(0, granted - left), Math.max(0, left - granted), where).isEqualTo(left);
+                Ledger ledger = Ledger.read(database.jdbi(), "capacity_", run);
+                assertThat(ledger.addsUp()).as("ledger %s in %s", ledger, where).isTrue();
+                assertThat(ledger.reserved()).as(where).isEqualTo(capacity);
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package dev.capacity.jdbc;
+
+import static dev.capacity.ReservationResult.Status.REPLAYED;
+import static dev.capacity.ReservationResult.Status.RESERVED;
+import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.capacity.OutcomeUnknownException;
+import dev.capacity.Reservation;
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.StoreUnavailableException;
+import dev.capacity.jdbc.testing.FaultyDataSource;
+import dev.capacity.jdbc.testing.FaultyDataSource.CommitFault;
+import dev.capacity.jdbc.testing.Ledger;
+import dev.capacity.jdbc.testing.StrategyFixture;
+
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+
+/**
+ * The connection fails during COMMIT, so the caller cannot tell whether the reservation was made.
+ * With an idempotency key the strategy looks the key up and answers with the truth; without one
+ * it throws {@link OutcomeUnknownException} carrying the request. Faults are injected around a
+ * real database connection.
+ */
+final class UnknownCommitTest {
+
+    static Stream<StrategyFixture> fixtures() {
+        return StrategyFixture.onDatabases();
+    }
+
+    private static JdbiReservationStrategy strategyOn(StrategyFixture fixture, FaultyDataSource faulty) {
+        fixture.jdbi(); // installs the tables
+        return JdbiStrategies.of(fixture.kind(), Jdbi.create(faulty));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_commitSucceededButConnectionLost_withKey_answersReserved(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+        ReservationRequest request = ReservationRequest.of(run, "h").withQuantity(2).withIdempotencyKey(newId("key"));
+
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT);
+        ReservationResult result = strategy.reserve(request);
+
+        assertThat(faulty.failedCommits()).isEqualTo(1);
+        assertThat(result.status()).isEqualTo(RESERVED);
+        assertThat(result.attempts()).isEqualTo(1);
+        assertThat(strategy.reserve(request).reservation()).isEqualTo(result.reservation());
+        Ledger ledger = fixture.ledger(run);
+        assertThat(ledger.reservationRows()).isEqualTo(1);
+        assertThat(ledger.reserved()).isEqualTo(2);
+        assertThat(ledger.addsUp()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_commitLostWithConnection_withKey_retriesAndReservesOnce(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+        ReservationRequest request = ReservationRequest.of(run, "h").withIdempotencyKey(newId("key"));
+
+        faulty.failNextCommits(1, CommitFault.INSTEAD_OF_COMMIT);
+        ReservationResult result = strategy.reserve(request);
+
+        assertThat(faulty.failedCommits()).isEqualTo(1);
+        assertThat(result.status()).isEqualTo(RESERVED);
+        assertThat(result.attempts()).isEqualTo(2);
+        Ledger ledger = fixture.ledger(run);
+        assertThat(ledger.reservationRows()).isEqualTo(1);
+        assertThat(ledger.addsUp()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_commitOutcomeUnknown_withoutKey_throwsCarryingTheRequest(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+        ReservationRequest request = ReservationRequest.of(run, "h");
+
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT);
+
+        assertThatThrownBy(() -> strategy.reserve(request))
+                .isInstanceOfSatisfying(OutcomeUnknownException.class, e -> assertThat(e.request()).isEqualTo(request));
+        // the commit did happen: the ledger holds it and still adds up
+        Ledger ledger = fixture.ledger(run);
+        assertThat(ledger.reservationRows()).isEqualTo(1);
+        assertThat(ledger.addsUp()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_commitOutcomeUnknownAndStoreDown_withKey_throwsAndRetryTellsTheTruth(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+        ReservationRequest request = ReservationRequest.of(run, "h").withIdempotencyKey(newId("key"));
+
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT);
+        faulty.refuseConnectionsAfterFault();
+        assertThatThrownBy(() -> strategy.reserve(request))
+                .isInstanceOfSatisfying(OutcomeUnknownException.class, e -> assertThat(e.request()).isEqualTo(request));
+        assertThatThrownBy(() -> strategy.reserve(request)).isInstanceOf(StoreUnavailableException.class);
+        faulty.heal();
+
+        ReservationResult retried = strategy.reserve(request);
+        assertThat(retried.status()).isEqualTo(REPLAYED);
+        assertThat(fixture.ledger(run).reservationRows()).isEqualTo(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void release_commitSucceededButConnectionLost_answersTrueOnce(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+        Reservation held = strategy.reserve(ReservationRequest.of(run, "h")).reservation();
+
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT);
+        assertThat(strategy.release(held.id())).isTrue();
+        assertThat(faulty.failedCommits()).isEqualTo(1);
+        assertThat(strategy.release(held.id())).isFalse();
+
+        Ledger ledger = fixture.ledger(run);
+        assertThat(ledger.reserved()).isZero();
+        assertThat(ledger.addsUp()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void release_commitLostWithConnection_retriesAndReleasesOnce(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+        Reservation held = strategy.reserve(ReservationRequest.of(run, "h").withQuantity(3)).reservation();
+
+        faulty.failNextCommits(1, CommitFault.INSTEAD_OF_COMMIT);
+        assertThat(strategy.release(held.id())).isTrue();
+
+        Ledger ledger = fixture.ledger(run);
+        assertThat(ledger.reserved()).isZero();
+        assertThat(ledger.releasedRows()).isEqualTo(1);
+        assertThat(ledger.addsUp()).isTrue();
+    }
+}

