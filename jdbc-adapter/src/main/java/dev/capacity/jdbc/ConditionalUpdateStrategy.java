@@ -25,7 +25,7 @@ final class ConditionalUpdateStrategy extends CounterStrategy {
     }
 
     @Override
-    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now) {
+    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined) {
         OptionalLong id = store.insertReservation(handle, request, now);
         if (id.isEmpty()) {
             return replay(store, handle, request);

@@ -70,8 +70,10 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     /**
      * One try, inside a transaction that the caller of this method commits only if the answer is
      * {@code RESERVED}. May throw; a contention failure is retried like {@link Attempt#retry}.
+     * {@code joined} says the transaction is the caller's: a setting changed for the attempt must
+     * then be put back, since the caller's statements run after it.
      */
-    abstract Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now);
+    abstract Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined);
 
     /** Returns the units of a reservation of this strategy's family; false if it was already released. */
     abstract boolean releaseUnits(Store store, Handle handle, Store.ReleaseRow reservation, long reservationId,
@@ -211,7 +213,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             Attempt outcome;
             try {
                 handle.begin();
-                outcome = attempt(store, handle, request, now());
+                outcome = attempt(store, handle, request, now(), false);
             } catch (RuntimeException e) {
                 rollbackQuietly(handle);
                 if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
@@ -284,7 +286,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             Savepoint savepoint = jdbc(what, () -> connection.setSavepoint(SAVEPOINT));
             Attempt outcome;
             try {
-                outcome = attempt(store, handle, request, now());
+                outcome = attempt(store, handle, request, now(), true);
             } catch (RuntimeException e) {
                 undo(connection, savepoint, what, e);
                 if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {

@@ -32,7 +32,7 @@ final class OptimisticVersionStrategy extends CounterStrategy {
     }
 
     @Override
-    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now) {
+    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined) {
         Optional<Store.ResourceRow> read = store.selectResource(handle, request.resourceId());
         if (read.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);

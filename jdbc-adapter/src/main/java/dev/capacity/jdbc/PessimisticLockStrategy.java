@@ -26,12 +26,14 @@ final class PessimisticLockStrategy extends CounterStrategy {
     }
 
     @Override
-    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now) {
+    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined) {
         OptionalLong id = store.insertReservation(handle, request, now);
         if (id.isEmpty()) {
             return replay(store, handle, request);
         }
-        Optional<Store.ResourceRow> locked = store.lockResource(handle, request.resourceId());
+        Optional<Store.ResourceRow> locked = joined
+                ? store.lockResourceKeepingSettings(handle, request.resourceId())
+                : store.lockResource(handle, request.resourceId());
         if (locked.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }

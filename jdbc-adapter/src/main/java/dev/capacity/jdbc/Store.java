@@ -75,6 +75,22 @@ final class Store {
     }
 
     /**
+     * {@link #lockResource}, leaving the transaction's lock timeout as it found it: for a
+     * transaction that is the caller's and goes on after the lock is taken.
+     */
+    Optional<ResourceRow> lockResourceKeepingSettings(Handle handle, String id) {
+        String timeout = sql.lockTimeoutStatement();
+        if (timeout == null) {
+            return lockResource(handle, id);
+        }
+        String previous = query(handle, "SELECT current_setting('lock_timeout')").mapTo(String.class).one();
+        Optional<ResourceRow> row = lockResource(handle, id);
+        query(handle, "SELECT set_config('lock_timeout', :previous, true)").bind("previous", previous)
+                .mapTo(String.class).one();
+        return row;
+    }
+
+    /**
      * Reads the resource under a row lock that other holders of this lock share and that
      * {@link #lockResource} excludes (exclusive on H2, which has no shared row lock).
      */

@@ -59,7 +59,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     }
 
     @Override
-    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now) {
+    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined) {
         String resourceId = request.resourceId();
         Optional<Store.ResourceRow> shared = store.shareResource(handle, resourceId);
         if (shared.isEmpty()) {

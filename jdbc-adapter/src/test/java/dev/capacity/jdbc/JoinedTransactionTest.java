@@ -15,6 +15,7 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.jdbc.testing.Ledger;
 import dev.capacity.jdbc.testing.StrategyFixture;
+import dev.capacity.jdbc.testing.TestDatabase;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -188,5 +189,25 @@ final class JoinedTransactionTest {
         boolean released = fixture.jdbi().withHandle(handle -> strategy.release(handle, result.reservation().id()));
         assertThat(released).isTrue();
         assertThat(strategy.availability(run)).contains(new Availability(run, 2, 0));
+    }
+
+    static Stream<StrategyFixture> postgresFixtures() {
+        return StrategyFixture.onDatabases().filter(f -> f.database() == TestDatabase.POSTGRES);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("postgresFixtures")
+    void reserve_inTheCallersTransaction_leavesItsLockTimeoutAsItWas(StrategyFixture fixture) {
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String run = newId("run");
+        strategy.define(run, 2);
+
+        String after = fixture.jdbi().inTransaction(handle -> {
+            handle.execute("SET LOCAL lock_timeout = '1234ms'");
+            assertThat(strategy.reserve(handle, ReservationRequest.of(run, "h")).status()).isEqualTo(RESERVED);
+            return handle.createQuery("SHOW lock_timeout").mapTo(String.class).one();
+        });
+
+        assertThat(after).isEqualTo("1234ms");
     }
 }

@@ -147,4 +147,32 @@ final class LastUnitsRaceTest {
             }
         }
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void release_sameReservationBy8ThreadsAtOnce_returnsTheUnitsOnce(StrategyFixture fixture) {
+        long seed = Seeds.next("release race " + fixture);
+        SplittableRandom random = new SplittableRandom(seed);
+        ReservationStrategy strategy = fixture.strategy();
+        try (Race race = new Race(8)) {
+            for (int round = 0; round < ROUNDS; round++) {
+                String run = newId("run");
+                int quantity = 1 + random.nextInt(3);
+                strategy.define(run, 10);
+                strategy.reserve(ReservationRequest.of(run, "stays"));
+                long id = strategy.reserve(ReservationRequest.of(run, "leaves").withQuantity(quantity)).reservation().id();
+
+                List<Boolean> released = race.run(i -> strategy.release(id));
+
+                String where = String.format("%s round %d (seed %d)", fixture, round, seed);
+                assertThat(released.stream().filter(b -> b).count()).as("releases that returned true in %s", where)
+                        .isEqualTo(1);
+                assertThat(strategy.availability(run)).as(where).contains(new Availability(run, 10, 1));
+                if (fixture.hasDatabase()) {
+                    Ledger ledger = fixture.ledger(run);
+                    assertThat(ledger.addsUp()).as("ledger %s in %s", ledger, where).isTrue();
+                }
+            }
+        }
+    }
 }
