@@ -1,0 +1,134 @@
+package dev.capacity.stress.jcstress;
+
+import org.openjdk.jcstress.JCStress;
+import org.openjdk.jcstress.Options;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.infra.Status;
+import org.openjdk.jcstress.infra.collectors.DiskReadCollector;
+import org.openjdk.jcstress.infra.collectors.TestResult;
+import org.openjdk.jcstress.infra.grading.GradingResult;
+import org.openjdk.jcstress.infra.grading.TestGrading;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeMap;
+
+/**
+ * Runs jcstress with the given arguments (the same as {@code java -jar jcstress.jar}) and turns its
+ * verdict into an exit code, which jcstress itself does not do: 1 if any test observed a FORBIDDEN
+ * outcome, ended in an error, or did not run, and also if a {@code NegativeControl_*} test did
+ * <em>not</em> observe its forbidden outcome, since then the tests could not see the bug they
+ * guard against.
+ *
+ * <p>jcstress runs every actor on a CPU of its own; a test with more actors than the machine has
+ * CPUs cannot be scheduled (the 3- and 4-caller tests on a 2-core machine). The gate lists such a
+ * test as not run, naming the CPUs it needs, rather than failing the build for the machine's size.
+ */
+public final class JcstressGate {
+
+    private static final String NEGATIVE_CONTROL = "NegativeControl_";
+
+    private JcstressGate() {}
+
+    public static void main(String[] args) throws Exception {
+        Options options = new Options(args);
+        if (!options.parse()) {
+            System.exit(2);
+        }
+        JCStress jcstress = new JCStress(options);
+        SortedSet<String> tests = jcstress.getTests();
+        if (tests.isEmpty()) {
+            System.err.println("jcstress gate: no test matches '" + options.getTestFilter() + "'");
+            System.exit(1);
+        }
+        try {
+            jcstress.run();
+        } catch (AssertionError failures) {
+            // jcstress throws when a test failed; that includes the negative controls, which must
+            // fail, so the verdict below is made from the results file instead
+            System.out.println("jcstress reported failing tests; the gate reads the results to decide.");
+        }
+
+        Map<String, List<TestResult>> results = new TreeMap<>();
+        if (Files.exists(Path.of(options.getResultFile()))) {
+            DiskReadCollector reader = new DiskReadCollector(options.getResultFile(),
+                    result -> results.computeIfAbsent(result.getName(), k -> new ArrayList<>()).add(result));
+            reader.dump();
+            reader.close();
+        }
+        int cpus = options.getCPUCount();
+
+        List<String> problems = new ArrayList<>();
+        System.out.println();
+        System.out.println("jcstress gate (" + options.getResultFile() + "):");
+        for (String test : tests) {
+            List<TestResult> runs = results.getOrDefault(test, List.of());
+            int actors = actors(test);
+            String verdict = runs.isEmpty() && actors > cpus
+                    ? "NOT RUN: " + actors + " actors need " + actors + " CPUs, this machine has " + cpus
+                    : verdict(test, runs, problems);
+            long samples = runs.stream().mapToLong(TestResult::getTotalCount).sum();
+            System.out.printf("  %-70s %,14d samples  %s%n", simpleName(test), samples, verdict);
+        }
+        if (!problems.isEmpty()) {
+            System.out.println();
+            problems.forEach(p -> System.out.println("FAILED: " + p));
+            System.exit(1);
+        }
+        System.out.println("jcstress gate: all " + tests.size() + " tests passed; every negative control saw its bug.");
+    }
+
+    private static String verdict(String test, List<TestResult> runs, List<String> problems) {
+        if (runs.isEmpty()) {
+            problems.add(test + " did not run");
+            return "DID NOT RUN";
+        }
+        long forbidden = 0;
+        for (TestResult run : runs) {
+            if (run.status() != Status.NORMAL) {
+                problems.add(test + " ended with " + run.status() + ": " + run.getMessages());
+                return "ERROR " + run.status();
+            }
+            TestGrading grading = run.grading();
+            for (GradingResult outcome : grading.gradingResults.values()) {
+                if (outcome.expect == Expect.FORBIDDEN) {
+                    forbidden += outcome.count;
+                }
+            }
+        }
+        if (simpleName(test).startsWith(NEGATIVE_CONTROL)) {
+            if (forbidden == 0) {
+                problems.add(test + " is a negative control and must observe its forbidden outcome, but did not");
+                return "NEGATIVE CONTROL MISSED ITS BUG";
+            }
+            return "negative control: saw the bug " + forbidden + " times (as it must)";
+        }
+        if (forbidden > 0) {
+            for (TestResult run : runs) {
+                problems.addAll(run.grading().failureMessages.stream().map(m -> test + ": " + m).toList());
+            }
+            return "FORBIDDEN OUTCOME SEEN " + forbidden + " times";
+        }
+        return "OK";
+    }
+
+    /** jcstress runs each actor on a CPU of its own, so a test with more actors than CPUs cannot run. */
+    private static int actors(String test) {
+        try {
+            return (int) Arrays.stream(Class.forName(test).getMethods())
+                    .filter(m -> m.isAnnotationPresent(Actor.class)).count();
+        } catch (ClassNotFoundException e) {
+            return 0;
+        }
+    }
+
+    private static String simpleName(String test) {
+        return test.substring(test.lastIndexOf('.') + 1);
+    }
+}
