@@ -51,8 +51,6 @@ final class Sql {
     final String countSlotsBelow;
     final String highestSlotFrom;
     final String slotsFrom;
-    final String slotsOf;
-    final String deleteSlot;
     final String deleteSlotsOf;
     final String moveSlot;
 
@@ -112,9 +110,8 @@ final class Sql {
         highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = :resourceId AND slot >= :from"
                 + " ORDER BY slot DESC LIMIT 1";
         slotsFrom = "SELECT slot FROM " + s + " WHERE resource_id = :resourceId AND slot >= :from ORDER BY slot DESC";
-        slotsOf = "SELECT slot FROM " + s + " WHERE reservation_id = :reservationId ORDER BY slot";
-        deleteSlot = "DELETE FROM " + s + " WHERE resource_id = :resourceId AND slot = :slot";
-        deleteSlotsOf = "DELETE FROM " + s + " WHERE reservation_id = :reservationId";
+        String deleteOwnSlots = "DELETE FROM " + s + " WHERE reservation_id = :reservationId";
+        deleteSlotsOf = pg ? deleteOwnSlots + " RETURNING slot" : "SELECT slot FROM OLD TABLE (" + deleteOwnSlots + ")";
         moveSlot = "UPDATE " + s + " SET slot = :to WHERE resource_id = :resourceId AND slot = :from";
     }
 

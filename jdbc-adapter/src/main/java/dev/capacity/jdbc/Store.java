@@ -236,16 +236,13 @@ final class Store {
                 .map((rs, ctx) -> rs.getLong(1)).list();
     }
 
-    List<Long> slotsOf(Handle handle, long reservationId) {
-        return query(handle, sql.slotsOf).bind("reservationId", reservationId).map((rs, ctx) -> rs.getLong(1)).list();
-    }
-
-    void deleteSlot(Handle handle, String resourceId, long slot) {
-        update(handle, sql.deleteSlot).bind("resourceId", resourceId).bind("slot", slot).execute();
-    }
-
-    void deleteSlotsOf(Handle handle, long reservationId) {
-        update(handle, sql.deleteSlotsOf).bind("reservationId", reservationId).execute();
+    /**
+     * Deletes the slots of a reservation, wherever they are now (a concurrent release may just
+     * have moved one), and returns the slots it freed.
+     */
+    List<Long> deleteSlotsOf(Handle handle, long reservationId) {
+        return query(handle, sql.deleteSlotsOf).bind("reservationId", reservationId).map((rs, ctx) -> rs.getLong(1))
+                .list();
     }
 
     /** Moves the slot at {@code from} to {@code to}; false if no slot was at {@code from} any more. */

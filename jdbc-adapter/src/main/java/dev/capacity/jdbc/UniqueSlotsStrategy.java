@@ -118,21 +118,14 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         if (!store.markReleased(handle, reservationId, now)) {
             return false;
         }
-        if (store.highestSlotFrom(handle, resourceId, capacity).isEmpty()) {
-            store.deleteSlotsOf(handle, reservationId);
-            return true;
-        }
-        // overflow exists after a shrink: every slot this frees below the capacity takes one in
-        List<Long> slots = store.slotsOf(handle, reservationId);
-        for (long slot : slots) {
-            if (slot >= capacity) {
-                store.deleteSlot(handle, resourceId, slot);
-            }
-        }
-        for (long slot : slots) {
-            if (slot < capacity) {
-                store.deleteSlot(handle, resourceId, slot);
-                moveOverflowInto(store, handle, resourceId, capacity, slot);
+        // deleted by reservation, not by slot number: a concurrent release may have moved one of them
+        List<Long> freed = store.deleteSlotsOf(handle, reservationId);
+        if (store.highestSlotFrom(handle, resourceId, capacity).isPresent()) {
+            // overflow exists after a shrink: every slot this freed below the capacity takes one in
+            for (long slot : freed) {
+                if (slot < capacity) {
+                    moveOverflowInto(store, handle, resourceId, capacity, slot);
+                }
             }
         }
         return true;

@@ -15,6 +15,8 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * THE NEGATIVE CONTROL: the bug this project exists to prevent, kept here (test sources only,
@@ -24,15 +26,41 @@ import java.util.Optional;
  * read the same counter both pass the check; the second write also loses the first one's update.
  *
  * <p>Everything but {@link #reserve} is conditional-update's, on the same tables.
+ *
+ * <p>jcstress finds the race window by itself. A race of a few threads may not hit it every time,
+ * so for those the first {@code lineUp} callers wait after their check until all of them have
+ * checked: then they certainly all read the same counter, and the bug shows on every run.
  */
 public final class NaiveCheckThenActStrategy implements ReservationStrategy {
 
     private final Jdbi jdbi;
     private final ReservationStrategy honest;
+    private final CountDownLatch linedUp;
 
     public NaiveCheckThenActStrategy(Jdbi jdbi) {
+        this(jdbi, 0);
+    }
+
+    public NaiveCheckThenActStrategy(Jdbi jdbi, int lineUp) {
         this.jdbi = jdbi;
         this.honest = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, jdbi);
+        this.linedUp = new CountDownLatch(lineUp);
+    }
+
+    /** The first callers wait here, between their check and their write, until all of them have checked. */
+    private void betweenCheckAndAct() {
+        if (linedUp.getCount() == 0) {
+            return;
+        }
+        linedUp.countDown();
+        try {
+            if (!linedUp.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the callers to line up never all arrived");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
@@ -54,6 +82,7 @@ public final class NaiveCheckThenActStrategy implements ReservationStrategy {
             if (reserved + request.quantity() > capacity) {
                 return new ReservationResult(Status.INSUFFICIENT_CAPACITY, null, capacity - reserved, 1);
             }
+            betweenCheckAndAct();
             Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
             long id = h.createUpdate("INSERT INTO capacity_reservation (resource_id, holder_id, quantity, idempotency_key,"
                             + " created_at) VALUES (:resource, :holder, :quantity, :key, :now)")

@@ -1,0 +1,129 @@
+package dev.capacity.stress;
+
+import dev.capacity.jdbc.CapacityPool;
+import dev.capacity.jdbc.CapacitySchema;
+import dev.capacity.jdbc.JdbiStrategies;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A race between several JVM processes on one database: each process runs its own strategy (the
+ * counter strategies can share a resource) on its share of one plan, so that the same resources
+ * and the same idempotency keys are hit from different processes at once. The processes start
+ * together ({@code READY} from each, then {@code GO} to all); when all have ended, their merged
+ * histories are checked against the tables like any race.
+ */
+public final class MultiProcessRace {
+
+    private static final long TIMEOUT_SECONDS = 300;
+
+    private MultiProcessRace() {}
+
+    /**
+     * @param strategies one strategy name per process (a {@link dev.capacity.StrategyKind} name, or
+     *     {@code class:NAME}, see {@link RaceWorker})
+     */
+    public record Config(List<String> strategies, int threadsPerProcess, Scenario scenario, int capacity, long seed) {}
+
+    public static RaceReport run(Database database, Config config, Path workDirectory) {
+        int processes = config.strategies().size();
+        String prefix = "mp-" + Long.toHexString(config.seed() & 0xffffffffL) + "-" + Long.toHexString(System.nanoTime()) + "-";
+        Scenario.Plan plan = config.scenario().plan(prefix, config.threadsPerProcess() * processes, config.capacity(),
+                config.seed());
+        try (CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), 4)) {
+            CapacitySchema.install(pool.jdbi());
+            plan.capacities().forEach(JdbiStrategies.conditionalUpdate(pool.jdbi())::define);
+
+            List<Process> children = new ArrayList<>();
+            List<Path> histories = new ArrayList<>();
+            try {
+                for (int p = 0; p < processes; p++) {
+                    Path history = workDirectory.resolve(prefix + "history-" + p + ".tsv");
+                    histories.add(history);
+                    children.add(start(database, config, processes, p, prefix, history, workDirectory));
+                }
+                for (int p = 0; p < processes; p++) {
+                    awaitLine(children.get(p), "READY", p, workDirectory);
+                }
+                long started = System.nanoTime();
+                for (Process child : children) {
+                    Writer go = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8);
+                    go.write("GO\n");
+                    go.flush();
+                }
+                for (int p = 0; p < processes; p++) {
+                    Process child = children.get(p);
+                    if (!child.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("process " + p + " did not finish in " + TIMEOUT_SECONDS + " s");
+                    }
+                    if (child.exitValue() != 0) {
+                        throw new IllegalStateException("process " + p + " failed with exit code " + child.exitValue()
+                                + ":\n" + log(workDirectory, prefix, p));
+                    }
+                }
+                long elapsed = System.nanoTime() - started;
+                History merged = new History();
+                histories.forEach(file -> merged.recordAll(History.read(file).ops()));
+                Snapshot after = Snapshot.fromTables(pool.jdbi(), "capacity_", prefix);
+                HistoryChecker.Verdict verdict = HistoryChecker.check(merged.ops(), after, plan.capacities());
+                return RaceReport.of(String.join("+", config.strategies()), database.name() + " x" + processes,
+                        new RaceHarness.Config(config.scenario(), config.threadsPerProcess() * processes, config.capacity(),
+                                config.seed(), 100), merged.ops(), elapsed, verdict);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } finally {
+                children.forEach(Process::destroyForcibly);
+            }
+        }
+    }
+
+    private static Process start(Database database, Config config, int processes, int process, String prefix,
+                                 Path history, Path workDirectory) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), RaceWorker.class.getName(),
+                "--jdbc-url", database.jdbcUrl(), "--user", database.user(), "--password", database.password(),
+                "--strategy", config.strategies().get(process), "--scenario",
+                config.scenario().name().toLowerCase(Locale.ROOT), "--threads", String.valueOf(config.threadsPerProcess()),
+                "--processes", String.valueOf(processes), "--process", String.valueOf(process),
+                "--capacity", String.valueOf(config.capacity()), "--seed", String.valueOf(config.seed()),
+                "--prefix", prefix, "--history", history.toString()));
+        return new ProcessBuilder(command)
+                .redirectError(workDirectory.resolve(prefix + "process-" + process + ".log").toFile())
+                .start();
+    }
+
+    /** Reads the child's standard output until {@code expected}; fails if it ends first. */
+    private static void awaitLine(Process child, String expected, int process, Path workDirectory) throws IOException {
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+            if (line.equals(expected)) {
+                return;
+            }
+        }
+        throw new IllegalStateException("process " + process + " ended before saying " + expected);
+    }
+
+    private static String log(Path workDirectory, String prefix, int process) {
+        try {
+            return Files.readString(workDirectory.resolve(prefix + "process-" + process + ".log"));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+}

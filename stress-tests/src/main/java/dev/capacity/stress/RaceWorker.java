@@ -1,0 +1,71 @@
+package dev.capacity.stress;
+
+import dev.capacity.ReservationStrategy;
+import dev.capacity.StrategyKind;
+import dev.capacity.jdbc.CapacityPool;
+import dev.capacity.jdbc.JdbiStrategies;
+
+import org.jdbi.v3.core.Jdbi;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One process of a {@link MultiProcessRace}: rebuilds the race's plan from the seed, takes its
+ * threads' share of the scripts, says {@code READY} on standard output, waits for {@code GO} on
+ * standard input (so that every process starts together, without sleeping), races, and writes
+ * its history to a file.
+ */
+public final class RaceWorker {
+
+    private RaceWorker() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        int process = Integer.parseInt(options.get("process"));
+        int threads = Integer.parseInt(options.get("threads"));
+        int processes = Integer.parseInt(options.get("processes"));
+        Scenario scenario = Scenario.valueOf(options.get("scenario").toUpperCase(Locale.ROOT));
+        Scenario.Plan plan = scenario.plan(options.get("prefix"), threads * processes,
+                Integer.parseInt(options.get("capacity")), Long.parseLong(options.get("seed")));
+        List<List<Scenario.Step>> mine = plan.slice(process * threads, (process + 1) * threads);
+
+        try (CapacityPool pool = CapacityPool.open(options.get("jdbc-url"), options.get("user"), options.get("password"),
+                threads + 2)) {
+            ReservationStrategy strategy = strategy(options.get("strategy"), pool.jdbi(), threads);
+            pool.jdbi().useHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+            System.out.println("READY");
+            System.out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String line = in.readLine();
+            if (!"GO".equals(line)) {
+                throw new IllegalStateException("expected GO, got " + line);
+            }
+            History history = new History();
+            RaceHarness.runThreads(process, mine, strategy, history, 100);
+            history.write(Path.of(options.get("history")));
+        }
+        System.out.println("DONE");
+    }
+
+    /**
+     * A built-in strategy by name, or {@code class:NAME} for a strategy class with a constructor
+     * taking a {@link Jdbi} and the number of threads (the negative control of the tests).
+     */
+    static ReservationStrategy strategy(String name, Jdbi jdbi, int threads) throws ReflectiveOperationException {
+        if (name.startsWith("class:")) {
+            return (ReservationStrategy) Class.forName(name.substring("class:".length()))
+                    .getConstructor(Jdbi.class, int.class).newInstance(jdbi, threads);
+        }
+        return JdbiStrategies.of(StrategyKind.fromName(name), jdbi);
+    }
+}

@@ -1,0 +1,156 @@
+package dev.capacity.stress;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The workloads of a race. Each turns a seed into a {@link Plan}: the resources with their
+ * capacities, and a script per thread, the same for the same seed. Scripts send some requests
+ * with idempotency keys and some of those twice, from two different threads (a double submit),
+ * so that every scenario also tests at most one reservation per key.
+ */
+public enum Scenario {
+    /** One hot resource; twice its capacity demanded one unit at a time. */
+    HOT("one hot resource, demand 2x capacity"),
+    /** 20 resources; demand twice their total, skewed towards the first few. */
+    SKEWED("20 resources, skewed demand 2x capacity"),
+    /** Two resources; requests of 1 to 5 units, twice the capacity in units. */
+    MIXED("quantities 1-5, demand 2x capacity"),
+    /** Two small resources; reserves and releases of held reservations interleaved. */
+    CHURN("reserve/release churn on small resources"),
+    /** Churn while one thread shrinks and grows the capacities. */
+    RESIZE("churn while capacities shrink and grow");
+
+    private final String description;
+
+    Scenario(String description) {
+        this.description = description;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** One step of a thread's script. */
+    public sealed interface Step permits Reserve, ReleaseHeld, Resize {}
+
+    /** Reserve {@code quantity} units. */
+    public record Reserve(String resourceId, String holderId, int quantity, String key) implements Step {}
+
+    /** Release one of the reservations this thread holds, chosen by {@code pick} (mod the number held). */
+    public record ReleaseHeld(int pick) implements Step {}
+
+    /** Resize a resource. */
+    public record Resize(String resourceId, long capacity) implements Step {}
+
+    /** What a race runs: resources with their capacities, and one script per thread. */
+    public record Plan(Map<String, Long> capacities, List<List<Step>> scripts) {
+
+        /** The scripts of threads {@code [from, to)}: one process's share of a multi-process race. */
+        public List<List<Step>> slice(int from, int to) {
+            return scripts.subList(from, to);
+        }
+    }
+
+    /**
+     * The plan for {@code threads} threads around a capacity of {@code capacity} units, on
+     * resources whose ids start with {@code resourcePrefix}.
+     */
+    public Plan plan(String resourcePrefix, int threads, int capacity, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Map<String, Long> capacities = new LinkedHashMap<>();
+        List<Step> requests = new ArrayList<>();
+        switch (this) {
+            case HOT: {
+                String id = resourcePrefix + "hot";
+                capacities.put(id, (long) capacity);
+                for (int i = 0; i < 2 * capacity; i++) {
+                    requests.add(new Reserve(id, "h" + i, 1, ""));
+                }
+                break;
+            }
+            case SKEWED: {
+                int count = 20;
+                int each = Math.max(2, capacity / 5);
+                double[] weights = new double[count];
+                double total = 0;
+                for (int r = 0; r < count; r++) {
+                    capacities.put(resourcePrefix + "r" + r, (long) each);
+                    weights[r] = 1 / Math.pow(r + 1, 1.1);
+                    total += weights[r];
+                }
+                for (int i = 0; i < 2 * each * count; i++) {
+                    double x = random.nextDouble() * total;
+                    int r = 0;
+                    while (r < count - 1 && (x -= weights[r]) > 0) {
+                        r++;
+                    }
+                    requests.add(new Reserve(resourcePrefix + "r" + r, "h" + i, 1, ""));
+                }
+                break;
+            }
+            case MIXED: {
+                String a = resourcePrefix + "a";
+                String b = resourcePrefix + "b";
+                capacities.put(a, (long) capacity);
+                capacities.put(b, (long) capacity);
+                long units = 0;
+                for (int i = 0; units < 4L * capacity; i++) {
+                    int quantity = 1 + random.nextInt(5);
+                    units += quantity;
+                    requests.add(new Reserve(i % 2 == 0 ? a : b, "h" + i, quantity, ""));
+                }
+                break;
+            }
+            case CHURN:
+            case RESIZE: {
+                String a = resourcePrefix + "a";
+                String b = resourcePrefix + "b";
+                long small = Math.max(4, capacity / 8);
+                capacities.put(a, small);
+                capacities.put(b, small);
+                for (int i = 0; i < 3 * capacity; i++) {
+                    if (random.nextInt(10) < 6) {
+                        requests.add(new Reserve(random.nextBoolean() ? a : b, "h" + i, 1 + random.nextInt(3), ""));
+                    } else {
+                        requests.add(new ReleaseHeld(random.nextInt(1 << 20)));
+                    }
+                }
+                break;
+            }
+            default:
+                throw new AssertionError(this);
+        }
+        List<List<Step>> scripts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            scripts.add(new ArrayList<>());
+        }
+        int keyed = 0;
+        for (int i = 0; i < requests.size(); i++) {
+            Step step = requests.get(i);
+            int thread = random.nextInt(threads);
+            if (step instanceof Reserve r && random.nextInt(4) == 0) {
+                // a keyed request; one in three is submitted twice, by two threads
+                step = new Reserve(r.resourceId(), r.holderId(), r.quantity(), resourcePrefix + "key" + keyed++);
+                if (threads > 1 && random.nextInt(3) == 0) {
+                    scripts.get((thread + 1 + random.nextInt(threads - 1)) % threads).add(step);
+                }
+            }
+            scripts.get(thread).add(step);
+        }
+        if (this == RESIZE) {
+            List<Step> resizer = scripts.get(0);
+            List<String> ids = new ArrayList<>(capacities.keySet());
+            long small = capacities.get(ids.get(0));
+            for (int i = 0, at = 0; i < 12; i++) {
+                at = Math.min(resizer.size(), at + 1 + random.nextInt(Math.max(1, resizer.size() / 12 + 1)));
+                long target = i % 2 == 0 ? Math.max(1, small / 4) : small * 2 - i % 3;
+                resizer.add(at, new Resize(ids.get(i % ids.size()), target));
+            }
+        }
+        return new Plan(capacities, scripts);
+    }
+}

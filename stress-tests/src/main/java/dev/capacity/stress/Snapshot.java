@@ -1,0 +1,71 @@
+package dev.capacity.stress;
+
+import dev.capacity.Availability;
+import dev.capacity.ReservationStrategy;
+
+import org.jdbi.v3.core.Jdbi;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the store holds after a race, read when every client has stopped.
+ *
+ * @param resources each resource of the race: its capacity and its counter (the reserved column,
+ *     or the number of slot rows for unique-slots)
+ * @param rows every reservation row of the race's resources, by id; {@code null} for the in-memory
+ *     strategy, which has no rows to read
+ */
+public record Snapshot(Map<String, ResourceState> resources, Map<Long, Row> rows) {
+
+    /** A resource after the race. */
+    public record ResourceState(String id, long capacity, long counter) {}
+
+    /** A reservation row after the race. */
+    public record Row(long id, String resourceId, String holderId, int quantity, String key, boolean released) {}
+
+    public boolean hasRows() {
+        return rows != null;
+    }
+
+    /**
+     * Reads the resources whose id starts with {@code resourcePrefix}, and their reservation rows,
+     * in one transaction. The prefix must hold no SQL wildcard ({@code _} or {@code %}).
+     */
+    public static Snapshot fromTables(Jdbi jdbi, String tablePrefix, String resourcePrefix) {
+        if (resourcePrefix.contains("_") || resourcePrefix.contains("%")) {
+            throw new IllegalArgumentException("resourcePrefix must not contain _ or %: " + resourcePrefix);
+        }
+        String like = resourcePrefix + "%";
+        return jdbi.inTransaction(h -> {
+            Map<String, ResourceState> resources = new LinkedHashMap<>();
+            h.createQuery("SELECT r.id, r.capacity, CASE WHEN r.family = 'slots' THEN (SELECT COUNT(*) FROM "
+                            + tablePrefix + "slot s WHERE s.resource_id = r.id) ELSE r.reserved END AS counter FROM "
+                            + tablePrefix + "resource r WHERE r.id LIKE :like ORDER BY r.id")
+                    .bind("like", like)
+                    .map((rs, ctx) -> new ResourceState(rs.getString("id"), rs.getLong("capacity"), rs.getLong("counter")))
+                    .forEach(state -> resources.put(state.id(), state));
+            Map<Long, Row> rows = new LinkedHashMap<>();
+            h.createQuery("SELECT id, resource_id, holder_id, quantity, idempotency_key, released_at FROM "
+                            + tablePrefix + "reservation WHERE resource_id LIKE :like ORDER BY id")
+                    .bind("like", like)
+                    .map((rs, ctx) -> new Row(rs.getLong("id"), rs.getString("resource_id"), rs.getString("holder_id"),
+                            rs.getInt("quantity"), Optional.ofNullable(rs.getString("idempotency_key")).orElse(""),
+                            rs.getObject("released_at") != null))
+                    .forEach(row -> rows.put(row.id(), row));
+            return new Snapshot(resources, rows);
+        });
+    }
+
+    /** For a strategy without tables: capacities and counters only, from {@code availability}. */
+    public static Snapshot fromAvailability(ReservationStrategy strategy, Collection<String> resourceIds) {
+        Map<String, ResourceState> resources = new LinkedHashMap<>();
+        for (String id : resourceIds) {
+            Availability a = strategy.availability(id).orElseThrow(() -> new IllegalStateException("no resource " + id));
+            resources.put(id, new ResourceState(id, a.capacity(), a.reserved()));
+        }
+        return new Snapshot(resources, null);
+    }
+}
