@@ -23,7 +23,7 @@ import java.util.function.Function;
  * that replays it) if any history shows a violation.
  *
  * <pre>
- * mvn -q -pl stress-tests -am compile exec:java -Dexec.mainClass=dev.capacity.stress.RaceHarnessMain \
+ * mvn -q -pl stress-tests -am compile exec:java@harness \
  *     -Dexec.args="--databases h2,postgres --threads 16 --capacity 400"
  * </pre>
  */

@@ -61,8 +61,7 @@ public record RaceReport(String strategy, String database, RaceHarness.Config co
 
     /** The command that replays this race. */
     public String replay() {
-        return String.format("mvn -q -pl stress-tests -am compile exec:java -Dexec.mainClass=dev.capacity.stress.RaceHarnessMain"
-                        + " -Dexec.args=\"--strategies %s --databases %s --scenarios %s --threads %d --capacity %d --seed %d\"",
+        return String.format("mvn -q -pl stress-tests -am compile exec:java@harness -Dexec.args=\"--strategies %s --databases %s --scenarios %s --threads %d --capacity %d --seed %d\"",
                 strategy, database, config.scenario().name().toLowerCase(Locale.ROOT), config.threads(), config.capacity(),
                 config.seed());
     }
