@@ -2,6 +2,7 @@ package dev.capacity;
 
 import dev.capacity.ReservationResult.Status;
 import dev.capacity.internal.Arguments;
+import dev.capacity.internal.CapacityMath;
 import dev.capacity.internal.Events;
 
 import java.time.temporal.ChronoUnit;
@@ -97,6 +98,23 @@ public final class InMemoryStrategy implements ReservationStrategy {
                 help(resource, state);
             } else if (resource.state.compareAndSet(state, new State(newCapacity, state.reserved, null))) {
                 return;
+            }
+        }
+    }
+
+    @Override
+    public long adjust(String resourceId, long delta) {
+        Arguments.requireId(resourceId, "resourceId");
+        Resource resource = existing(resourceId);
+        for (;;) {
+            State state = resource.state.get();
+            if (state.pending != null) {
+                help(resource, state);
+                continue;
+            }
+            long capacity = CapacityMath.adjusted(resourceId, state.capacity, delta);
+            if (resource.state.compareAndSet(state, new State(capacity, state.reserved, null))) {
+                return capacity;
             }
         }
     }

@@ -46,6 +46,17 @@ public interface ReservationStrategy {
      */
     void resize(String resourceId, long newCapacity);
 
+    /**
+     * Changes the capacity of a resource by {@code delta} units (negative to shrink) in one atomic
+     * step, and returns the new capacity. Unlike a {@link #resize} computed from a value read
+     * earlier, two concurrent adjustments both count: restocking 50 units while someone else
+     * restocks 20 gives 70 more, never 50 or 20. Shrinking follows the rules of {@link #resize}.
+     *
+     * @throws IllegalArgumentException if there is no such resource
+     * @throws IllegalStateException if the capacity would fall below zero or overflow; nothing changes
+     */
+    long adjust(String resourceId, long delta);
+
     /** Reserves {@code request.quantity()} units, or says why not. */
     ReservationResult reserve(ReservationRequest request);
 

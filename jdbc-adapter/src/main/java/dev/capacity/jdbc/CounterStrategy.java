@@ -4,12 +4,14 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult.Status;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
+import dev.capacity.internal.CapacityMath;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 import java.time.Instant;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The counter family: a resource row holds {@code capacity}, {@code reserved} and
@@ -42,6 +44,21 @@ abstract class CounterStrategy extends JdbiStrategy {
         Store.ResourceRow row = store.selectResource(handle, resourceId)
                 .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
         requireFamily(row.family(), resourceId);
+    }
+
+    @Override
+    final long adjustIn(Store store, Handle handle, String resourceId, long delta) {
+        for (;;) {
+            OptionalLong capacity = store.adjustCounter(handle, resourceId, delta);
+            if (capacity.isPresent()) {
+                return capacity.getAsLong();
+            }
+            Store.ResourceRow row = store.selectResource(handle, resourceId)
+                    .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
+            requireFamily(row.family(), resourceId);
+            // throws if the capacity read now cannot take the delta; if it can, it changed meanwhile: again
+            CapacityMath.adjusted(resourceId, row.capacity(), delta);
+        }
     }
 
     /**

@@ -42,6 +42,14 @@ public interface JdbiReservationStrategy extends ReservationStrategy {
     ReservationResult reserve(Handle handle, ReservationRequest request);
 
     /**
+     * {@link #adjust(String, long)} inside the caller's transaction: the capacity changes when it
+     * commits, together with the caller's own rows (a transfer credits one wallet and debits another,
+     * or neither). A failure leaves the caller's transaction to roll back. If {@code handle} is not
+     * in a transaction, this behaves like {@link #adjust(String, long)} on that handle.
+     */
+    long adjust(Handle handle, String resourceId, long delta);
+
+    /**
      * Releases inside the caller's transaction: the units return when it commits. If
      * {@code handle} is not in a transaction, this behaves like {@link #release(long)} on that handle.
      */

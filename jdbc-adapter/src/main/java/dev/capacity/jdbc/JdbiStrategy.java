@@ -82,6 +82,9 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     /** Resizes a resource in the given transaction. */
     abstract void resizeIn(Store store, Handle handle, String resourceId, long newCapacity);
 
+    /** Adjusts a resource's capacity in the given transaction; the new capacity. */
+    abstract long adjustIn(Store store, Handle handle, String resourceId, long delta);
+
     @Override
     public final String name() {
         return name;
@@ -116,6 +119,31 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             resizeIn(store, handle, resourceId, newCapacity);
             return null;
         });
+    }
+
+    @Override
+    public final long adjust(String resourceId, long delta) {
+        Arguments.requireId(resourceId, "resourceId");
+        return inTransaction("adjusting resource '" + resourceId + "' by " + delta,
+                (store, handle) -> adjustIn(store, handle, resourceId, delta));
+    }
+
+    @Override
+    public final long adjust(Handle handle, String resourceId, long delta) {
+        Arguments.requireNonNull(handle, "handle");
+        Arguments.requireId(resourceId, "resourceId");
+        String what = "adjusting resource '" + resourceId + "' by " + delta;
+        if (!handle.isInTransaction()) {
+            return inTransaction(what, handle, (store, h) -> adjustIn(store, h, resourceId, delta), failure -> {
+                throw new CapacityException("the outcome of " + what + " is unknown: the connection failed during "
+                        + "COMMIT", failure);
+            });
+        }
+        try {
+            return adjustIn(store(handle), handle, resourceId, delta);
+        } catch (RuntimeException e) {
+            throw translate(what, e);
+        }
     }
 
     @Override

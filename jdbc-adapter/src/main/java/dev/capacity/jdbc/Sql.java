@@ -34,6 +34,7 @@ final class Sql {
     final String availability;
     final String resizeCounter;
     final String setCapacity;
+    final String adjustCounter;
 
     final String conditionalIncrement;
     final String versionedIncrement;
@@ -80,6 +81,10 @@ final class Sql {
         resizeCounter = "UPDATE " + r + " SET capacity = :capacity, version = version + 1"
                 + " WHERE id = :id AND family = '" + COUNTER + "'";
         setCapacity = "UPDATE " + r + " SET capacity = :capacity, version = version + 1 WHERE id = :id";
+        // the bounds keep capacity + delta within [0, Long.MAX_VALUE] without computing it out of range
+        String adjust = "UPDATE " + r + " SET capacity = capacity + :delta, version = version + 1"
+                + " WHERE id = :id AND family = '" + COUNTER + "' AND capacity >= :lowest AND capacity <= :highest";
+        adjustCounter = pg ? adjust + " RETURNING capacity" : "SELECT capacity FROM FINAL TABLE (" + adjust + ")";
 
         // reserved <= capacity - q rather than reserved + q <= capacity: no overflow near Long.MAX_VALUE
         String guardedIncrement = "UPDATE " + r + " SET reserved = reserved + :quantity, version = version + 1"

@@ -108,6 +108,14 @@ final class Store {
         return update(handle, sql.resizeCounter).bind("id", id).bind("capacity", capacity).execute();
     }
 
+    /** Adds {@code delta} to a counter resource's capacity if the result stays in range; the new capacity. */
+    OptionalLong adjustCounter(Handle handle, String id, long delta) {
+        Optional<Long> capacity = query(handle, sql.adjustCounter).bind("id", id).bind("delta", delta)
+                .bind("lowest", delta < 0 ? -delta : 0).bind("highest", delta > 0 ? Long.MAX_VALUE - delta : Long.MAX_VALUE)
+                .map((rs, ctx) -> rs.getLong(1)).findOne();
+        return capacity.map(OptionalLong::of).orElse(OptionalLong.empty());
+    }
+
     void setCapacity(Handle handle, String id, long capacity) {
         update(handle, sql.setCapacity).bind("id", id).bind("capacity", capacity).execute();
     }

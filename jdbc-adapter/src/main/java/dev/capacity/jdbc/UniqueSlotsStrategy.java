@@ -5,6 +5,7 @@ import dev.capacity.ReservationResult;
 import dev.capacity.ReservationResult.Status;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
+import dev.capacity.internal.CapacityMath;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -143,9 +144,27 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
     @Override
     void resizeIn(Store store, Handle handle, String resourceId, long newCapacity) {
+        lockForResize(store, handle, resourceId);
+        setCapacity(store, handle, resourceId, newCapacity);
+    }
+
+    @Override
+    long adjustIn(Store store, Handle handle, String resourceId, long delta) {
+        long capacity = CapacityMath.adjusted(resourceId, lockForResize(store, handle, resourceId).capacity(), delta);
+        setCapacity(store, handle, resourceId, capacity);
+        return capacity;
+    }
+
+    /** Takes the exclusive lock that waits for every reserve and release in flight; the row it locked. */
+    private Store.ResourceRow lockForResize(Store store, Handle handle, String resourceId) {
         Store.ResourceRow row = store.lockResource(handle, resourceId)
                 .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
         requireFamily(row.family(), resourceId);
+        return row;
+    }
+
+    /** Sets the capacity and moves overflow slots below it, as far as there is room. */
+    private static void setCapacity(Store store, Handle handle, String resourceId, long newCapacity) {
         store.setCapacity(handle, resourceId, newCapacity);
         List<Long> overflow = store.slotsFrom(handle, resourceId, newCapacity);
         if (overflow.isEmpty()) {

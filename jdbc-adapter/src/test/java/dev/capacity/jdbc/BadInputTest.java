@@ -53,6 +53,9 @@ final class BadInputTest {
                         "newCapacity"),
                 new BadCall("resize(null, 1)", s -> s.resize(null, 1), NullPointerException.class, "resourceId"),
                 new BadCall("resize(\"\", 1)", s -> s.resize("", 1), IllegalArgumentException.class, "resourceId"),
+                new BadCall("adjust(null, 1)", s -> s.adjust(null, 1), NullPointerException.class, "resourceId"),
+                new BadCall("adjust(\" \", 1)", s -> s.adjust(" ", 1), IllegalArgumentException.class, "resourceId"),
+                new BadCall("adjust(existing, -4)", s -> s.adjust(existing, -4), IllegalStateException.class, existing),
                 new BadCall("availability(null)", s -> s.availability(null), NullPointerException.class, "resourceId"),
                 new BadCall("release(0)", s -> s.release(0), IllegalArgumentException.class, "reservationId"),
                 new BadCall("release(-1)", s -> s.release(-1), IllegalArgumentException.class, "reservationId"));

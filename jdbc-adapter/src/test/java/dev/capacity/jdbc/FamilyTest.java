@@ -36,6 +36,7 @@ final class FamilyTest {
                     .as(kind.strategyName()).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining(run).hasMessageContaining("unique-slots");
             assertThatThrownBy(() -> counter.resize(run, 10)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> counter.adjust(run, 10)).isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> counter.define(run, 3)).isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> counter.release(held.id())).isInstanceOf(IllegalStateException.class);
         }
@@ -60,6 +61,7 @@ final class FamilyTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(run).hasMessageContaining("counter strategies");
         assertThatThrownBy(() -> slots.resize(run, 1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> slots.adjust(run, 1)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> slots.define(run, 3)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> slots.release(held.id())).isInstanceOf(IllegalStateException.class);
 

@@ -210,4 +210,22 @@ final class JoinedTransactionTest {
 
         assertThat(after).isEqualTo("1234ms");
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void adjust_inTheCallersTransaction_landsOrVanishesWithIt(StrategyFixture fixture) {
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String run = newId("run");
+        strategy.define(run, 10);
+
+        assertThatThrownBy(() -> fixture.jdbi().useTransaction(handle -> {
+            assertThat(strategy.adjust(handle, run, 5)).isEqualTo(15);
+            throw new IllegalStateException("changed my mind");
+        })).hasMessage("changed my mind");
+        assertThat(strategy.availability(run)).contains(new Availability(run, 10, 0));
+
+        long capacity = fixture.jdbi().inTransaction(handle -> strategy.adjust(handle, run, 5));
+        assertThat(capacity).isEqualTo(15);
+        assertThat(strategy.availability(run)).contains(new Availability(run, 15, 0));
+    }
 }

@@ -175,4 +175,27 @@ final class LastUnitsRaceTest {
             }
         }
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void adjust_by16ThreadsAtOnce_losesNoUpdate(StrategyFixture fixture) {
+        ReservationStrategy strategy = fixture.strategy();
+        try (Race race = new Race(16)) {
+            for (int round = 0; round < ROUNDS / 5; round++) {
+                String run = newId("run");
+                strategy.define(run, 100);
+
+                race.run(i -> {
+                    for (int k = 0; k < 5; k++) {
+                        strategy.adjust(run, i % 2 == 0 ? 3 : -1);
+                    }
+                    return i;
+                });
+
+                // 8 threads add 3 five times, 8 take 1 five times: +80 in all, whatever the order
+                assertThat(strategy.availability(run).orElseThrow().capacity()).as("%s round %d", fixture, round)
+                        .isEqualTo(180);
+            }
+        }
+    }
 }

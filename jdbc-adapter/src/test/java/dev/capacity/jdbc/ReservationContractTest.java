@@ -365,4 +365,40 @@ final class ReservationContractTest {
         assertThat(result.attempts()).isGreaterThanOrEqualTo(1);
         assertThat(result.available()).isIn(3L, ReservationResult.UNKNOWN_AVAILABLE);
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void adjust_growAndShrink_changeTheCapacityByTheDelta(StrategyFixture fixture) {
+        ReservationStrategy strategy = fixture.strategy();
+        String run = newId("run");
+        strategy.define(run, 2);
+        strategy.reserve(ReservationRequest.of(run, "a").withQuantity(2));
+
+        assertThat(strategy.adjust(run, 3)).isEqualTo(5);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "b").withQuantity(3)).status()).isEqualTo(RESERVED);
+        assertThat(strategy.adjust(run, -4)).isEqualTo(1);
+
+        assertThat(strategy.availability(run)).contains(new Availability(run, 1, 5));
+        assertThat(strategy.reserve(ReservationRequest.of(run, "c")).status()).isEqualTo(INSUFFICIENT_CAPACITY);
+        if (fixture.hasDatabase()) {
+            assertThat(fixture.ledger(run).addsUp()).isTrue();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void adjust_belowZeroOrOverflowing_isRejectedAndChangesNothing(StrategyFixture fixture) {
+        ReservationStrategy strategy = fixture.strategy();
+        String run = newId("run");
+        strategy.define(run, 3);
+
+        assertThatThrownBy(() -> strategy.adjust(run, -4))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining(run).hasMessageContaining("shrink by 4");
+        assertThatThrownBy(() -> strategy.adjust(run, Long.MAX_VALUE))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("overflows");
+        assertThatThrownBy(() -> strategy.adjust(newId("missing"), 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not defined");
+
+        assertThat(strategy.availability(run)).contains(new Availability(run, 3, 0));
+    }
 }

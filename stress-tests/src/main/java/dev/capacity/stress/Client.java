@@ -25,20 +25,43 @@ final class Client {
     private final ReservationStrategy strategy;
     private final History history;
     private final int contendedRetries;
+    private final long deadlineNanos;
     private final List<Held> held = new ArrayList<>();
 
-    Client(int process, int thread, ReservationStrategy strategy, History history, int contendedRetries) {
+    /**
+     * @param deadlineNanos a {@link System#nanoTime()} after which the client stops, or
+     *     {@link Long#MAX_VALUE} to run its script once; with a deadline the script is repeated
+     *     until then, its keys made new for each round
+     */
+    Client(int process, int thread, ReservationStrategy strategy, History history, int contendedRetries,
+           long deadlineNanos) {
         this.process = process;
         this.thread = thread;
         this.strategy = strategy;
         this.history = history;
         this.contendedRetries = contendedRetries;
+        this.deadlineNanos = deadlineNanos;
     }
 
     void run(List<Scenario.Step> script) {
+        if (deadlineNanos == Long.MAX_VALUE) {
+            runOnce(script, "");
+            return;
+        }
+        for (int round = 0; !script.isEmpty() && System.nanoTime() < deadlineNanos; round++) {
+            runOnce(script, "-" + round);
+        }
+    }
+
+    private void runOnce(List<Scenario.Step> script, String keySuffix) {
         for (Scenario.Step step : script) {
+            if (System.nanoTime() >= deadlineNanos) {
+                return;
+            }
             if (step instanceof Scenario.Reserve reserve) {
-                reserve(reserve);
+                reserve(reserve.key().isEmpty() ? reserve
+                        : new Scenario.Reserve(reserve.resourceId(), reserve.holderId(), reserve.quantity(),
+                                reserve.key() + keySuffix));
             } else if (step instanceof Scenario.ReleaseHeld release) {
                 if (!held.isEmpty()) {
                     Held victim = held.remove(release.pick() % held.size());

@@ -39,7 +39,7 @@ public final class MultiProcessRace {
 
     public static RaceReport run(Database database, Config config, Path workDirectory) {
         int processes = config.strategies().size();
-        String prefix = "mp-" + Long.toHexString(config.seed() & 0xffffffffL) + "-" + Long.toHexString(System.nanoTime()) + "-";
+        String prefix = RaceHarness.newPrefix("mp", config.seed());
         Scenario.Plan plan = config.scenario().plan(prefix, config.threadsPerProcess() * processes, config.capacity(),
                 config.seed());
         try (CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), 4)) {
@@ -78,9 +78,10 @@ public final class MultiProcessRace {
                 histories.forEach(file -> merged.recordAll(History.read(file).ops()));
                 Snapshot after = Snapshot.fromTables(pool.jdbi(), "capacity_", prefix);
                 HistoryChecker.Verdict verdict = HistoryChecker.check(merged.ops(), after, plan.capacities());
-                return RaceReport.of(String.join("+", config.strategies()), database.name() + " x" + processes,
-                        new RaceHarness.Config(config.scenario(), config.threadsPerProcess() * processes, config.capacity(),
-                                config.seed(), 100), merged.ops(), elapsed, verdict);
+                RaceHarness.Race race = new RaceHarness.Race(String.join("+", config.strategies()),
+                        database.name() + " x" + processes, config.scenario().name().toLowerCase(Locale.ROOT),
+                        config.seed(), prefix, plan, 100, 0, null);
+                return RaceReport.of(race, config.threadsPerProcess() * processes, merged.ops(), elapsed, verdict);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } catch (InterruptedException e) {

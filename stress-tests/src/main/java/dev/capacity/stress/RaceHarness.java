@@ -52,16 +52,47 @@ public final class RaceHarness {
      */
     public static RaceReport run(String strategyName, String databaseName, ReservationStrategy strategy,
                                  Function<Resources, Snapshot> snapshot, Config config) {
-        String prefix = "race-" + Long.toHexString(config.seed() & 0xffffffffL) + "-" + Long.toHexString(System.nanoTime()) + "-";
+        String prefix = newPrefix("race", config.seed());
         Scenario.Plan plan = config.scenario().plan(prefix, config.threads(), config.capacity(), config.seed());
+        String replay = String.format("mvn -q -pl stress-tests -am compile exec:java@harness -Dexec.args=\"--strategies %s"
+                        + " --databases %s --scenarios %s --threads %d --capacity %d --seed %d\"", strategyName,
+                databaseName, config.scenario().name().toLowerCase(java.util.Locale.ROOT), config.threads(),
+                config.capacity(), config.seed());
+        return run(new Race(strategyName, databaseName, config.scenario().name().toLowerCase(java.util.Locale.ROOT),
+                config.seed(), prefix, plan, config.contendedRetries(), 0, replay), strategy, snapshot, new History());
+    }
+
+    /**
+     * A race over any plan: who runs, on what, and how.
+     *
+     * @param workload what the report calls the plan
+     * @param prefix the prefix of the plan's resource ids (no {@code _} or {@code %})
+     * @param durationNanos 0 to run every script once; otherwise repeat the scripts for this long
+     * @param replay the command that replays the race, for the report
+     */
+    public record Race(String strategy, String database, String workload, long seed, String prefix, Scenario.Plan plan,
+                       int contendedRetries, long durationNanos, String replay) {}
+
+    /**
+     * Runs a race, recording into {@code history} as it goes (so that a caller can watch its size),
+     * then checks it.
+     */
+    public static RaceReport run(Race race, ReservationStrategy strategy, Function<Resources, Snapshot> snapshot,
+                                 History history) {
+        Scenario.Plan plan = race.plan();
         plan.capacities().forEach(strategy::define);
-        History history = new History();
         long started = System.nanoTime();
-        runThreads(0, plan.scripts(), strategy, history, config.contendedRetries());
+        long deadline = race.durationNanos() == 0 ? Long.MAX_VALUE : started + race.durationNanos();
+        runThreads(0, plan.scripts(), strategy, history, race.contendedRetries(), deadline);
         long elapsedNanos = System.nanoTime() - started;
-        Snapshot after = snapshot.apply(new Resources(prefix, plan.capacities()));
+        Snapshot after = snapshot.apply(new Resources(race.prefix(), plan.capacities()));
         HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities());
-        return RaceReport.of(strategyName, databaseName, config, history.ops(), elapsedNanos, verdict);
+        return RaceReport.of(race, plan.scripts().size(), history.ops(), elapsedNanos, verdict);
+    }
+
+    /** A resource-id prefix no other race uses: letters, digits and dashes. */
+    public static String newPrefix(String name, long seed) {
+        return name + "-" + Long.toHexString(seed & 0xffffffffL) + "-" + Long.toHexString(System.nanoTime()) + "-";
     }
 
     /** The resources of a race: their id prefix and their starting capacities. */
@@ -69,7 +100,7 @@ public final class RaceHarness {
 
     /** Runs each script on a thread of its own, all released by one barrier; waits for all. */
     static void runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
-                           History history, int contendedRetries) {
+                           History history, int contendedRetries, long deadlineNanos) {
         ExecutorService pool = Executors.newFixedThreadPool(scripts.size());
         try {
             CyclicBarrier start = new CyclicBarrier(scripts.size());
@@ -78,7 +109,7 @@ public final class RaceHarness {
                 int thread = t;
                 running.add(pool.submit(() -> {
                     start.await();
-                    new Client(process, thread, strategy, history, contendedRetries).run(scripts.get(thread));
+                    new Client(process, thread, strategy, history, contendedRetries, deadlineNanos).run(scripts.get(thread));
                     return null;
                 }));
             }

@@ -51,7 +51,7 @@ public final class RaceWorker {
                 throw new IllegalStateException("expected GO, got " + line);
             }
             History history = new History();
-            RaceHarness.runThreads(process, mine, strategy, history, 100);
+            RaceHarness.runThreads(process, mine, strategy, history, 100, Long.MAX_VALUE);
             history.write(Path.of(options.get("history")));
         }
         System.out.println("DONE");

@@ -108,6 +108,11 @@ public final class NaiveCheckThenActStrategy implements ReservationStrategy {
     }
 
     @Override
+    public long adjust(String resourceId, long delta) {
+        return honest.adjust(resourceId, delta);
+    }
+
+    @Override
     public boolean release(long reservationId) {
         return honest.release(reservationId);
     }
