@@ -14,14 +14,9 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 
 /**
  * The course-run problem: a {@code ScheduledRun} has a number of places, users register an
@@ -217,37 +212,11 @@ public final class CourseRegistration {
                 throw new IllegalStateException("the racing threads did not line up", e);
             }
         };
-        List<Outcome> outcomes = atOnce(PEOPLE, i -> naive
+        List<Outcome> outcomes = Crowd.atOnce(PEOPLE, i -> naive
                 ? courses.registerNaively(run, "user-" + i, wait)
                 : courses.register(run, "user-" + i));
         int registered = (int) outcomes.stream().filter(o -> o == Outcome.REGISTERED).count();
         int full = (int) outcomes.stream().filter(o -> o == Outcome.FULL).count();
         return new Result(registered, full, courses.attendances(run));
-    }
-
-    /** Runs {@code task(i)} on {@code threads} threads released together by one latch. */
-    static <T> List<T> atOnce(int threads, Function<Integer, T> task) {
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<T>> futures = new java.util.ArrayList<>();
-            for (int i = 0; i < threads; i++) {
-                int index = i;
-                futures.add(pool.submit(() -> {
-                    go.await();
-                    return task.apply(index);
-                }));
-            }
-            go.countDown();
-            List<T> results = new java.util.ArrayList<>();
-            for (Future<T> future : futures) {
-                results.add(future.get(60, TimeUnit.SECONDS));
-            }
-            return results;
-        } catch (Exception e) {
-            throw new IllegalStateException("a registration failed: " + e, e);
-        } finally {
-            pool.shutdownNow();
-        }
     }
 }

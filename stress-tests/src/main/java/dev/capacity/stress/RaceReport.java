@@ -17,6 +17,7 @@ import java.util.Locale;
  * @param attempts the strategy's attempts over all reserve calls (transactions, for the databases)
  * @param grants RESERVED answers
  * @param grantedUnits units granted by them
+ * @param replayed REPLAYED answers (a repeated idempotency key)
  * @param refused INSUFFICIENT_CAPACITY answers
  * @param contended CONTENDED answers
  * @param unavailable calls that found the store unreachable
@@ -29,7 +30,7 @@ import java.util.Locale;
  * @param replay the command that runs this race again
  */
 public record RaceReport(String strategy, String database, String workload, long seed, int threads, long operations,
-                         long reserves, long attempts, long grants, long grantedUnits, long refused, long contended,
+                         long reserves, long attempts, long grants, long grantedUnits, long replayed, long refused, long contended,
                          long unavailable, long elapsedNanos, long p50Micros, long p99Micros, long maxMicros,
                          double retriesPerGrant, HistoryChecker.Verdict verdict, String replay) {
 
@@ -41,7 +42,9 @@ public record RaceReport(String strategy, String database, String workload, long
         long retries = grants.stream().mapToLong(o -> Math.max(0, o.attempts() - 1)).sum();
         return new RaceReport(race.strategy(), race.database(), race.workload(), race.seed(), threads, ops.size(),
                 reserves.size(), reserves.stream().mapToLong(Op::attempts).sum(), grants.size(),
-                grants.stream().mapToLong(Op::quantity).sum(), reserves.stream().filter(Op::refused).count(),
+                grants.stream().mapToLong(Op::quantity).sum(),
+                reserves.stream().filter(o -> "REPLAYED".equals(o.result())).count(),
+                reserves.stream().filter(Op::refused).count(),
                 reserves.stream().filter(o -> "CONTENDED".equals(o.result())).count(),
                 ops.stream().filter(o -> "StoreUnavailableException".equals(o.result())).count(), elapsedNanos,
                 percentile(latencies, 0.50), percentile(latencies, 0.99),

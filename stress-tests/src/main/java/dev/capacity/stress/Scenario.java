@@ -75,20 +75,12 @@ public enum Scenario {
             case SKEWED: {
                 int count = 20;
                 int each = Math.max(2, capacity / 5);
-                double[] weights = new double[count];
-                double total = 0;
                 for (int r = 0; r < count; r++) {
                     capacities.put(resourcePrefix + "r" + r, (long) each);
-                    weights[r] = 1 / Math.pow(r + 1, 1.1);
-                    total += weights[r];
                 }
+                Plans.Skew skew = new Plans.Skew(count, 1.1);
                 for (int i = 0; i < 2 * each * count; i++) {
-                    double x = random.nextDouble() * total;
-                    int r = 0;
-                    while (r < count - 1 && (x -= weights[r]) > 0) {
-                        r++;
-                    }
-                    requests.add(new Reserve(resourcePrefix + "r" + r, "h" + i, 1, ""));
+                    requests.add(new Reserve(resourcePrefix + "r" + skew.pick(random), "h" + i, 1, ""));
                 }
                 break;
             }
@@ -124,23 +116,7 @@ public enum Scenario {
             default:
                 throw new AssertionError(this);
         }
-        List<List<Step>> scripts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            scripts.add(new ArrayList<>());
-        }
-        int keyed = 0;
-        for (int i = 0; i < requests.size(); i++) {
-            Step step = requests.get(i);
-            int thread = random.nextInt(threads);
-            if (step instanceof Reserve r && random.nextInt(4) == 0) {
-                // a keyed request; one in three is submitted twice, by two threads
-                step = new Reserve(r.resourceId(), r.holderId(), r.quantity(), resourcePrefix + "key" + keyed++);
-                if (threads > 1 && random.nextInt(3) == 0) {
-                    scripts.get((thread + 1 + random.nextInt(threads - 1)) % threads).add(step);
-                }
-            }
-            scripts.get(thread).add(step);
-        }
+        List<List<Step>> scripts = Plans.deal(requests, threads, 0.25, resourcePrefix + "key", random);
         if (this == RESIZE) {
             List<Step> resizer = scripts.get(0);
             List<String> ids = new ArrayList<>(capacities.keySet());

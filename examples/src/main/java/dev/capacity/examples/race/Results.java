@@ -1,0 +1,243 @@
+package dev.capacity.examples.race;
+
+import dev.capacity.stress.HistoryChecker;
+import dev.capacity.stress.RaceReport;
+
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The results of a race as a text table (with the best database strategy in each column marked),
+ * as JSON, and as a self-contained HTML page with SVG charts.
+ */
+final class Results {
+
+    /** A column that has a winner: how to read it from a report, and whether more is better. */
+    private record Measure(String title, ToDoubleFunction<RaceReport> value, boolean higherWins, String format) {}
+
+    private static final List<Measure> MEASURES = List.of(
+            new Measure("reserves/s", RaceReport::throughput, true, "%,.0f"),
+            new Measure("p50 ms", r -> r.p50Micros() / 1000.0, false, "%.2f"),
+            new Measure("p99 ms", r -> r.p99Micros() / 1000.0, false, "%.2f"),
+            new Measure("max ms", r -> r.maxMicros() / 1000.0, false, "%.1f"),
+            new Measure("retries/ok", RaceReport::retriesPerGrant, false, "%.2f"));
+
+    private final RaceOptions options;
+    private final String database;
+    private final String machine;
+    private final ZonedDateTime when;
+    private final List<RaceReport> reports;
+
+    Results(RaceOptions options, String database, String machine, ZonedDateTime when, List<RaceReport> reports) {
+        this.options = options;
+        this.database = database;
+        this.machine = machine;
+        this.when = when;
+        this.reports = reports;
+    }
+
+    boolean ok() {
+        return reports.stream().allMatch(RaceReport::ok);
+    }
+
+    private static boolean reference(RaceReport r) {
+        return r.database().equals("memory");
+    }
+
+    /** The best value of a measure among the database strategies, or NaN when there are fewer than two. */
+    private double best(Measure measure) {
+        List<RaceReport> contenders = reports.stream().filter(r -> !reference(r)).toList();
+        if (contenders.size() < 2) {
+            return Double.NaN;
+        }
+        return contenders.stream().mapToDouble(measure.value())
+                .reduce(measure.higherWins() ? Math::max : Math::min).orElse(Double.NaN);
+    }
+
+    private boolean wins(RaceReport r, Measure measure, double best) {
+        return !reference(r) && !Double.isNaN(best) && String.format(Locale.ROOT, measure.format(), measure.value().applyAsDouble(r))
+                .equals(String.format(Locale.ROOT, measure.format(), best));
+    }
+
+    String table() {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%-22s %8s %8s %8s %8s %8s %9s", "strategy", "requests", "attempts",
+                "reserved", "replayed", "rejected", "contended"));
+        for (Measure m : MEASURES) {
+            out.append(String.format(Locale.ROOT, " %11s", m.title()));
+        }
+        out.append(String.format(Locale.ROOT, " %8s  %s%n", "oversold", "ledger"));
+        double[] best = MEASURES.stream().mapToDouble(this::best).toArray();
+        for (RaceReport r : reports) {
+            out.append(String.format(Locale.ROOT, "%-22s %8d %8d %8d %8d %8d %9d",
+                    r.strategy() + (reference(r) ? " (ref.)" : ""), r.reserves(), r.attempts(), r.grantedUnits(),
+                    r.replayed(), r.refused(), r.contended()));
+            for (int i = 0; i < MEASURES.size(); i++) {
+                Measure m = MEASURES.get(i);
+                String cell = String.format(Locale.ROOT, m.format(), m.value().applyAsDouble(r));
+                out.append(String.format(Locale.ROOT, " %11s", (wins(r, m, best[i]) ? "*" : "") + cell));
+            }
+            HistoryChecker.Verdict v = r.verdict();
+            out.append(String.format(Locale.ROOT, " %8d  %s%n", v.oversold(),
+                    v.ledger() == 0 ? "ok" : "BROKEN (" + v.ledger() + ")"));
+        }
+        out.append('\n');
+        if (reports.stream().filter(r -> !reference(r)).count() > 1) {
+            out.append("* best database strategy in its column. ");
+        }
+        out.append("requests: reserve calls; attempts: the tries they took (transactions); reserved: units granted;\n"
+                + "replayed: repeated idempotency keys answered with the earlier reservation; rejected: refused as full.\n");
+        out.append(ok()
+                ? "Every history checked out: nothing oversold or undersold, every ledger adds up, one reservation per key.\n"
+                : "VIOLATIONS FOUND: see below.\n");
+        return out.toString();
+    }
+
+    String json() {
+        StringBuilder out = new StringBuilder("{\n");
+        out.append("  \"when\": ").append(quote(when.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))).append(",\n");
+        out.append("  \"database\": ").append(quote(database)).append(",\n");
+        out.append("  \"machine\": ").append(quote(machine)).append(",\n");
+        out.append("  \"parameters\": {");
+        List<String> fields = new ArrayList<>();
+        parameters().forEach((k, v) -> fields.add("\n    " + quote(k) + ": " + quote(v)));
+        out.append(String.join(",", fields)).append("\n  },\n");
+        out.append("  \"ok\": ").append(ok()).append(",\n");
+        out.append("  \"results\": [");
+        List<String> rows = new ArrayList<>();
+        for (RaceReport r : reports) {
+            HistoryChecker.Verdict v = r.verdict();
+            rows.add(String.format(Locale.ROOT, "\n    {\"strategy\": %s, \"database\": %s, \"requests\": %d, \"attempts\": %d,"
+                            + " \"reservedUnits\": %d, \"replayed\": %d, \"rejected\": %d, \"contended\": %d, \"reservesPerSecond\": %.1f,"
+                            + " \"latencyMs\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, \"retriesPerSuccess\": %.3f,"
+                            + " \"oversold\": %d, \"undersold\": %d, \"ledgerMismatches\": %d, \"lost\": %d, \"unexpected\": %d,"
+                            + " \"duplicateKeys\": %d, \"errors\": %d, \"unknownOutcomes\": %d, \"ok\": %b}",
+                    quote(r.strategy()), quote(r.database()), r.reserves(), r.attempts(), r.grantedUnits(), r.replayed(), r.refused(),
+                    r.contended(), r.throughput(), r.p50Micros() / 1000.0, r.p99Micros() / 1000.0, r.maxMicros() / 1000.0,
+                    r.retriesPerGrant(), v.oversold(), v.undersold(), v.ledger(), v.lost(), v.unexpected(),
+                    v.duplicateKeys(), v.errors(), v.unknown(), r.ok()));
+        }
+        out.append(String.join(",", rows)).append("\n  ]\n}\n");
+        return out.toString();
+    }
+
+    private Map<String, String> parameters() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("threads", String.valueOf(options.threads()));
+        p.put("resources", String.valueOf(options.resources()));
+        p.put("capacity per resource", String.valueOf(options.capacity()));
+        p.put("skew", String.valueOf(options.skew()));
+        p.put("quantity", options.minQuantity() + "-" + options.maxQuantity());
+        p.put(options.durationSeconds() > 0 ? "duration (s)" : "demand (x capacity)",
+                options.durationSeconds() > 0 ? String.valueOf(options.durationSeconds()) : String.valueOf(options.demand()));
+        p.put("share with keys", String.valueOf(options.keyShare()));
+        p.put("seed", String.valueOf(options.seed()));
+        p.put("command", options.commandLine());
+        return p;
+    }
+
+    String html() {
+        StringBuilder out = new StringBuilder();
+        out.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>capacity race</title>\n<style>\n")
+                .append("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:70em;color:#222}\n")
+                .append("table{border-collapse:collapse;margin:1em 0}td,th{padding:.3em .7em;border-bottom:1px solid #ddd;")
+                .append("text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f4f4f4}\n")
+                .append(".best{font-weight:bold;color:#05612b}.bad{color:#b00020;font-weight:bold}.muted{color:#666}\n")
+                .append("svg text{font-family:inherit;font-size:13px}\n</style></head><body>\n");
+        out.append("<h1>capacity race</h1>\n<p>").append(escape(database)).append(" &middot; ").append(escape(machine))
+                .append(" &middot; ").append(escape(when.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"))))
+                .append("</p>\n<p>").append(escape(options.describe())).append("</p>\n");
+        out.append(ok() ? "<p>Every history checked out: nothing oversold or undersold, every ledger adds up, one "
+                + "reservation per idempotency key.</p>\n" : "<p class=\"bad\">Violations found: see the table.</p>\n");
+        out.append("<h2>Throughput</h2>\n").append(chart(RaceReport::throughput, "reserves/s", "%,.0f"));
+        out.append("<h2>p99 latency</h2>\n").append(chart(r -> r.p99Micros() / 1000.0, "ms", "%.2f"));
+        out.append("<h2>Results</h2>\n<table><tr><th>strategy</th><th>requests</th><th>attempts</th><th>reserved</th>")
+                .append("<th>replayed</th><th>rejected</th><th>contended</th>");
+        for (Measure m : MEASURES) {
+            out.append("<th>").append(escape(m.title())).append("</th>");
+        }
+        out.append("<th>oversold</th><th>ledger</th></tr>\n");
+        double[] best = MEASURES.stream().mapToDouble(this::best).toArray();
+        for (RaceReport r : reports) {
+            out.append("<tr><td>").append(escape(r.strategy())).append(reference(r) ? " <span class=\"muted\">(reference)</span>" : "")
+                    .append("</td><td>").append(r.reserves()).append("</td><td>").append(r.attempts()).append("</td><td>")
+                    .append(r.grantedUnits()).append("</td><td>").append(r.replayed()).append("</td><td>")
+                    .append(r.refused()).append("</td><td>")
+                    .append(r.contended()).append("</td>");
+            for (int i = 0; i < MEASURES.size(); i++) {
+                Measure m = MEASURES.get(i);
+                out.append(wins(r, m, best[i]) ? "<td class=\"best\">" : "<td>")
+                        .append(String.format(Locale.ROOT, m.format(), m.value().applyAsDouble(r))).append("</td>");
+            }
+            HistoryChecker.Verdict v = r.verdict();
+            out.append(v.oversold() == 0 ? "<td>0</td>" : "<td class=\"bad\">" + v.oversold() + "</td>")
+                    .append(v.ledger() == 0 ? "<td>ok</td>" : "<td class=\"bad\">broken</td>").append("</tr>\n");
+        }
+        out.append("</table>\n<p class=\"muted\">Bold: the best database strategy in its column. The in-memory strategy "
+                + "is the reference: no database at all.</p>\n");
+        out.append("<h2>Parameters</h2>\n<table>");
+        parameters().forEach((k, v) -> out.append("<tr><td>").append(escape(k)).append("</td><td style=\"text-align:left\"><code>")
+                .append(escape(v)).append("</code></td></tr>"));
+        out.append("</table>\n</body></html>\n");
+        return out.toString();
+    }
+
+    /** A horizontal bar chart, one bar per strategy, as inline SVG. */
+    private String chart(ToDoubleFunction<RaceReport> value, String unit, String format) {
+        int barHeight = 26;
+        int labelWidth = 190;
+        int width = 860;
+        // scaled to the database strategies: the in-memory reference would flatten them, so its bar
+        // is cut at the edge with its value written out
+        double max = reports.stream().filter(r -> !reference(r)).mapToDouble(value).max()
+                .orElse(reports.stream().mapToDouble(value).max().orElse(1));
+        if (max <= 0) {
+            max = 1;
+        }
+        StringBuilder svg = new StringBuilder();
+        svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">%n",
+                width, reports.size() * barHeight + 10));
+        for (int i = 0; i < reports.size(); i++) {
+            RaceReport r = reports.get(i);
+            double v = value.applyAsDouble(r);
+            int length = (int) Math.round((width - labelWidth - 240) * Math.min(v, max) / max);
+            int y = i * barHeight + 5;
+            svg.append(String.format(Locale.ROOT, "<text x=\"0\" y=\"%d\">%s</text>", y + 17, escape(r.strategy())))
+                    .append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>",
+                            labelWidth, y + 3, Math.max(1, length), barHeight - 8, reference(r) ? "#9aa5b1" : "#2f6fb0"))
+                    .append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s %s%s</text>%n", labelWidth + length + 6,
+                            y + 17, String.format(Locale.ROOT, format, v), unit, v > max ? ", off the scale" : ""));
+        }
+        return svg.append("</svg>\n").toString();
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    private static String quote(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
+    }
+}

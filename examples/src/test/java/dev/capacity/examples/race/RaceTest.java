@@ -1,0 +1,111 @@
+package dev.capacity.examples.race;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+final class RaceTest {
+
+    /** What a run printed and returned. */
+    record Run(int exit, String out, String err) {}
+
+    private static Run race(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = Race.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void race_onH2_printsEveryStrategyAndChecksEveryHistory(@TempDir Path dir) throws IOException {
+        Path report = dir.resolve("race.html");
+
+        Run run = race("--threads", "8", "--capacity", "150", "--quantity", "1-3", "--resources", "3", "--seed", "7",
+                "--report", report.toString());
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("optimistic-version", "pessimistic-lock", "conditional-update", "unique-slots",
+                "in-memory (ref.)", "reserves/s", "Every history checked out");
+        assertThat(run.out()).contains("*");
+        assertThat(run.err()).contains("seed 7", "done");
+        String html = Files.readString(report);
+        assertThat(html).startsWith("<!DOCTYPE html>").contains("<svg", "Throughput", "p99 latency", "--seed 7")
+                .doesNotContain("<script", "<link", "src=\"http", "href=\"http", "@import", "url(");
+    }
+
+    @Test
+    void race_json_isForMachines() {
+        Run run = race("--strategies", "conditional-update,in-memory", "--threads", "4", "--capacity", "50", "--json");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out().strip()).startsWith("{").endsWith("}")
+                .contains("\"ok\": true", "\"strategy\": \"conditional-update\"", "\"reservesPerSecond\"", "\"p99\"");
+    }
+
+    @Test
+    void race_forAFixedTime_churns() {
+        Run run = race("--strategies", "pessimistic-lock", "--threads", "4", "--capacity", "20", "--duration", "1");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("pessimistic-lock", "Every history checked out");
+    }
+
+    @Test
+    void race_onEmbeddedPostgres_runs() {
+        Run run = race("--postgres", "--strategies", "unique-slots,optimistic-version", "--threads", "4", "--capacity",
+                "40");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.err()).contains("PostgreSQL");
+        assertThat(run.out()).contains("unique-slots", "optimistic-version");
+    }
+
+    @Test
+    void race_badOptions_areExplainedWithoutAStackTrace() {
+        assertBad(race("--thread", "4"), "unknown option '--thread'; did you mean --threads?");
+        assertBad(race("--threads", "-2"), "--threads must be from 1 to 1000, was -2");
+        assertBad(race("--capacity", "lots"), "--capacity must be a whole number, was 'lots'");
+        assertBad(race("--quantity", "5-2"), "the first number must not exceed the second");
+        assertBad(race("--strategies", "optimistic"), "no strategy named 'optimistic'");
+        assertBad(race("--demand", "2", "--duration", "5"), "choose --demand");
+        assertBad(race("--postgres", "--jdbc-url", "jdbc:h2:mem:x"), "choose --postgres or --jdbc-url");
+        assertBad(race("--report", "out.txt"), "must name an .html file");
+        assertBad(race("--jdbc-url", "mysql://x"), "must be an H2");
+        assertBad(race("extra"), "unexpected argument 'extra'");
+    }
+
+    @Test
+    void race_unreachableDatabase_isExplainedWithoutAStackTrace() {
+        Run run = race("--jdbc-url", "jdbc:postgresql://127.0.0.1:1/none", "--user", "nobody", "--threads", "2");
+
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("cannot reach the database at jdbc:postgresql://127.0.0.1:1/none")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
+    void race_help_explainsEveryOption() {
+        Run run = race("--help");
+
+        assertThat(run.exit()).isZero();
+        for (String option : new String[] {"--postgres", "--jdbc-url", "--user", "--password", "--strategies",
+                "--threads", "--capacity", "--resources", "--skew", "--quantity", "--demand", "--duration", "--keys",
+                "--seed", "--report", "--json", "--help"}) {
+            assertThat(run.out()).contains(option);
+        }
+    }
+
+    private static void assertBad(Run run, String message) {
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains(message).contains("--help").doesNotContain("\tat ");
+    }
+}
