@@ -1,5 +1,6 @@
 package dev.capacity.jdbc;
 
+import dev.capacity.CapacityException;
 import dev.capacity.StoreUnavailableException;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.Arguments;
@@ -8,6 +9,9 @@ import dev.capacity.internal.RetryBudget;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,32 +48,42 @@ public final class CapacitySchema {
         Arguments.requireNonNull(jdbi, "jdbi");
         Arguments.requireNonNull(options, "options");
         synchronized (INSTALLING) {
-            run("installing the capacity schema", jdbi, handle -> {
-                Sql sql = new Sql(Dialect.detect(handle), options);
+            run("installing the capacity schema", jdbi, c -> {
+                Sql sql = new Sql(Dialect.detect(c), options);
                 if (sql.dialect == Dialect.POSTGRESQL) {
-                    handle.useTransaction(tx -> {
+                    boolean autoCommit = c.getAutoCommit();
+                    c.setAutoCommit(false);
+                    try (Statement s = c.createStatement()) {
                         // concurrent CREATE ... IF NOT EXISTS can collide in the catalog: one installer at a time
-                        Store.query(tx, "SELECT pg_advisory_xact_lock(:key)")
-                                .bind("key", (long) ("capacity schema " + sql.resourceTable).hashCode())
-                                .mapTo(String.class).one();
-                        sql.ddl().forEach(statement -> Store.update(tx, statement).execute());
-                    });
+                        s.execute("SELECT pg_advisory_xact_lock(" + ("capacity schema " + sql.resourceTable).hashCode() + ")");
+                        for (String statement : sql.ddl()) {
+                            s.execute(statement);
+                        }
+                        c.commit();
+                    } catch (SQLException e) {
+                        c.rollback();
+                        throw e;
+                    } finally {
+                        c.setAutoCommit(autoCommit);
+                    }
                 } else {
                     // H2 has no advisory lock; an installer in another process may create an object
                     // between our existence check and our CREATE, so a failed statement is tried again
-                    sql.ddl().forEach(statement -> executeIdempotent(handle, statement));
+                    for (String statement : sql.ddl()) {
+                        executeIdempotent(c, statement);
+                    }
                 }
                 return null;
             });
         }
     }
 
-    private static void executeIdempotent(Handle handle, String statement) {
+    private static void executeIdempotent(Connection c, String statement) throws SQLException {
         for (int attempt = 1; ; attempt++) {
-            try {
-                Store.update(handle, statement).execute();
+            try (Statement s = c.createStatement()) {
+                s.execute(statement);
                 return;
-            } catch (RuntimeException e) {
+            } catch (SQLException e) {
                 if (attempt == DDL_ATTEMPTS || SqlErrors.classify(e) == SqlErrors.Kind.UNAVAILABLE) {
                     throw e;
                 }
@@ -88,17 +102,26 @@ public final class CapacitySchema {
         Arguments.requireNonNull(jdbi, "jdbi");
         Arguments.requireNonNull(options, "options");
         return run("reading the database product", jdbi,
-                handle -> String.join(";\n\n", new Sql(Dialect.detect(handle), options).ddl()) + ";\n");
+                c -> String.join(";\n\n", new Sql(Dialect.detect(c), options).ddl()) + ";\n");
     }
 
-    private static <T> T run(String what, Jdbi jdbi, org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
-        try {
-            return jdbi.withHandle(work);
-        } catch (RuntimeException e) {
+    /** Work on a connection. */
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private static <T> T run(String what, Jdbi jdbi, Work<T> work) {
+        try (Handle handle = jdbi.open()) {
+            return work.run(handle.getConnection());
+        } catch (SQLException | RuntimeException e) {
             if (SqlErrors.classify(e) == SqlErrors.Kind.UNAVAILABLE) {
                 throw new StoreUnavailableException("cannot reach the database while " + what, e);
             }
-            throw e;
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new CapacityException("unexpected database error while " + what + " (" + SqlErrors.describe(e) + ")", e);
         }
     }
 }

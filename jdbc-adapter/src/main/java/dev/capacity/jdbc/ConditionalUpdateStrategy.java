@@ -4,9 +4,10 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.OptionalLong;
 
@@ -25,15 +26,15 @@ final class ConditionalUpdateStrategy extends CounterStrategy {
     }
 
     @Override
-    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined) {
-        OptionalLong id = store.insertReservation(handle, request, now);
+    Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
+        OptionalLong id = store.insertReservation(c, request, now);
         if (id.isEmpty()) {
-            return replay(store, handle, request);
+            return replay(store, c, request);
         }
-        OptionalLong left = store.conditionalIncrement(handle, request.resourceId(), request.quantity());
+        OptionalLong left = store.conditionalIncrement(c, request.resourceId(), request.quantity());
         if (left.isPresent()) {
             return Attempt.reserved(reservation(id.getAsLong(), request, now), left.getAsLong());
         }
-        return refusal(store, handle, request);
+        return refusal(store, c, request);
     }
 }

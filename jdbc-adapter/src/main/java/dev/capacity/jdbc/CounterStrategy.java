@@ -6,9 +6,10 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.CapacityMath;
 
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -27,33 +28,33 @@ abstract class CounterStrategy extends JdbiStrategy {
     }
 
     @Override
-    final boolean releaseUnits(Store store, Handle handle, Store.ReleaseRow reservation, long reservationId,
-                               Instant now) {
-        if (!store.markReleased(handle, reservationId, now)) {
+    final boolean releaseUnits(Store store, Connection c, Store.ReleaseRow reservation, long reservationId,
+                               Instant now) throws SQLException {
+        if (!store.markReleased(c, reservationId, now)) {
             return false;
         }
-        store.decrement(handle, reservation.resourceId(), reservation.quantity());
+        store.decrement(c, reservation.resourceId(), reservation.quantity());
         return true;
     }
 
     @Override
-    final void resizeIn(Store store, Handle handle, String resourceId, long newCapacity) {
-        if (store.resizeCounter(handle, resourceId, newCapacity) == 1) {
+    final void resizeIn(Store store, Connection c, String resourceId, long newCapacity) throws SQLException {
+        if (store.resizeCounter(c, resourceId, newCapacity) == 1) {
             return;
         }
-        Store.ResourceRow row = store.selectResource(handle, resourceId)
+        Store.ResourceRow row = store.selectResource(c, resourceId)
                 .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
         requireFamily(row.family(), resourceId);
     }
 
     @Override
-    final long adjustIn(Store store, Handle handle, String resourceId, long delta) {
+    final long adjustIn(Store store, Connection c, String resourceId, long delta) throws SQLException {
         for (;;) {
-            OptionalLong capacity = store.adjustCounter(handle, resourceId, delta);
+            OptionalLong capacity = store.adjustCounter(c, resourceId, delta);
             if (capacity.isPresent()) {
                 return capacity.getAsLong();
             }
-            Store.ResourceRow row = store.selectResource(handle, resourceId)
+            Store.ResourceRow row = store.selectResource(c, resourceId)
                     .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
             requireFamily(row.family(), resourceId);
             // throws if the capacity read now cannot take the delta; if it can, it changed meanwhile: again
@@ -65,8 +66,8 @@ abstract class CounterStrategy extends JdbiStrategy {
      * Why a guarded change did not happen: no such resource, the other family, or not enough
      * room. If there is room now (a release or a resize landed in between), the attempt is retried.
      */
-    final Attempt refusal(Store store, Handle handle, ReservationRequest request) {
-        Optional<Store.ResourceRow> row = store.selectResource(handle, request.resourceId());
+    final Attempt refusal(Store store, Connection c, ReservationRequest request) throws SQLException {
+        Optional<Store.ResourceRow> row = store.selectResource(c, request.resourceId());
         if (row.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }

@@ -1,7 +1,6 @@
 package dev.capacity.jdbc;
 
-import org.jdbi.v3.core.Handle;
-
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Locale;
 
@@ -10,13 +9,8 @@ enum Dialect {
     H2,
     POSTGRESQL;
 
-    static Dialect detect(Handle handle) {
-        String product;
-        try {
-            product = handle.getConnection().getMetaData().getDatabaseProductName();
-        } catch (SQLException e) {
-            throw new org.jdbi.v3.core.ConnectionException(e);
-        }
+    static Dialect detect(Connection connection) throws SQLException {
+        String product = connection.getMetaData().getDatabaseProductName();
         String normalized = product == null ? "" : product.toLowerCase(Locale.ROOT);
         if (normalized.contains("postgresql")) {
             return POSTGRESQL;

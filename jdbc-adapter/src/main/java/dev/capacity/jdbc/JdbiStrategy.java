@@ -29,7 +29,12 @@ import java.util.Optional;
 /**
  * What every JDBI strategy shares: transactions, retries, the caller's transaction, errors and
  * events. A subclass supplies the algorithm of one attempt ({@link #attempt}) and what its
- * family does on define, resize and release.
+ * family does on define, resize, adjust and release.
+ *
+ * <h2>Connections</h2>
+ * Connections come from {@link Jdbi#open()} (the application's pool), or from the caller's
+ * {@link Handle}; the adapter's statements run on the handle's connection as plain prepared
+ * statements (see {@link Store}). Jdbi's per-statement plugins do not see them.
  *
  * <h2>Transactions</h2>
  * {@link #reserve(ReservationRequest)} runs each attempt in a transaction of its own and commits
@@ -73,17 +78,18 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
      * {@code joined} says the transaction is the caller's: a setting changed for the attempt must
      * then be put back, since the caller's statements run after it.
      */
-    abstract Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined);
+    abstract Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined)
+            throws SQLException;
 
     /** Returns the units of a reservation of this strategy's family; false if it was already released. */
-    abstract boolean releaseUnits(Store store, Handle handle, Store.ReleaseRow reservation, long reservationId,
-                                  Instant now);
+    abstract boolean releaseUnits(Store store, Connection c, Store.ReleaseRow reservation, long reservationId,
+                                  Instant now) throws SQLException;
 
     /** Resizes a resource in the given transaction. */
-    abstract void resizeIn(Store store, Handle handle, String resourceId, long newCapacity);
+    abstract void resizeIn(Store store, Connection c, String resourceId, long newCapacity) throws SQLException;
 
     /** Adjusts a resource's capacity in the given transaction; the new capacity. */
-    abstract long adjustIn(Store store, Handle handle, String resourceId, long delta);
+    abstract long adjustIn(Store store, Connection c, String resourceId, long delta) throws SQLException;
 
     @Override
     public final String name() {
@@ -95,12 +101,11 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         Arguments.requireId(resourceId, "resourceId");
         Arguments.requireNonNegative(capacity, "capacity");
         String what = "defining resource '" + resourceId + "'";
-        withHandle(what, handle -> {
-            Store store = store(handle);
-            if (store.insertResource(handle, resourceId, family, capacity)) {
+        withConnection(what, (store, c) -> {
+            if (store.insertResource(c, resourceId, family, capacity)) {
                 return null;
             }
-            Store.ResourceRow row = store.selectResource(handle, resourceId)
+            Store.ResourceRow row = store.selectResource(c, resourceId)
                     .orElseThrow(() -> new CapacityException(what + ": it existed, then vanished"));
             requireFamily(row.family(), resourceId);
             if (row.capacity() != capacity) {
@@ -115,42 +120,41 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     public final void resize(String resourceId, long newCapacity) {
         Arguments.requireId(resourceId, "resourceId");
         Arguments.requireNonNegative(newCapacity, "newCapacity");
-        inTransaction("resizing resource '" + resourceId + "'", (store, handle) -> {
-            resizeIn(store, handle, resourceId, newCapacity);
+        inTransaction("resizing resource '" + resourceId + "'", null, (store, c) -> {
+            resizeIn(store, c, resourceId, newCapacity);
             return null;
-        });
+        }, JdbiStrategy::unknownCommit);
     }
 
     @Override
     public final long adjust(String resourceId, long delta) {
         Arguments.requireId(resourceId, "resourceId");
-        return inTransaction("adjusting resource '" + resourceId + "' by " + delta,
-                (store, handle) -> adjustIn(store, handle, resourceId, delta));
+        return adjust(null, resourceId, delta, false);
     }
 
     @Override
     public final long adjust(Handle handle, String resourceId, long delta) {
         Arguments.requireNonNull(handle, "handle");
         Arguments.requireId(resourceId, "resourceId");
+        return adjust(handle.getConnection(), resourceId, delta, handle.isInTransaction());
+    }
+
+    private long adjust(Connection given, String resourceId, long delta, boolean joined) {
         String what = "adjusting resource '" + resourceId + "' by " + delta;
-        if (!handle.isInTransaction()) {
-            return inTransaction(what, handle, (store, h) -> adjustIn(store, h, resourceId, delta), failure -> {
-                throw new CapacityException("the outcome of " + what + " is unknown: the connection failed during "
-                        + "COMMIT", failure);
-            });
+        if (joined) {
+            try {
+                return adjustIn(store(given), given, resourceId, delta);
+            } catch (SQLException | RuntimeException e) {
+                throw translate(what, e);
+            }
         }
-        try {
-            return adjustIn(store(handle), handle, resourceId, delta);
-        } catch (RuntimeException e) {
-            throw translate(what, e);
-        }
+        return inTransaction(what, given, (store, c) -> adjustIn(store, c, resourceId, delta), JdbiStrategy::unknownCommit);
     }
 
     @Override
     public final Optional<Availability> availability(String resourceId) {
         Arguments.requireId(resourceId, "resourceId");
-        return withHandle("reading resource '" + resourceId + "'",
-                handle -> store(handle).availability(handle, resourceId));
+        return withConnection("reading resource '" + resourceId + "'", (store, c) -> store.availability(c, resourceId));
     }
 
     @Override
@@ -163,7 +167,10 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     public final ReservationResult reserve(Handle handle, ReservationRequest request) {
         Arguments.requireNonNull(handle, "handle");
         Arguments.requireNonNull(request, "request");
-        return report(request, handle.isInTransaction() ? reserveJoined(handle, request) : reserveAlone(request, handle));
+        Connection connection = handle.getConnection();
+        return report(request, handle.isInTransaction()
+                ? reserveJoined(connection, request)
+                : reserveAlone(request, connection));
     }
 
     @Override
@@ -177,11 +184,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         Arguments.requireNonNull(handle, "handle");
         Arguments.requirePositive(reservationId, "reservationId");
         if (!handle.isInTransaction()) {
-            return reportRelease(reservationId, releaseAlone(reservationId, handle));
+            return reportRelease(reservationId, releaseAlone(reservationId, handle.getConnection()));
         }
+        Connection connection = handle.getConnection();
         try {
-            return reportRelease(reservationId, releaseIn(store(handle), handle, reservationId, now()));
-        } catch (RuntimeException e) {
+            return reportRelease(reservationId, releaseIn(store(connection), connection, reservationId, now()));
+        } catch (SQLException | RuntimeException e) {
             throw translate("releasing reservation " + reservationId, e);
         }
     }
@@ -205,8 +213,8 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     /** The answer for a request whose idempotency key is already taken. */
-    static Attempt replay(Store store, Handle handle, ReservationRequest request) {
-        return store.reservationByKey(handle, request.idempotencyKey())
+    static Attempt replay(Store store, Connection c, ReservationRequest request) throws SQLException {
+        return store.reservationByKey(c, request.idempotencyKey())
                 .map(existing -> Attempt.replayOf(request, existing))
                 // the key's row is committed but not visible to this transaction's snapshot
                 .orElseGet(() -> Attempt.retry("idempotency key taken by a transaction this one cannot see"));
@@ -219,7 +227,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     // ---- reserve: alone, with retries
 
-    private ReservationResult reserveAlone(ReservationRequest request, Handle given) {
+    private ReservationResult reserveAlone(ReservationRequest request, Connection given) {
         RetryBudget budget = RetryBudget.start(options);
         for (;;) {
             int attempt = budget.beginAttempt();
@@ -233,54 +241,61 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
-    private Attempt tryAlone(ReservationRequest request, Handle given) {
+    private Attempt tryAlone(ReservationRequest request, Connection given) {
         String what = "reserving " + request;
-        Handle handle = given != null ? given : open(what);
+        Handle own = given != null ? null : open(what);
+        Connection c = own != null ? own.getConnection() : given;
         try {
-            Store store = store(handle);
-            Attempt outcome;
+            Store store = store(c);
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
             try {
-                handle.begin();
-                outcome = attempt(store, handle, request, now(), false);
-            } catch (RuntimeException e) {
-                rollbackQuietly(handle);
-                if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
-                    return Attempt.retry(SqlErrors.describe(e));
+                Attempt outcome;
+                try {
+                    outcome = attempt(store, c, request, now(), false);
+                } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(c);
+                    if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
+                        return Attempt.retry(SqlErrors.describe(e));
+                    }
+                    throw translate(what, e);
                 }
-                throw translate(what, e);
-            }
-            if (!outcome.writes()) {
-                rollbackQuietly(handle);
-                return outcome;
-            }
-            try {
-                handle.commit();
-                return outcome;
-            } catch (RuntimeException e) {
-                rollbackQuietly(handle);
-                switch (SqlErrors.classify(e)) {
-                    case CONTENTION:
-                        return Attempt.retry("commit refused: " + SqlErrors.describe(e));
-                    case UNAVAILABLE:
-                        return afterUnknownCommit(request, outcome.reservation(), e);
-                    default:
-                        throw translate(what, e);
+                if (!outcome.writes()) {
+                    rollbackQuietly(c);
+                    return outcome;
                 }
+                try {
+                    c.commit();
+                    return outcome;
+                } catch (SQLException e) {
+                    rollbackQuietly(c);
+                    switch (SqlErrors.classify(e)) {
+                        case CONTENTION:
+                            return Attempt.retry("commit refused: " + SqlErrors.describe(e));
+                        case UNAVAILABLE:
+                            return afterUnknownCommit(request, outcome.reservation(), e);
+                        default:
+                            throw translate(what, e);
+                    }
+                }
+            } finally {
+                restoreAutoCommit(c, autoCommit);
             }
+        } catch (SQLException e) {
+            throw translate(what, e);
         } finally {
-            if (given == null) {
-                closeQuietly(handle);
-            }
+            close(own);
         }
     }
 
-    private Attempt afterUnknownCommit(ReservationRequest request, Reservation ours, RuntimeException failure) {
+    private Attempt afterUnknownCommit(ReservationRequest request, Reservation ours, SQLException failure) {
         if (request.idempotencyKey() == null) {
             throw new OutcomeUnknownException(request, failure);
         }
         Optional<Reservation> found;
         try {
-            found = jdbi.withHandle(handle -> store(handle).reservationByKey(handle, request.idempotencyKey()));
+            found = withConnection("looking up an idempotency key",
+                    (store, c) -> store.reservationByKey(c, request.idempotencyKey()));
         } catch (RuntimeException lookup) {
             OutcomeUnknownException unknown = new OutcomeUnknownException(request, failure);
             unknown.addSuppressed(lookup);
@@ -299,54 +314,49 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     // ---- reserve: inside the caller's transaction
 
-    private ReservationResult reserveJoined(Handle handle, ReservationRequest request) {
+    private ReservationResult reserveJoined(Connection c, ReservationRequest request) {
         String what = "reserving " + request + " in the caller's transaction";
-        Store store;
-        try {
-            store = store(handle);
-        } catch (RuntimeException e) {
-            throw translate(what, e);
-        }
-        Connection connection = handle.getConnection();
         RetryBudget budget = RetryBudget.start(options);
-        for (;;) {
-            int attempt = budget.beginAttempt();
-            Savepoint savepoint = jdbc(what, () -> connection.setSavepoint(SAVEPOINT));
-            Attempt outcome;
-            try {
-                outcome = attempt(store, handle, request, now(), true);
-            } catch (RuntimeException e) {
-                undo(connection, savepoint, what, e);
-                if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
-                    // never wait and retry while the caller's locks are held
+        try {
+            Store store = store(c);
+            for (;;) {
+                int attempt = budget.beginAttempt();
+                Savepoint savepoint = c.setSavepoint(SAVEPOINT);
+                Attempt outcome;
+                try {
+                    outcome = attempt(store, c, request, now(), true);
+                } catch (SQLException | RuntimeException e) {
+                    undo(c, savepoint, what, e);
+                    if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
+                        // never wait and retry while the caller's locks are held
+                        return contended(attempt);
+                    }
+                    throw translate(what, e);
+                }
+                if (outcome.writes()) {
+                    c.releaseSavepoint(savepoint);
+                    return outcome.toResult(attempt);
+                }
+                undo(c, savepoint, what, null);
+                if (!outcome.isRetry()) {
+                    return outcome.toResult(attempt);
+                }
+                if (!readsFreshData(c) || !backOff(budget, request, attempt, outcome.retryReason())) {
                     return contended(attempt);
                 }
-                throw translate(what, e);
             }
-            if (outcome.writes()) {
-                jdbc(what, () -> {
-                    connection.releaseSavepoint(savepoint);
-                    return null;
-                });
-                return outcome.toResult(attempt);
-            }
-            undo(connection, savepoint, what, null);
-            if (!outcome.isRetry()) {
-                return outcome.toResult(attempt);
-            }
-            if (!readsFreshData(connection) || !backOff(budget, request, attempt, outcome.retryReason())) {
-                return contended(attempt);
-            }
+        } catch (SQLException e) {
+            throw translate(what, e);
         }
     }
 
     /** Rolls back to the savepoint and releases it, so the caller's transaction is as it was. */
-    private void undo(Connection connection, Savepoint savepoint, String what, RuntimeException cause) {
+    private void undo(Connection c, Savepoint savepoint, String what, Exception cause) {
         try {
-            connection.rollback(savepoint);
-            connection.releaseSavepoint(savepoint);
+            c.rollback(savepoint);
+            c.releaseSavepoint(savepoint);
         } catch (SQLException e) {
-            RuntimeException failure = translate(what, new JdbcFailure(e));
+            RuntimeException failure = translate(what, e);
             if (cause != null) {
                 failure.addSuppressed(cause);
             }
@@ -355,9 +365,9 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     /** Whether each statement of the caller's transaction sees data committed before it started. */
-    private static boolean readsFreshData(Connection connection) {
+    private static boolean readsFreshData(Connection c) {
         try {
-            return connection.getTransactionIsolation() <= Connection.TRANSACTION_READ_COMMITTED;
+            return c.getTransactionIsolation() <= Connection.TRANSACTION_READ_COMMITTED;
         } catch (SQLException e) {
             return false;
         }
@@ -365,14 +375,15 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     // ---- release
 
-    private boolean releaseAlone(long reservationId, Handle given) {
+    private boolean releaseAlone(long reservationId, Connection given) {
         Instant[] stamp = new Instant[1];
-        return inTransaction("releasing reservation " + reservationId, given, (store, handle) -> {
+        return inTransaction("releasing reservation " + reservationId, given, (store, c) -> {
             stamp[0] = now();
-            return releaseIn(store, handle, reservationId, stamp[0]);
+            return releaseIn(store, c, reservationId, stamp[0]);
         }, failure -> {
             // the commit may have happened: our release is the one whose stamp is recorded
-            Optional<Instant> releasedAt = jdbi.withHandle(h -> store(h).releasedAt(h, reservationId));
+            Optional<Instant> releasedAt = withConnection("checking a release",
+                    (store, c) -> store.releasedAt(c, reservationId));
             if (releasedAt.isEmpty()) {
                 return null;
             }
@@ -380,8 +391,8 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         });
     }
 
-    private boolean releaseIn(Store store, Handle handle, long reservationId, Instant now) {
-        Optional<Store.ReleaseRow> row = store.reservationForRelease(handle, reservationId);
+    private boolean releaseIn(Store store, Connection c, long reservationId, Instant now) throws SQLException {
+        Optional<Store.ReleaseRow> row = store.reservationForRelease(c, reservationId);
         if (row.isEmpty() || row.get().released()) {
             return false;
         }
@@ -391,96 +402,79 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                     + reservation.resourceId() + "', which does not exist");
         }
         requireFamily(reservation.family(), reservation.resourceId());
-        return releaseUnits(store, handle, reservation, reservationId, now);
+        return releaseUnits(store, c, reservation, reservationId, now);
     }
 
     // ---- plumbing
 
-    @FunctionalInterface
-    private interface JdbcCall<T> {
-        T call() throws SQLException;
-    }
-
-    /** A driver failure outside Jdbi, so that {@link #translate} classifies it like any other. */
-    private static final class JdbcFailure extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        JdbcFailure(SQLException cause) {
-            super(cause.getMessage(), cause);
-        }
-    }
-
-    private <T> T jdbc(String what, JdbcCall<T> call) {
-        try {
-            return call.call();
-        } catch (SQLException e) {
-            throw translate(what, new JdbcFailure(e));
-        }
-    }
-
+    /** Work on a connection, in a transaction or not; may throw SQLException. */
     @FunctionalInterface
     interface Work<T> {
-        T run(Store store, Handle handle);
+        T run(Store store, Connection c) throws SQLException;
     }
 
     @FunctionalInterface
     private interface UnknownCommit<T> {
         /** The truth after a failed commit, or null if the work did not take effect and may be retried. */
-        T resolve(RuntimeException failure);
+        T resolve(SQLException failure);
     }
 
-    final <T> T inTransaction(String what, Work<T> work) {
-        return inTransaction(what, null, work, failure -> {
-            throw new CapacityException("the outcome of " + what + " is unknown: the connection failed during "
-                    + "COMMIT; repeating it is safe", failure);
-        });
+    private static <T> T unknownCommit(SQLException failure) {
+        throw new CapacityException("the outcome is unknown: the connection failed during COMMIT; repeating it is safe",
+                failure);
     }
 
     /** Runs {@code work} in a transaction of its own, retrying lost races within the budget. */
-    private <T> T inTransaction(String what, Handle given, Work<T> work, UnknownCommit<T> unknown) {
+    private <T> T inTransaction(String what, Connection given, Work<T> work, UnknownCommit<T> unknown) {
         RetryBudget budget = RetryBudget.start(options);
         for (;;) {
             int attempt = budget.beginAttempt();
-            RuntimeException lost;
-            Handle handle = given != null ? given : open(what);
+            Exception lost;
+            Handle own = given != null ? null : open(what);
+            Connection c = own != null ? own.getConnection() : given;
             try {
-                Store store = store(handle);
-                handle.begin();
-                T value = work.run(store, handle);
+                Store store = store(c);
+                boolean autoCommit = c.getAutoCommit();
+                c.setAutoCommit(false);
                 try {
-                    handle.commit();
-                    return value;
-                } catch (RuntimeException e) {
-                    rollbackQuietly(handle);
-                    if (SqlErrors.classify(e) != SqlErrors.Kind.UNAVAILABLE) {
-                        throw e;
-                    }
-                    T resolved;
+                    T value = work.run(store, c);
                     try {
-                        resolved = unknown.resolve(e);
-                    } catch (CapacityException resolution) {
-                        throw resolution;
-                    } catch (RuntimeException resolution) {
-                        CapacityException failure = new CapacityException("the outcome of " + what
-                                + " is unknown: the connection failed during COMMIT", e);
-                        failure.addSuppressed(resolution);
-                        throw failure;
+                        c.commit();
+                        return value;
+                    } catch (SQLException e) {
+                        rollbackQuietly(c);
+                        if (SqlErrors.classify(e) != SqlErrors.Kind.UNAVAILABLE) {
+                            throw e;
+                        }
+                        T resolved;
+                        try {
+                            resolved = unknown.resolve(e);
+                        } catch (CapacityException resolution) {
+                            throw resolution;
+                        } catch (RuntimeException resolution) {
+                            CapacityException failure = new CapacityException("the outcome of " + what
+                                    + " is unknown: the connection failed during COMMIT", e);
+                            failure.addSuppressed(resolution);
+                            throw failure;
+                        }
+                        if (resolved != null) {
+                            return resolved;
+                        }
+                        lost = e;
                     }
-                    if (resolved != null) {
-                        return resolved;
+                } catch (SQLException | RuntimeException e) {
+                    rollbackQuietly(c);
+                    if (SqlErrors.classify(e) != SqlErrors.Kind.CONTENTION) {
+                        throw translate(what, e);
                     }
                     lost = e;
+                } finally {
+                    restoreAutoCommit(c, autoCommit);
                 }
-            } catch (RuntimeException e) {
-                rollbackQuietly(handle);
-                if (SqlErrors.classify(e) != SqlErrors.Kind.CONTENTION) {
-                    throw translate(what, e);
-                }
-                lost = e;
+            } catch (SQLException e) {
+                throw translate(what, e);
             } finally {
-                if (given == null) {
-                    closeQuietly(handle);
-                }
+                close(own);
             }
             long backoff = budget.nextBackoffNanos();
             if (backoff == RetryBudget.SPENT || !RetryBudget.sleep(backoff)) {
@@ -490,11 +484,16 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
-    final <T> T withHandle(String what, org.jdbi.v3.core.HandleCallback<T, RuntimeException> callback) {
+    /** Runs {@code work} on a connection of its own, each statement committing on its own. */
+    private <T> T withConnection(String what, Work<T> work) {
+        Handle own = open(what);
         try {
-            return jdbi.withHandle(callback);
-        } catch (RuntimeException e) {
+            Connection c = own.getConnection();
+            return work.run(store(c), c);
+        } catch (SQLException | RuntimeException e) {
             throw translate(what, e);
+        } finally {
+            close(own);
         }
     }
 
@@ -508,10 +507,10 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         return RetryBudget.sleep(backoff);
     }
 
-    final Store store(Handle handle) {
+    final Store store(Connection c) throws SQLException {
         Store detected = store;
         if (detected == null) {
-            detected = new Store(new Sql(Dialect.detect(handle), options));
+            detected = new Store(new Sql(Dialect.detect(c), options));
             store = detected;
         }
         return detected;
@@ -521,6 +520,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         return options.clock().instant().truncatedTo(ChronoUnit.MICROS);
     }
 
+    /** A handle of the strategy's own, for its connection: Jdbi opens it from the application's pool. */
     private Handle open(String what) {
         try {
             return jdbi.open();
@@ -529,12 +529,23 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
+    private static void close(Handle own) {
+        if (own == null) {
+            return;
+        }
+        try {
+            own.close();
+        } catch (RuntimeException e) {
+            LOG.debug("closing a handle failed", e);
+        }
+    }
+
     /** Turns a failure into what the caller of this library sees; its own exceptions pass unchanged. */
-    final RuntimeException translate(String what, RuntimeException failure) {
+    final RuntimeException translate(String what, Exception failure) {
         if (failure instanceof CapacityException || failure instanceof IllegalArgumentException
                 || failure instanceof IllegalStateException || failure instanceof NullPointerException
                 || failure instanceof UnsupportedOperationException) {
-            return failure;
+            return (RuntimeException) failure;
         }
         switch (SqlErrors.classify(failure)) {
             case UNAVAILABLE:
@@ -570,21 +581,21 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         return released;
     }
 
-    private static void rollbackQuietly(Handle handle) {
+    private static void rollbackQuietly(Connection c) {
         try {
-            if (handle.isInTransaction()) {
-                handle.rollback();
-            }
-        } catch (RuntimeException e) {
+            c.rollback();
+        } catch (SQLException | RuntimeException e) {
             LOG.debug("rollback failed; the connection is probably gone", e);
         }
     }
 
-    private static void closeQuietly(Handle handle) {
+    private static void restoreAutoCommit(Connection c, boolean autoCommit) {
         try {
-            handle.close();
-        } catch (RuntimeException e) {
-            LOG.debug("closing a handle failed", e);
+            if (autoCommit) {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("restoring auto-commit failed; the connection is probably gone", e);
         }
     }
 }

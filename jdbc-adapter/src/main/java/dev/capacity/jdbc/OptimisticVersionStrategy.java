@@ -5,9 +5,10 @@ import dev.capacity.ReservationResult.Status;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -32,8 +33,8 @@ final class OptimisticVersionStrategy extends CounterStrategy {
     }
 
     @Override
-    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined) {
-        Optional<Store.ResourceRow> read = store.selectResource(handle, request.resourceId());
+    Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
+        Optional<Store.ResourceRow> read = store.selectResource(c, request.resourceId());
         if (read.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }
@@ -41,18 +42,18 @@ final class OptimisticVersionStrategy extends CounterStrategy {
         requireFamily(row.family(), request.resourceId());
         OptionalLong id = OptionalLong.empty();
         if (request.idempotencyKey() != null) {
-            id = store.insertReservation(handle, request, now);
+            id = store.insertReservation(c, request, now);
             if (id.isEmpty()) {
-                return replay(store, handle, request);
+                return replay(store, c, request);
             }
         }
         if (!fits(row, request)) {
             return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
         }
         if (id.isEmpty()) {
-            id = store.insertReservation(handle, request, now);
+            id = store.insertReservation(c, request, now);
         }
-        if (!store.versionedIncrement(handle, request.resourceId(), request.quantity(), row.version())) {
+        if (!store.versionedIncrement(c, request.resourceId(), request.quantity(), row.version())) {
             return Attempt.retry("version " + row.version() + " of '" + request.resourceId() + "' changed");
         }
         return Attempt.reserved(reservation(id.getAsLong(), request, now),

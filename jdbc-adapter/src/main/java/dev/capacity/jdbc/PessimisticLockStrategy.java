@@ -5,9 +5,10 @@ import dev.capacity.ReservationResult.Status;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -26,14 +27,14 @@ final class PessimisticLockStrategy extends CounterStrategy {
     }
 
     @Override
-    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined) {
-        OptionalLong id = store.insertReservation(handle, request, now);
+    Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
+        OptionalLong id = store.insertReservation(c, request, now);
         if (id.isEmpty()) {
-            return replay(store, handle, request);
+            return replay(store, c, request);
         }
         Optional<Store.ResourceRow> locked = joined
-                ? store.lockResourceKeepingSettings(handle, request.resourceId())
-                : store.lockResource(handle, request.resourceId());
+                ? store.lockResourceKeepingSettings(c, request.resourceId())
+                : store.lockResource(c, request.resourceId());
         if (locked.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }
@@ -42,7 +43,7 @@ final class PessimisticLockStrategy extends CounterStrategy {
         if (!fits(row, request)) {
             return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
         }
-        store.increment(handle, request.resourceId(), request.quantity());
+        store.increment(c, request.resourceId(), request.quantity());
         return Attempt.reserved(reservation(id.getAsLong(), request, now),
                 row.capacity() - row.reserved() - request.quantity());
     }

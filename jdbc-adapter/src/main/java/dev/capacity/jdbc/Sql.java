@@ -69,55 +69,50 @@ final class Sql {
         String v = reservationTable;
         String s = slotTable;
 
-        String resourceColumns = "SELECT family, capacity, reserved, version FROM " + r + " WHERE id = :id";
-        insertResource = "INSERT INTO " + r + " (id, family, capacity, reserved, version)"
-                + " VALUES (:id, :family, :capacity, 0, 0)" + (pg ? " ON CONFLICT (id) DO NOTHING" : "");
+        String resourceColumns = "SELECT family, capacity, reserved, version FROM " + r + " WHERE id = ?";
+        insertResource = "INSERT INTO " + r + " (id, family, capacity, reserved, version) VALUES (?, ?, ?, 0, 0)"
+                + (pg ? " ON CONFLICT (id) DO NOTHING" : "");
         selectResource = resourceColumns;
         lockResource = resourceColumns + " FOR UPDATE" + (pg ? "" : " WAIT " + waitSeconds());
         shareResource = resourceColumns + (pg ? " FOR KEY SHARE" : " FOR UPDATE WAIT " + waitSeconds());
         availability = "SELECT family, capacity, CASE WHEN family = '" + SLOTS + "'"
-                + " THEN (SELECT COUNT(*) FROM " + s + " WHERE resource_id = :id) ELSE reserved END AS reserved"
-                + " FROM " + r + " WHERE id = :id";
-        resizeCounter = "UPDATE " + r + " SET capacity = :capacity, version = version + 1"
-                + " WHERE id = :id AND family = '" + COUNTER + "'";
-        setCapacity = "UPDATE " + r + " SET capacity = :capacity, version = version + 1 WHERE id = :id";
+                + " THEN (SELECT COUNT(*) FROM " + s + " WHERE resource_id = ?) ELSE reserved END AS reserved"
+                + " FROM " + r + " WHERE id = ?";
+        resizeCounter = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ? AND family = '" + COUNTER + "'";
+        setCapacity = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ?";
         // the bounds keep capacity + delta within [0, Long.MAX_VALUE] without computing it out of range
-        String adjust = "UPDATE " + r + " SET capacity = capacity + :delta, version = version + 1"
-                + " WHERE id = :id AND family = '" + COUNTER + "' AND capacity >= :lowest AND capacity <= :highest";
+        String adjust = "UPDATE " + r + " SET capacity = capacity + ?, version = version + 1"
+                + " WHERE id = ? AND family = '" + COUNTER + "' AND capacity >= ? AND capacity <= ?";
         adjustCounter = pg ? adjust + " RETURNING capacity" : "SELECT capacity FROM FINAL TABLE (" + adjust + ")";
 
         // reserved <= capacity - q rather than reserved + q <= capacity: no overflow near Long.MAX_VALUE
-        String guardedIncrement = "UPDATE " + r + " SET reserved = reserved + :quantity, version = version + 1"
-                + " WHERE id = :id AND family = '" + COUNTER + "' AND reserved <= capacity - :quantity";
+        String guardedIncrement = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1"
+                + " WHERE id = ? AND family = '" + COUNTER + "' AND reserved <= capacity - ?";
         conditionalIncrement = pg
                 ? guardedIncrement + " RETURNING capacity - reserved"
                 : "SELECT capacity - reserved FROM FINAL TABLE (" + guardedIncrement + ")";
-        versionedIncrement = "UPDATE " + r + " SET reserved = reserved + :quantity, version = version + 1"
-                + " WHERE id = :id AND version = :version";
-        increment = "UPDATE " + r + " SET reserved = reserved + :quantity, version = version + 1 WHERE id = :id";
-        decrement = "UPDATE " + r + " SET reserved = reserved - :quantity, version = version + 1 WHERE id = :id";
+        versionedIncrement = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ? AND version = ?";
+        increment = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ?";
+        decrement = "UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?";
 
         insertReservation = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
-                + " VALUES (:resourceId, :holderId, :quantity, :idempotencyKey, :createdAt)"
-                + (pg ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
+                + " VALUES (?, ?, ?, ?, ?)" + (pg ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
         reservationByKey = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v
-                + " WHERE idempotency_key = :key";
+                + " WHERE idempotency_key = ?";
         reservationForRelease = "SELECT v.resource_id, v.quantity, v.released_at, r.family FROM " + v + " v"
-                + " LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = :id";
-        markReleased = "UPDATE " + v + " SET released_at = :now WHERE id = :id AND released_at IS NULL";
-        releasedAt = "SELECT released_at FROM " + v + " WHERE id = :id";
+                + " LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = ?";
+        markReleased = "UPDATE " + v + " SET released_at = ? WHERE id = ? AND released_at IS NULL";
+        releasedAt = "SELECT released_at FROM " + v + " WHERE id = ?";
 
-        occupiedSlots = "SELECT slot FROM " + s + " WHERE resource_id = :resourceId AND slot >= :from AND slot < :to"
-                + " ORDER BY slot LIMIT :limit";
-        insertSlot = "INSERT INTO " + s + " (resource_id, slot, reservation_id) VALUES (:resourceId, :slot, :reservationId)"
+        occupiedSlots = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? AND slot < ? ORDER BY slot LIMIT ?";
+        insertSlot = "INSERT INTO " + s + " (resource_id, slot, reservation_id) VALUES (?, ?, ?)"
                 + (pg ? " ON CONFLICT DO NOTHING" : "");
-        countSlotsBelow = "SELECT COUNT(*) FROM " + s + " WHERE resource_id = :resourceId AND slot < :to";
-        highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = :resourceId AND slot >= :from"
-                + " ORDER BY slot DESC LIMIT 1";
-        slotsFrom = "SELECT slot FROM " + s + " WHERE resource_id = :resourceId AND slot >= :from ORDER BY slot DESC";
-        String deleteOwnSlots = "DELETE FROM " + s + " WHERE reservation_id = :reservationId";
+        countSlotsBelow = "SELECT COUNT(*) FROM " + s + " WHERE resource_id = ? AND slot < ?";
+        highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? ORDER BY slot DESC LIMIT 1";
+        slotsFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? ORDER BY slot DESC";
+        String deleteOwnSlots = "DELETE FROM " + s + " WHERE reservation_id = ?";
         deleteSlotsOf = pg ? deleteOwnSlots + " RETURNING slot" : "SELECT slot FROM OLD TABLE (" + deleteOwnSlots + ")";
-        moveSlot = "UPDATE " + s + " SET slot = :to WHERE resource_id = :resourceId AND slot = :from";
+        moveSlot = "UPDATE " + s + " SET slot = ? WHERE resource_id = ? AND slot = ?";
     }
 
     /** The statement that bounds the next lock wait, or null where the lock statement carries it. */

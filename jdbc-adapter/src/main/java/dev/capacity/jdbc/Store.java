@@ -4,37 +4,32 @@ import dev.capacity.Availability;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.argument.Argument;
-import org.jdbi.v3.core.statement.ColonPrefixSqlParser;
-import org.jdbi.v3.core.statement.PreparedBatch;
-import org.jdbi.v3.core.statement.Query;
-import org.jdbi.v3.core.statement.SqlStatement;
-import org.jdbi.v3.core.statement.SqlStatements;
-import org.jdbi.v3.core.statement.TemplateEngine;
-import org.jdbi.v3.core.statement.Update;
-
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The adapter's statements as Java methods over a {@link Handle}, for one dialect and one table
- * prefix. Each method is one statement (or one batch); transactions belong to the caller.
+ * The adapter's statements as Java methods over a JDBC {@link Connection}, for one dialect and one
+ * table prefix. Each method is one statement (or one batch); transactions belong to the caller.
  *
- * <p>Every statement is parsed with a colon-prefix parser and no template engine, whatever the
- * application configured on its {@code Jdbi}, so that the adapter's SQL means what it says.
+ * <p>The statements run as plain prepared statements on the connection that Jdbi handed out (or
+ * the caller's {@code Handle} holds), not through Jdbi's statement API: they are few and fixed, and
+ * Jdbi's per-statement configuration and argument lookup cost more than the statements themselves
+ * on an in-process database. Drivers cache the parsed statements per connection (PostgreSQL's
+ * server-side prepared statements, H2's command cache).
  *
  * <p>This class is immutable and threadsafe.
  */
 final class Store {
-
-    private static final ColonPrefixSqlParser PARSER = new ColonPrefixSqlParser();
 
     final Sql sql;
 
@@ -55,38 +50,40 @@ final class Store {
     // ---- resources
 
     /** Inserts the resource unless one with that id exists; true if inserted. */
-    boolean insertResource(Handle handle, String id, String family, long capacity) {
-        Update insert = update(handle, sql.insertResource)
-                .bind("id", id).bind("family", family).bind("capacity", capacity);
-        return executeUnlessDuplicate(insert) == 1;
+    boolean insertResource(Connection c, String id, String family, long capacity) throws SQLException {
+        return executeUnlessDuplicate(c, sql.insertResource, s -> {
+            s.setString(1, id);
+            s.setString(2, family);
+            s.setLong(3, capacity);
+        }) == 1;
     }
 
-    Optional<ResourceRow> selectResource(Handle handle, String id) {
-        return resourceRow(handle, sql.selectResource, id);
+    Optional<ResourceRow> selectResource(Connection c, String id) throws SQLException {
+        return resourceRow(c, sql.selectResource, id);
     }
 
     /** Reads the resource under an exclusive row lock, waiting at most the lock timeout. */
-    Optional<ResourceRow> lockResource(Handle handle, String id) {
+    Optional<ResourceRow> lockResource(Connection c, String id) throws SQLException {
         String timeout = sql.lockTimeoutStatement();
         if (timeout != null) {
-            update(handle, timeout).execute();
+            try (Statement s = c.createStatement()) {
+                s.execute(timeout);
+            }
         }
-        return resourceRow(handle, sql.lockResource, id);
+        return resourceRow(c, sql.lockResource, id);
     }
 
     /**
      * {@link #lockResource}, leaving the transaction's lock timeout as it found it: for a
      * transaction that is the caller's and goes on after the lock is taken.
      */
-    Optional<ResourceRow> lockResourceKeepingSettings(Handle handle, String id) {
-        String timeout = sql.lockTimeoutStatement();
-        if (timeout == null) {
-            return lockResource(handle, id);
+    Optional<ResourceRow> lockResourceKeepingSettings(Connection c, String id) throws SQLException {
+        if (sql.lockTimeoutStatement() == null) {
+            return lockResource(c, id);
         }
-        String previous = query(handle, "SELECT current_setting('lock_timeout')").mapTo(String.class).one();
-        Optional<ResourceRow> row = lockResource(handle, id);
-        query(handle, "SELECT set_config('lock_timeout', :previous, true)").bind("previous", previous)
-                .mapTo(String.class).one();
+        String previous = one(c, "SELECT current_setting('lock_timeout')", s -> { }, rs -> rs.getString(1)).orElseThrow();
+        Optional<ResourceRow> row = lockResource(c, id);
+        one(c, "SELECT set_config('lock_timeout', ?, true)", s -> s.setString(1, previous), rs -> rs.getString(1));
         return row;
     }
 
@@ -94,51 +91,71 @@ final class Store {
      * Reads the resource under a row lock that other holders of this lock share and that
      * {@link #lockResource} excludes (exclusive on H2, which has no shared row lock).
      */
-    Optional<ResourceRow> shareResource(Handle handle, String id) {
-        return resourceRow(handle, sql.shareResource, id);
+    Optional<ResourceRow> shareResource(Connection c, String id) throws SQLException {
+        return resourceRow(c, sql.shareResource, id);
     }
 
-    Optional<Availability> availability(Handle handle, String id) {
-        return query(handle, sql.availability).bind("id", id)
-                .map((rs, ctx) -> new Availability(id, rs.getLong("capacity"), rs.getLong("reserved")))
-                .findOne();
+    Optional<Availability> availability(Connection c, String id) throws SQLException {
+        return one(c, sql.availability, s -> {
+            s.setString(1, id);
+            s.setString(2, id);
+        }, rs -> new Availability(id, rs.getLong(2), rs.getLong(3)));
     }
 
-    int resizeCounter(Handle handle, String id, long capacity) {
-        return update(handle, sql.resizeCounter).bind("id", id).bind("capacity", capacity).execute();
+    int resizeCounter(Connection c, String id, long capacity) throws SQLException {
+        return update(c, sql.resizeCounter, s -> {
+            s.setLong(1, capacity);
+            s.setString(2, id);
+        });
     }
 
     /** Adds {@code delta} to a counter resource's capacity if the result stays in range; the new capacity. */
-    OptionalLong adjustCounter(Handle handle, String id, long delta) {
-        Optional<Long> capacity = query(handle, sql.adjustCounter).bind("id", id).bind("delta", delta)
-                .bind("lowest", delta < 0 ? -delta : 0).bind("highest", delta > 0 ? Long.MAX_VALUE - delta : Long.MAX_VALUE)
-                .map((rs, ctx) -> rs.getLong(1)).findOne();
-        return capacity.map(OptionalLong::of).orElse(OptionalLong.empty());
+    OptionalLong adjustCounter(Connection c, String id, long delta) throws SQLException {
+        return oneLong(c, sql.adjustCounter, s -> {
+            s.setLong(1, delta);
+            s.setString(2, id);
+            s.setLong(3, delta < 0 ? -delta : 0);
+            s.setLong(4, delta > 0 ? Long.MAX_VALUE - delta : Long.MAX_VALUE);
+        });
     }
 
-    void setCapacity(Handle handle, String id, long capacity) {
-        update(handle, sql.setCapacity).bind("id", id).bind("capacity", capacity).execute();
+    void setCapacity(Connection c, String id, long capacity) throws SQLException {
+        update(c, sql.setCapacity, s -> {
+            s.setLong(1, capacity);
+            s.setString(2, id);
+        });
     }
 
     /** The guarded increment; the units left after it, or empty if it did not fit (or no counter resource). */
-    OptionalLong conditionalIncrement(Handle handle, String id, int quantity) {
-        Optional<Long> left = query(handle, sql.conditionalIncrement).bind("id", id).bind("quantity", quantity)
-                .map((rs, ctx) -> rs.getLong(1)).findOne();
-        return left.map(OptionalLong::of).orElse(OptionalLong.empty());
+    OptionalLong conditionalIncrement(Connection c, String id, int quantity) throws SQLException {
+        return oneLong(c, sql.conditionalIncrement, s -> {
+            s.setInt(1, quantity);
+            s.setString(2, id);
+            s.setInt(3, quantity);
+        });
     }
 
     /** The increment if the version is still {@code version}; false if someone changed the row. */
-    boolean versionedIncrement(Handle handle, String id, int quantity, long version) {
-        return update(handle, sql.versionedIncrement).bind("id", id).bind("quantity", quantity)
-                .bind("version", version).execute() == 1;
+    boolean versionedIncrement(Connection c, String id, int quantity, long version) throws SQLException {
+        return update(c, sql.versionedIncrement, s -> {
+            s.setInt(1, quantity);
+            s.setString(2, id);
+            s.setLong(3, version);
+        }) == 1;
     }
 
-    void increment(Handle handle, String id, int quantity) {
-        update(handle, sql.increment).bind("id", id).bind("quantity", quantity).execute();
+    void increment(Connection c, String id, int quantity) throws SQLException {
+        update(c, sql.increment, s -> {
+            s.setInt(1, quantity);
+            s.setString(2, id);
+        });
     }
 
-    void decrement(Handle handle, String id, int quantity) {
-        update(handle, sql.decrement).bind("id", id).bind("quantity", quantity).execute();
+    void decrement(Connection c, String id, int quantity) throws SQLException {
+        update(c, sql.decrement, s -> {
+            s.setInt(1, quantity);
+            s.setString(2, id);
+        });
     }
 
     // ---- reservations
@@ -147,132 +164,164 @@ final class Store {
      * Inserts the reservation row; its id, or empty if the idempotency key is taken (committed,
      * or written earlier in this transaction). Never aborts the transaction for a taken key.
      */
-    OptionalLong insertReservation(Handle handle, ReservationRequest request, Instant createdAt) {
-        Update insert = update(handle, sql.insertReservation)
-                .bind("resourceId", request.resourceId())
-                .bind("holderId", request.holderId())
-                .bind("quantity", request.quantity())
-                .bind("idempotencyKey", request.idempotencyKey())
-                .bind("createdAt", timestamp(createdAt));
-        try {
-            Optional<Long> id = (sql.dialect == Dialect.POSTGRESQL
-                    ? insert.executeAndReturnGeneratedKeys("id")
-                    : insert.executeAndReturnGeneratedKeys())
-                    .map((rs, ctx) -> rs.getLong(1)).findOne();
-            return id.map(OptionalLong::of).orElse(OptionalLong.empty());
-        } catch (RuntimeException e) {
-            if (sql.survivesUniqueViolation() && SqlErrors.classify(e) == SqlErrors.Kind.UNIQUE_VIOLATION) {
-                return OptionalLong.empty();
+    OptionalLong insertReservation(Connection c, ReservationRequest request, Instant createdAt) throws SQLException {
+        try (PreparedStatement s = sql.dialect == Dialect.POSTGRESQL
+                ? c.prepareStatement(sql.insertReservation, new String[] {"id"})
+                : c.prepareStatement(sql.insertReservation, Statement.RETURN_GENERATED_KEYS)) {
+            s.setString(1, request.resourceId());
+            s.setString(2, request.holderId());
+            s.setInt(3, request.quantity());
+            s.setString(4, request.idempotencyKey());
+            s.setObject(5, timestamp(createdAt));
+            try {
+                if (s.executeUpdate() == 0) {
+                    return OptionalLong.empty();
+                }
+            } catch (SQLException e) {
+                if (sql.survivesUniqueViolation() && SqlErrors.classify(e) == SqlErrors.Kind.UNIQUE_VIOLATION) {
+                    return OptionalLong.empty();
+                }
+                throw e;
             }
-            throw e;
+            try (ResultSet keys = s.getGeneratedKeys()) {
+                if (!keys.next()) {
+                    throw new SQLException("the database returned no id for the new reservation row");
+                }
+                return OptionalLong.of(keys.getLong(1));
+            }
         }
     }
 
-    Optional<Reservation> reservationByKey(Handle handle, String key) {
-        return query(handle, sql.reservationByKey).bind("key", key)
-                .map((rs, ctx) -> new Reservation(rs.getLong("id"), rs.getString("resource_id"),
-                        rs.getString("holder_id"), rs.getInt("quantity"), rs.getString("idempotency_key"),
-                        instant(rs, "created_at")))
-                .findOne();
+    Optional<Reservation> reservationByKey(Connection c, String key) throws SQLException {
+        return one(c, sql.reservationByKey, s -> s.setString(1, key),
+                rs -> new Reservation(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
+                        instant(rs, 6)));
     }
 
-    Optional<ReleaseRow> reservationForRelease(Handle handle, long id) {
-        return query(handle, sql.reservationForRelease).bind("id", id)
-                .map((rs, ctx) -> new ReleaseRow(rs.getString("resource_id"), rs.getInt("quantity"),
-                        rs.getObject("released_at") != null, rs.getString("family")))
-                .findOne();
+    Optional<ReleaseRow> reservationForRelease(Connection c, long id) throws SQLException {
+        return one(c, sql.reservationForRelease, s -> s.setLong(1, id),
+                rs -> new ReleaseRow(rs.getString(1), rs.getInt(2), rs.getObject(3) != null, rs.getString(4)));
     }
 
     /** Marks the reservation released unless it already is; true if this call marked it. */
-    boolean markReleased(Handle handle, long id, Instant now) {
-        return update(handle, sql.markReleased).bind("id", id).bind("now", timestamp(now)).execute() == 1;
+    boolean markReleased(Connection c, long id, Instant now) throws SQLException {
+        return update(c, sql.markReleased, s -> {
+            s.setObject(1, timestamp(now));
+            s.setLong(2, id);
+        }) == 1;
     }
 
     /** When the reservation was released; empty if it was not, or does not exist. */
-    Optional<Instant> releasedAt(Handle handle, long id) {
-        return query(handle, sql.releasedAt).bind("id", id)
-                .map((rs, ctx) -> rs.getObject("released_at") == null ? null : instant(rs, "released_at"))
-                .findOne();
+    Optional<Instant> releasedAt(Connection c, long id) throws SQLException {
+        return one(c, sql.releasedAt, s -> s.setLong(1, id), rs -> rs.getObject(1) == null ? null : instant(rs, 1));
     }
 
     // ---- slots
 
     /** Up to {@code limit} occupied slots in {@code [from, to)}, ascending (committed, or written by this transaction). */
-    List<Long> occupiedSlots(Handle handle, String resourceId, long from, long to, int limit) {
-        return query(handle, sql.occupiedSlots).bind("resourceId", resourceId).bind("from", from).bind("to", to)
-                .bind("limit", limit).map((rs, ctx) -> rs.getLong(1)).list();
+    List<Long> occupiedSlots(Connection c, String resourceId, long from, long to, int limit) throws SQLException {
+        return longs(c, sql.occupiedSlots, s -> {
+            s.setString(1, resourceId);
+            s.setLong(2, from);
+            s.setLong(3, to);
+            s.setInt(4, limit);
+        });
     }
 
     /**
      * Takes the given slots for a reservation where they are free; the number taken. A slot held
      * by a transaction in flight is waited for; one taken meanwhile is skipped, never an error.
      */
-    int insertSlots(Handle handle, String resourceId, List<Long> slots, long reservationId) {
+    int insertSlots(Connection c, String resourceId, List<Long> slots, long reservationId) throws SQLException {
         if (sql.survivesUniqueViolation()) {
             int taken = 0;
             for (long slot : slots) {
-                taken += executeUnlessDuplicate(update(handle, sql.insertSlot).bind("resourceId", resourceId)
-                        .bind("slot", slot).bind("reservationId", reservationId));
+                taken += executeUnlessDuplicate(c, sql.insertSlot, s -> {
+                    s.setString(1, resourceId);
+                    s.setLong(2, slot);
+                    s.setLong(3, reservationId);
+                });
             }
             return taken;
         }
-        PreparedBatch batch = pin(handle.prepareBatch(sql.insertSlot));
-        for (long slot : slots) {
-            batch.bind("resourceId", resourceId).bind("slot", slot).bind("reservationId", reservationId).add();
+        try (PreparedStatement s = c.prepareStatement(sql.insertSlot)) {
+            for (long slot : slots) {
+                s.setString(1, resourceId);
+                s.setLong(2, slot);
+                s.setLong(3, reservationId);
+                s.addBatch();
+            }
+            int taken = 0;
+            for (int count : s.executeBatch()) {
+                taken += Math.max(count, 0);
+            }
+            return taken;
         }
-        int taken = 0;
-        for (int count : batch.execute()) {
-            taken += Math.max(count, 0);
-        }
-        return taken;
     }
 
-    long countSlotsBelow(Handle handle, String resourceId, long to) {
-        return query(handle, sql.countSlotsBelow).bind("resourceId", resourceId).bind("to", to)
-                .mapTo(Long.class).one();
+    long countSlotsBelow(Connection c, String resourceId, long to) throws SQLException {
+        return oneLong(c, sql.countSlotsBelow, s -> {
+            s.setString(1, resourceId);
+            s.setLong(2, to);
+        }).orElse(0);
     }
 
-    OptionalLong highestSlotFrom(Handle handle, String resourceId, long from) {
-        Optional<Long> slot = query(handle, sql.highestSlotFrom).bind("resourceId", resourceId).bind("from", from)
-                .map((rs, ctx) -> rs.getLong(1)).findOne();
-        return slot.map(OptionalLong::of).orElse(OptionalLong.empty());
+    OptionalLong highestSlotFrom(Connection c, String resourceId, long from) throws SQLException {
+        return oneLong(c, sql.highestSlotFrom, s -> {
+            s.setString(1, resourceId);
+            s.setLong(2, from);
+        });
     }
 
     /** Every slot at or above {@code from}, highest first. */
-    List<Long> slotsFrom(Handle handle, String resourceId, long from) {
-        return query(handle, sql.slotsFrom).bind("resourceId", resourceId).bind("from", from)
-                .map((rs, ctx) -> rs.getLong(1)).list();
+    List<Long> slotsFrom(Connection c, String resourceId, long from) throws SQLException {
+        return longs(c, sql.slotsFrom, s -> {
+            s.setString(1, resourceId);
+            s.setLong(2, from);
+        });
     }
 
     /**
      * Deletes the slots of a reservation, wherever they are now (a concurrent release may just
      * have moved one), and returns the slots it freed.
      */
-    List<Long> deleteSlotsOf(Handle handle, long reservationId) {
-        return query(handle, sql.deleteSlotsOf).bind("reservationId", reservationId).map((rs, ctx) -> rs.getLong(1))
-                .list();
+    List<Long> deleteSlotsOf(Connection c, long reservationId) throws SQLException {
+        return longs(c, sql.deleteSlotsOf, s -> s.setLong(1, reservationId));
     }
 
     /** Moves the slot at {@code from} to {@code to}; false if no slot was at {@code from} any more. */
-    boolean moveSlot(Handle handle, String resourceId, long from, long to) {
-        return update(handle, sql.moveSlot).bind("resourceId", resourceId).bind("from", from).bind("to", to)
-                .execute() == 1;
+    boolean moveSlot(Connection c, String resourceId, long from, long to) throws SQLException {
+        return update(c, sql.moveSlot, s -> {
+            s.setLong(1, to);
+            s.setString(2, resourceId);
+            s.setLong(3, from);
+        }) == 1;
     }
 
     // ---- plumbing
 
-    private Optional<ResourceRow> resourceRow(Handle handle, String statement, String id) {
-        return query(handle, statement).bind("id", id)
-                .map((rs, ctx) -> new ResourceRow(rs.getString("family"), rs.getLong("capacity"),
-                        rs.getLong("reserved"), rs.getLong("version")))
-                .findOne();
+    /** Sets the parameters of a statement. */
+    @FunctionalInterface
+    interface Binder {
+        void bind(PreparedStatement statement) throws SQLException;
+    }
+
+    /** Reads one row. */
+    @FunctionalInterface
+    interface Mapper<T> {
+        T map(ResultSet row) throws SQLException;
+    }
+
+    private Optional<ResourceRow> resourceRow(Connection c, String statement, String id) throws SQLException {
+        return one(c, statement, s -> s.setString(1, id),
+                rs -> new ResourceRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
     }
 
     /** Executes an insert; 0 instead of a unique violation where the transaction survives one. */
-    private int executeUnlessDuplicate(Update insert) {
+    private int executeUnlessDuplicate(Connection c, String statement, Binder binder) throws SQLException {
         try {
-            return insert.execute();
-        } catch (RuntimeException e) {
+            return update(c, statement, binder);
+        } catch (SQLException e) {
             if (sql.survivesUniqueViolation() && SqlErrors.classify(e) == SqlErrors.Kind.UNIQUE_VIOLATION) {
                 return 0;
             }
@@ -280,25 +329,49 @@ final class Store {
         }
     }
 
-    static Query query(Handle handle, String statement) {
-        return pin(handle.createQuery(statement));
+    static int update(Connection c, String statement, Binder binder) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            binder.bind(s);
+            return s.executeUpdate();
+        }
     }
 
-    static Update update(Handle handle, String statement) {
-        return pin(handle.createUpdate(statement));
+    static <T> Optional<T> one(Connection c, String statement, Binder binder, Mapper<T> mapper) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            binder.bind(s);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.ofNullable(mapper.map(rs)) : Optional.empty();
+            }
+        }
     }
 
-    private static <S extends SqlStatement<S>> S pin(S statement) {
-        return statement.configure(SqlStatements.class,
-                c -> c.setTemplateEngine(TemplateEngine.NOP).setSqlParser(PARSER));
+    private static OptionalLong oneLong(Connection c, String statement, Binder binder) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            binder.bind(s);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+            }
+        }
     }
 
-    private static Argument timestamp(Instant instant) {
-        OffsetDateTime value = OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
-        return (position, statement, ctx) -> statement.setObject(position, value);
+    private static List<Long> longs(Connection c, String statement, Binder binder) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            binder.bind(s);
+            try (ResultSet rs = s.executeQuery()) {
+                List<Long> values = new ArrayList<>();
+                while (rs.next()) {
+                    values.add(rs.getLong(1));
+                }
+                return values;
+            }
+        }
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
+    private static OffsetDateTime timestamp(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
         return rs.getObject(column, OffsetDateTime.class).toInstant();
     }
 }

@@ -7,9 +7,10 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.CapacityMath;
 
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -60,29 +61,29 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     }
 
     @Override
-    Attempt attempt(Store store, Handle handle, ReservationRequest request, Instant now, boolean joined) {
+    Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
         String resourceId = request.resourceId();
-        Optional<Store.ResourceRow> shared = store.shareResource(handle, resourceId);
+        Optional<Store.ResourceRow> shared = store.shareResource(c, resourceId);
         if (shared.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }
         requireFamily(shared.get().family(), resourceId);
         long capacity = shared.get().capacity();
-        OptionalLong id = store.insertReservation(handle, request, now);
+        OptionalLong id = store.insertReservation(c, request, now);
         if (id.isEmpty()) {
-            return replay(store, handle, request);
+            return replay(store, c, request);
         }
         int quantity = request.quantity();
-        List<Long> chosen = quantity > capacity ? List.of() : freeSlots(store, handle, resourceId, capacity, quantity);
+        List<Long> chosen = quantity > capacity ? List.of() : freeSlots(store, c, resourceId, capacity, quantity);
         if (chosen.size() < quantity) {
             // one snapshot decides: fewer free slots than asked for means full
-            long free = capacity - store.countSlotsBelow(handle, resourceId, capacity);
+            long free = capacity - store.countSlotsBelow(c, resourceId, capacity);
             if (free >= quantity) {
                 return Attempt.retry("slots were released behind the walk");
             }
             return Attempt.refused(Status.INSUFFICIENT_CAPACITY, Math.max(0, free));
         }
-        int taken = store.insertSlots(handle, resourceId, chosen, id.getAsLong());
+        int taken = store.insertSlots(c, resourceId, chosen, id.getAsLong());
         if (taken < quantity) {
             return Attempt.retry((quantity - taken) + " of the chosen slots were taken meanwhile");
         }
@@ -93,11 +94,11 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
      * Up to {@code quantity} slots below {@code capacity} that no committed row occupies, from a
      * random start upward, then from 0; in ascending order, the order they are inserted in.
      */
-    private static List<Long> freeSlots(Store store, Handle handle, String resourceId, long capacity, int quantity) {
+    private static List<Long> freeSlots(Store store, Connection c, String resourceId, long capacity, int quantity) throws SQLException {
         long start = ThreadLocalRandom.current().nextLong(capacity);
         List<Long> chosen = new ArrayList<>(quantity);
-        for (SlotWalk walk : List.of(new SlotWalk(store, handle, resourceId, start, capacity),
-                new SlotWalk(store, handle, resourceId, 0, start))) {
+        for (SlotWalk walk : List.of(new SlotWalk(store, c, resourceId, start, capacity),
+                new SlotWalk(store, c, resourceId, 0, start))) {
             while (chosen.size() < quantity) {
                 List<Long> free = walk.next(quantity - chosen.size());
                 if (free.isEmpty()) {
@@ -111,21 +112,21 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     }
 
     @Override
-    boolean releaseUnits(Store store, Handle handle, Store.ReleaseRow reservation, long reservationId, Instant now) {
+    boolean releaseUnits(Store store, Connection c, Store.ReleaseRow reservation, long reservationId, Instant now) throws SQLException {
         String resourceId = reservation.resourceId();
-        long capacity = store.shareResource(handle, resourceId)
+        long capacity = store.shareResource(c, resourceId)
                 .orElseThrow(() -> new IllegalStateException("resource '" + resourceId + "' vanished"))
                 .capacity();
-        if (!store.markReleased(handle, reservationId, now)) {
+        if (!store.markReleased(c, reservationId, now)) {
             return false;
         }
         // deleted by reservation, not by slot number: a concurrent release may have moved one of them
-        List<Long> freed = store.deleteSlotsOf(handle, reservationId);
-        if (store.highestSlotFrom(handle, resourceId, capacity).isPresent()) {
+        List<Long> freed = store.deleteSlotsOf(c, reservationId);
+        if (store.highestSlotFrom(c, resourceId, capacity).isPresent()) {
             // overflow exists after a shrink: every slot this freed below the capacity takes one in
             for (long slot : freed) {
                 if (slot < capacity) {
-                    moveOverflowInto(store, handle, resourceId, capacity, slot);
+                    moveOverflowInto(store, c, resourceId, capacity, slot);
                 }
             }
         }
@@ -133,50 +134,50 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     }
 
     /** Moves the highest overflow slot to {@code free}, trying the next if a concurrent release took it. */
-    private static void moveOverflowInto(Store store, Handle handle, String resourceId, long capacity, long free) {
+    private static void moveOverflowInto(Store store, Connection c, String resourceId, long capacity, long free) throws SQLException {
         for (;;) {
-            OptionalLong overflow = store.highestSlotFrom(handle, resourceId, capacity);
-            if (overflow.isEmpty() || store.moveSlot(handle, resourceId, overflow.getAsLong(), free)) {
+            OptionalLong overflow = store.highestSlotFrom(c, resourceId, capacity);
+            if (overflow.isEmpty() || store.moveSlot(c, resourceId, overflow.getAsLong(), free)) {
                 return;
             }
         }
     }
 
     @Override
-    void resizeIn(Store store, Handle handle, String resourceId, long newCapacity) {
-        lockForResize(store, handle, resourceId);
-        setCapacity(store, handle, resourceId, newCapacity);
+    void resizeIn(Store store, Connection c, String resourceId, long newCapacity) throws SQLException {
+        lockForResize(store, c, resourceId);
+        setCapacity(store, c, resourceId, newCapacity);
     }
 
     @Override
-    long adjustIn(Store store, Handle handle, String resourceId, long delta) {
-        long capacity = CapacityMath.adjusted(resourceId, lockForResize(store, handle, resourceId).capacity(), delta);
-        setCapacity(store, handle, resourceId, capacity);
+    long adjustIn(Store store, Connection c, String resourceId, long delta) throws SQLException {
+        long capacity = CapacityMath.adjusted(resourceId, lockForResize(store, c, resourceId).capacity(), delta);
+        setCapacity(store, c, resourceId, capacity);
         return capacity;
     }
 
     /** Takes the exclusive lock that waits for every reserve and release in flight; the row it locked. */
-    private Store.ResourceRow lockForResize(Store store, Handle handle, String resourceId) {
-        Store.ResourceRow row = store.lockResource(handle, resourceId)
+    private Store.ResourceRow lockForResize(Store store, Connection c, String resourceId) throws SQLException {
+        Store.ResourceRow row = store.lockResource(c, resourceId)
                 .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
         requireFamily(row.family(), resourceId);
         return row;
     }
 
     /** Sets the capacity and moves overflow slots below it, as far as there is room. */
-    private static void setCapacity(Store store, Handle handle, String resourceId, long newCapacity) {
-        store.setCapacity(handle, resourceId, newCapacity);
-        List<Long> overflow = store.slotsFrom(handle, resourceId, newCapacity);
+    private static void setCapacity(Store store, Connection c, String resourceId, long newCapacity) throws SQLException {
+        store.setCapacity(c, resourceId, newCapacity);
+        List<Long> overflow = store.slotsFrom(c, resourceId, newCapacity);
         if (overflow.isEmpty()) {
             return;
         }
-        SlotWalk walk = new SlotWalk(store, handle, resourceId, 0, newCapacity);
+        SlotWalk walk = new SlotWalk(store, c, resourceId, 0, newCapacity);
         for (long slot : overflow) {
             List<Long> free = walk.next(1);
             if (free.isEmpty()) {
                 return;
             }
-            store.moveSlot(handle, resourceId, slot, free.get(0));
+            store.moveSlot(c, resourceId, slot, free.get(0));
         }
     }
 
@@ -187,25 +188,25 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
      */
     private static final class SlotWalk {
         private final Store store;
-        private final Handle handle;
+        private final Connection c;
         private final String resourceId;
         private final long to;
         private long cursor;
 
-        SlotWalk(Store store, Handle handle, String resourceId, long from, long to) {
+        SlotWalk(Store store, Connection c, String resourceId, long from, long to) {
             this.store = store;
-            this.handle = handle;
+            this.c = c;
             this.resourceId = resourceId;
             this.cursor = from;
             this.to = to;
         }
 
         /** Up to {@code max} free slots after the ones already yielded; empty when the walk is done. */
-        List<Long> next(int max) {
+        List<Long> next(int max) throws SQLException {
             List<Long> free = new ArrayList<>();
             while (free.isEmpty() && cursor < to) {
                 int limit = WINDOW + max;
-                List<Long> occupied = store.occupiedSlots(handle, resourceId, cursor, to, limit);
+                List<Long> occupied = store.occupiedSlots(c, resourceId, cursor, to, limit);
                 // every slot in [cursor, end) is either listed in occupied or free
                 long end = occupied.size() < limit ? to : occupied.get(occupied.size() - 1) + 1;
                 int next = 0;
