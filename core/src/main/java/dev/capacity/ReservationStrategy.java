@@ -24,7 +24,7 @@ public interface ReservationStrategy {
 
     /**
      * The stable name of this strategy: {@code "optimistic-version"}, {@code "pessimistic-lock"},
-     * {@code "conditional-update"}, {@code "unique-slots"} or {@code "in-memory"}.
+     * {@code "conditional-update"}, {@code "unique-slots"}, {@code "combining"} or {@code "in-memory"}.
      */
     String name();
 

@@ -15,7 +15,12 @@ public enum StrategyKind {
     /** One row per unit under a unique key; the database's uniqueness decides the race. */
     UNIQUE_SLOTS("unique-slots"),
     /** Lock-free, in one JVM, no database. */
-    IN_MEMORY("in-memory");
+    IN_MEMORY("in-memory"),
+    /**
+     * Concurrent requests for one resource, within one JVM, granted together: one transaction,
+     * one counter update and one commit for a whole batch, while the next batch gathers.
+     */
+    COMBINING("combining");
 
     private final String strategyName;
 

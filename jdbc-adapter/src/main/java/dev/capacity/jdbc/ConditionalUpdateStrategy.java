@@ -27,6 +27,12 @@ final class ConditionalUpdateStrategy extends CounterStrategy {
 
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
+        return guarded(this, store, c, request, now);
+    }
+
+    /** The conditional-update attempt, for any counter strategy that reserves this way. */
+    static Attempt guarded(CounterStrategy strategy, Store store, Connection c, ReservationRequest request, Instant now)
+            throws SQLException {
         OptionalLong id = store.insertReservation(c, request, now);
         if (id.isEmpty()) {
             return replay(store, c, request);
@@ -35,6 +41,6 @@ final class ConditionalUpdateStrategy extends CounterStrategy {
         if (left.isPresent()) {
             return Attempt.reserved(reservation(id.getAsLong(), request, now), left.getAsLong());
         }
-        return refusal(store, c, request);
+        return strategy.refusal(store, c, request);
     }
 }

@@ -22,8 +22,10 @@ import org.jdbi.v3.core.Handle;
  * }</pre>
  *
  * <p>Implementations are threadsafe; a {@link Handle} is not, so each thread passes its own.
+ * {@link #close()} matters only for strategies that hold requests in memory (combining); for the
+ * others it does nothing.
  */
-public interface JdbiReservationStrategy extends ReservationStrategy {
+public interface JdbiReservationStrategy extends ReservationStrategy, AutoCloseable {
 
     /**
      * Reserves inside the caller's transaction. The reservation commits or rolls back with it;
@@ -54,4 +56,12 @@ public interface JdbiReservationStrategy extends ReservationStrategy {
      * {@code handle} is not in a transaction, this behaves like {@link #release(long)} on that handle.
      */
     boolean release(Handle handle, long reservationId);
+
+    /**
+     * Stops accepting requests. Requests still waiting for a batch fail with a
+     * {@link dev.capacity.CapacityException} saying that nothing was written; none is dropped
+     * without an answer. Closing twice does nothing.
+     */
+    @Override
+    default void close() {}
 }

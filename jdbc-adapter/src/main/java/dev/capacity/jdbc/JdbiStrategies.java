@@ -18,8 +18,8 @@ import org.jdbi.v3.core.Jdbi;
  * ReservationResult result = seats.reserve(ReservationRequest.of("run-42", "user-7"));
  * }</pre>
  *
- * <p>The three counter strategies (optimistic-version, pessimistic-lock, conditional-update) share
- * resources and may run on the same resource at once, from any number of processes. unique-slots
+ * <p>The counter strategies (optimistic-version, pessimistic-lock, conditional-update, combining)
+ * share resources and may run on the same resource at once, from any number of processes. unique-slots
  * keeps its own resources; using one with a strategy of the other family is an
  * {@link IllegalStateException}.
  *
@@ -52,6 +52,8 @@ public final class JdbiStrategies {
                 return new ConditionalUpdateStrategy(jdbi, options);
             case UNIQUE_SLOTS:
                 return new UniqueSlotsStrategy(jdbi, options);
+            case COMBINING:
+                return new CombiningStrategy(jdbi, options);
             default:
                 throw new IllegalArgumentException("kind " + kind + " is not a JDBI strategy; for "
                         + StrategyKind.IN_MEMORY + " use new dev.capacity.InMemoryStrategy()");
@@ -76,5 +78,13 @@ public final class JdbiStrategies {
     /** One row per unit under a unique key; no hot counter row. */
     public static JdbiReservationStrategy uniqueSlots(Jdbi jdbi) {
         return of(StrategyKind.UNIQUE_SLOTS, jdbi);
+    }
+
+    /**
+     * Concurrent requests for a resource granted a batch at a time, one commit each. Holds
+     * requests in memory while they wait: {@link JdbiReservationStrategy#close() close} it when done.
+     */
+    public static JdbiReservationStrategy combining(Jdbi jdbi) {
+        return of(StrategyKind.COMBINING, jdbi);
     }
 }

@@ -45,11 +45,12 @@ import java.util.Optional;
  * under a savepoint of the caller's transaction instead.
  *
  * <h2>Unknown commits</h2>
- * When the connection fails during COMMIT, the transaction may or may not have committed. A
- * request with an idempotency key is looked up by that key on a fresh connection: found with this
- * attempt's id, it was granted; found with another, it is a replay; not found, nothing was written
- * and the attempt is retried. Without a key, or if the lookup fails too, the answer is an
- * {@link OutcomeUnknownException}.
+ * When the connection fails during COMMIT, the transaction may or may not have committed. The
+ * attempt's reservation row is looked up by id on a fresh connection: found, it was granted. A
+ * request with an idempotency key is then looked up by that key: found with another id, it is a
+ * replay; not found, nothing was written and the attempt is retried. Without a key (a row not
+ * found may still be committed by a COMMIT in flight), or if the lookup fails too, the answer is
+ * an {@link OutcomeUnknownException}.
  *
  * <p>This class is threadsafe: it holds only immutable configuration and the dialect, which it
  * detects on first use (a benign race: every thread detects the same one).
@@ -158,7 +159,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     @Override
-    public final ReservationResult reserve(ReservationRequest request) {
+    public ReservationResult reserve(ReservationRequest request) {
         Arguments.requireNonNull(request, "request");
         return report(request, reserveAlone(request, null));
     }
@@ -288,27 +289,38 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
+    /**
+     * After a COMMIT whose outcome is unknown: the reservation row is looked up by its id (found,
+     * the commit happened), then by the request's key (found with another id, a replay; not
+     * found, nothing was written and the attempt runs again). Without a key, a row that is not
+     * found proves nothing (the COMMIT may still land), so the answer is an
+     * {@link OutcomeUnknownException}.
+     */
     private Attempt afterUnknownCommit(ReservationRequest request, Reservation ours, SQLException failure) {
-        if (request.idempotencyKey() == null) {
-            throw new OutcomeUnknownException(request, failure);
-        }
         Optional<Reservation> found;
         try {
-            found = withConnection("looking up an idempotency key",
-                    (store, c) -> store.reservationByKey(c, request.idempotencyKey()));
+            found = withConnection("looking up a reservation after a failed commit", (store, c) -> {
+                if (store.reservationExists(c, ours.id())) {
+                    return Optional.of(ours);
+                }
+                return request.idempotencyKey() == null ? Optional.<Reservation>empty()
+                        : store.reservationByKey(c, request.idempotencyKey());
+            });
         } catch (RuntimeException lookup) {
             OutcomeUnknownException unknown = new OutcomeUnknownException(request, failure);
             unknown.addSuppressed(lookup);
             throw unknown;
         }
-        LOG.debug("{}: commit of {} failed ({}); the key lookup found {}", name, request,
-                SqlErrors.describe(failure), found);
+        LOG.debug("{}: commit of {} failed ({}); the lookup found {}", name, request, SqlErrors.describe(failure), found);
         if (found.isEmpty()) {
+            if (request.idempotencyKey() == null) {
+                throw new OutcomeUnknownException(request, failure);
+            }
             return Attempt.retry("commit failed and did not take effect (" + SqlErrors.describe(failure) + ")");
         }
         Reservation existing = found.get();
         return existing.id() == ours.id()
-                ? Attempt.reserved(existing, ReservationResult.UNKNOWN_AVAILABLE)
+                ? Attempt.reserved(ours, ReservationResult.UNKNOWN_AVAILABLE)
                 : Attempt.replayOf(request, existing);
     }
 
@@ -485,7 +497,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     /** Runs {@code work} on a connection of its own, each statement committing on its own. */
-    private <T> T withConnection(String what, Work<T> work) {
+    final <T> T withConnection(String what, Work<T> work) {
         Handle own = open(what);
         try {
             Connection c = own.getConnection();
@@ -521,7 +533,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     /** A handle of the strategy's own, for its connection: Jdbi opens it from the application's pool. */
-    private Handle open(String what) {
+    final Handle open(String what) {
         try {
             return jdbi.open();
         } catch (RuntimeException e) {
@@ -529,7 +541,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
-    private static void close(Handle own) {
+    static void close(Handle own) {
         if (own == null) {
             return;
         }
@@ -565,11 +577,11 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
-    private ReservationResult contended(int attempts) {
+    static ReservationResult contended(int attempts) {
         return new ReservationResult(Status.CONTENDED, null, ReservationResult.UNKNOWN_AVAILABLE, attempts);
     }
 
-    private ReservationResult report(ReservationRequest request, ReservationResult result) {
+    final ReservationResult report(ReservationRequest request, ReservationResult result) {
         Events.outcome(options.listener(), name, request, result);
         return result;
     }
@@ -581,7 +593,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         return released;
     }
 
-    private static void rollbackQuietly(Connection c) {
+    static void rollbackQuietly(Connection c) {
         try {
             c.rollback();
         } catch (SQLException | RuntimeException e) {
@@ -589,7 +601,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
-    private static void restoreAutoCommit(Connection c, boolean autoCommit) {
+    static void restoreAutoCommit(Connection c, boolean autoCommit) {
         try {
             if (autoCommit) {
                 c.setAutoCommit(true);

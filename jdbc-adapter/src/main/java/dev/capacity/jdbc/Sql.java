@@ -42,7 +42,10 @@ final class Sql {
     final String decrement;
 
     final String insertReservation;
+    final String insertReservations;
     final String reservationByKey;
+    final String reservationsByKeys;
+    final String reservationExists;
     final String reservationForRelease;
     final String markReleased;
     final String releasedAt;
@@ -95,21 +98,28 @@ final class Sql {
         increment = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ?";
         decrement = "UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?";
 
-        insertReservation = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
-                + " VALUES (?, ?, ?, ?, ?)" + (pg ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
+        insertReservations = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
+                + " VALUES (?, ?, ?, ?, ?)";
+        insertReservation = insertReservations + (pg ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
         reservationByKey = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v
                 + " WHERE idempotency_key = ?";
+        reservationsByKeys = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v
+                + " WHERE idempotency_key = ANY(?)";
+        reservationExists = "SELECT 1 FROM " + v + " WHERE id = ?";
         reservationForRelease = "SELECT v.resource_id, v.quantity, v.released_at, r.family FROM " + v + " v"
                 + " LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = ?";
         markReleased = "UPDATE " + v + " SET released_at = ? WHERE id = ? AND released_at IS NULL";
         releasedAt = "SELECT released_at FROM " + v + " WHERE id = ?";
 
-        occupiedSlots = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? AND slot < ? ORDER BY slot LIMIT ?";
+        // ORDER BY names both key columns: H2 reads the primary key in order only then (instead of sorting the range)
+        occupiedSlots = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? AND slot < ?"
+                + " ORDER BY resource_id, slot LIMIT ?";
         insertSlot = "INSERT INTO " + s + " (resource_id, slot, reservation_id) VALUES (?, ?, ?)"
                 + (pg ? " ON CONFLICT DO NOTHING" : "");
         countSlotsBelow = "SELECT COUNT(*) FROM " + s + " WHERE resource_id = ? AND slot < ?";
-        highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? ORDER BY slot DESC LIMIT 1";
-        slotsFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? ORDER BY slot DESC";
+        highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ?"
+                + " ORDER BY resource_id DESC, slot DESC LIMIT 1";
+        slotsFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? ORDER BY resource_id DESC, slot DESC";
         String deleteOwnSlots = "DELETE FROM " + s + " WHERE reservation_id = ?";
         deleteSlotsOf = pg ? deleteOwnSlots + " RETURNING slot" : "SELECT slot FROM OLD TABLE (" + deleteOwnSlots + ")";
         moveSlot = "UPDATE " + s + " SET slot = ? WHERE resource_id = ? AND slot = ?";

@@ -144,9 +144,9 @@ final class Store {
         }) == 1;
     }
 
-    void increment(Connection c, String id, int quantity) throws SQLException {
+    void increment(Connection c, String id, long quantity) throws SQLException {
         update(c, sql.increment, s -> {
-            s.setInt(1, quantity);
+            s.setLong(1, quantity);
             s.setString(2, id);
         });
     }
@@ -196,6 +196,64 @@ final class Store {
         return one(c, sql.reservationByKey, s -> s.setString(1, key),
                 rs -> new Reservation(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
                         instant(rs, 6)));
+    }
+
+    /** The reservations holding any of {@code keys}, by key. */
+    java.util.Map<String, Reservation> reservationsByKeys(Connection c, java.util.Collection<String> keys)
+            throws SQLException {
+        java.util.Map<String, Reservation> found = new java.util.HashMap<>();
+        if (keys.isEmpty()) {
+            return found;
+        }
+        java.sql.Array array = c.createArrayOf("VARCHAR", keys.toArray());
+        try (PreparedStatement s = c.prepareStatement(sql.reservationsByKeys)) {
+            s.setArray(1, array);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    Reservation r = new Reservation(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4),
+                            rs.getString(5), instant(rs, 6));
+                    found.put(r.idempotencyKey(), r);
+                }
+            }
+        } finally {
+            array.free();
+        }
+        return found;
+    }
+
+    /**
+     * Inserts one reservation row per request, in one batch; their ids, in order. A taken
+     * idempotency key fails the statement (and, on PostgreSQL, the transaction).
+     */
+    long[] insertReservations(Connection c, List<ReservationRequest> requests, Instant createdAt) throws SQLException {
+        try (PreparedStatement s = sql.dialect == Dialect.POSTGRESQL
+                ? c.prepareStatement(sql.insertReservations, new String[] {"id"})
+                : c.prepareStatement(sql.insertReservations, Statement.RETURN_GENERATED_KEYS)) {
+            OffsetDateTime at = timestamp(createdAt);
+            for (ReservationRequest request : requests) {
+                s.setString(1, request.resourceId());
+                s.setString(2, request.holderId());
+                s.setInt(3, request.quantity());
+                s.setString(4, request.idempotencyKey());
+                s.setObject(5, at);
+                s.addBatch();
+            }
+            s.executeBatch();
+            long[] ids = new long[requests.size()];
+            try (ResultSet keys = s.getGeneratedKeys()) {
+                for (int i = 0; i < ids.length; i++) {
+                    if (!keys.next()) {
+                        throw new SQLException("the database returned " + i + " ids for " + ids.length + " new rows");
+                    }
+                    ids[i] = keys.getLong(1);
+                }
+            }
+            return ids;
+        }
+    }
+
+    boolean reservationExists(Connection c, long id) throws SQLException {
+        return one(c, sql.reservationExists, s -> s.setLong(1, id), rs -> Boolean.TRUE).isPresent();
     }
 
     Optional<ReleaseRow> reservationForRelease(Connection c, long id) throws SQLException {

@@ -53,8 +53,12 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class UniqueSlotsStrategy extends JdbiStrategy {
 
-    /** Occupied slots read per statement while walking; more are read for large quantities. */
-    private static final int WINDOW = 256;
+    /**
+     * The most occupied slots read per statement while walking. A walk starts by reading just
+     * enough to see whether the slots it wants are free (on a roomy resource they are), and
+     * doubles its reads up to this many as it meets occupied runs.
+     */
+    private static final int MAX_WINDOW = 1024;
 
     UniqueSlotsStrategy(Jdbi jdbi, StrategyOptions options) {
         super(StrategyKind.UNIQUE_SLOTS, Sql.SLOTS, jdbi, options);
@@ -192,6 +196,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         private final String resourceId;
         private final long to;
         private long cursor;
+        private int window;
 
         SlotWalk(Store store, Connection c, String resourceId, long from, long to) {
             this.store = store;
@@ -205,7 +210,8 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         List<Long> next(int max) throws SQLException {
             List<Long> free = new ArrayList<>();
             while (free.isEmpty() && cursor < to) {
-                int limit = WINDOW + max;
+                window = window == 0 ? max + 1 : Math.min(MAX_WINDOW, window * 2);
+                int limit = Math.max(window, max + 1);
                 List<Long> occupied = store.occupiedSlots(c, resourceId, cursor, to, limit);
                 // every slot in [cursor, end) is either listed in occupied or free
                 long end = occupied.size() < limit ? to : occupied.get(occupied.size() - 1) + 1;

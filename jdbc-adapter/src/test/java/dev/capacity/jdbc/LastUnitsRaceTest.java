@@ -117,23 +117,23 @@ final class LastUnitsRaceTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestDatabase.class)
-    void reserve_threeCounterStrategiesOnOneResource_sellExactlyTheUnitsLeft(TestDatabase database) {
-        long seed = Seeds.next("three counter strategies " + database);
+    void reserve_allCounterStrategiesOnOneResource_sellExactlyTheUnitsLeft(TestDatabase database) {
+        long seed = Seeds.next("counter strategies together " + database);
         SplittableRandom random = new SplittableRandom(seed);
         List<ReservationStrategy> strategies = StrategyFixture.COUNTER_KINDS.stream()
                 .map(kind -> StrategyFixture.of(kind, database).strategy()).toList();
-        int threads = 33;
+        int threads = 32;
         try (Race race = new Race(threads)) {
             for (int round = 0; round < ROUNDS; round++) {
                 String run = newId("run");
                 int capacity = 4 + random.nextInt(16);
                 int left = 1 + random.nextInt(4);
-                strategies.get(round % 3).define(run, capacity);
+                strategies.get(round % strategies.size()).define(run, capacity);
                 if (capacity > left) {
                     strategies.get(0).reserve(ReservationRequest.of(run, "early").withQuantity(capacity - left));
                 }
 
-                List<ReservationResult> results = race.run(i -> Race.reserveUntilDecided(strategies.get(i % 3),
+                List<ReservationResult> results = race.run(i -> Race.reserveUntilDecided(strategies.get(i % strategies.size()),
                         ReservationRequest.of(run, "user-" + i)));
 
                 String where = String.format("%s round %d (seed %d, capacity %d, %d left)",

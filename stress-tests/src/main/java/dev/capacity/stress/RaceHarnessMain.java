@@ -1,10 +1,10 @@
 package dev.capacity.stress;
 
 import dev.capacity.InMemoryStrategy;
-import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
+import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
 
 import java.nio.file.Files;
@@ -101,7 +101,7 @@ public final class RaceHarnessMain {
             }
             try (Opened opened = Opened.open(name, threads)) {
                 for (StrategyKind kind : jdbc) {
-                    ReservationStrategy strategy = JdbiStrategies.of(kind, opened.pool.jdbi());
+                    JdbiReservationStrategy strategy = JdbiStrategies.of(kind, opened.pool.jdbi());
                     for (Scenario scenario : scenarios) {
                         Function<RaceHarness.Resources, Snapshot> snapshot =
                                 r -> Snapshot.fromTables(opened.pool.jdbi(), "capacity_", r.prefix());
@@ -109,6 +109,7 @@ public final class RaceHarnessMain {
                                 new RaceHarness.Config(scenario, threads, capacity, seed, 100)));
                         System.out.print(".");
                     }
+                    strategy.close();
                 }
             }
         }

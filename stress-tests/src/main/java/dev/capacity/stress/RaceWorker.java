@@ -42,6 +42,7 @@ public final class RaceWorker {
         try (CapacityPool pool = CapacityPool.open(options.get("jdbc-url"), options.get("user"), options.get("password"),
                 threads + 2)) {
             ReservationStrategy strategy = strategy(options.get("strategy"), pool.jdbi(), threads);
+            AutoCloseable closer = strategy instanceof AutoCloseable c ? c : () -> { };
             pool.jdbi().useHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
             System.out.println("READY");
             System.out.flush();
@@ -53,6 +54,7 @@ public final class RaceWorker {
             History history = new History();
             RaceHarness.runThreads(process, mine, strategy, history, 100, Long.MAX_VALUE);
             history.write(Path.of(options.get("history")));
+            closer.close();
         }
         System.out.println("DONE");
     }

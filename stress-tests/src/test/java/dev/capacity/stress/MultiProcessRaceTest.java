@@ -11,13 +11,14 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Three JVM processes against one PostgreSQL server, one counter strategy each, on the same
+ * Four JVM processes against one PostgreSQL server, one counter strategy each, on the same
  * resources, with the same idempotency keys sent from different processes; the merged histories
  * must check out. The same race with the naive check-then-act in every process must be caught.
  */
 final class MultiProcessRaceTest {
 
-    private static final List<String> MIXED = List.of("optimistic-version", "pessimistic-lock", "conditional-update");
+    private static final List<String> MIXED = List.of("optimistic-version", "pessimistic-lock", "conditional-update",
+            "combining");
 
     private static EmbeddedPostgresServer postgres;
 
@@ -32,7 +33,7 @@ final class MultiProcessRaceTest {
     }
 
     @Test
-    void threeProcessesWithThreeCounterStrategies_onOneServer_checkOut(@TempDir Path work) {
+    void fourProcessesWithTheFourCounterStrategies_onOneServer_checkOut(@TempDir Path work) {
         long seed = RaceHarnessTest.seed();
         for (Scenario scenario : List.of(Scenario.HOT, Scenario.CHURN)) {
             RaceReport report = MultiProcessRace.run(postgres.database(),

@@ -3,10 +3,10 @@ package dev.capacity.stress;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.InMemoryStrategy;
-import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
+import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
 
 import org.junit.jupiter.api.AfterAll;
@@ -70,17 +70,18 @@ final class RaceHarnessTest {
             for (CapacityPool pool : List.of(h2, pg)) {
                 String database = pool == h2 ? "h2" : "postgres";
                 for (StrategyKind kind : List.of(StrategyKind.OPTIMISTIC_VERSION, StrategyKind.PESSIMISTIC_LOCK,
-                        StrategyKind.CONDITIONAL_UPDATE, StrategyKind.UNIQUE_SLOTS)) {
-                    ReservationStrategy strategy = JdbiStrategies.of(kind, pool.jdbi());
-                    reports.add(RaceHarness.run(kind.strategyName(), database, strategy,
-                            r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()), config));
+                        StrategyKind.CONDITIONAL_UPDATE, StrategyKind.UNIQUE_SLOTS, StrategyKind.COMBINING)) {
+                    try (JdbiReservationStrategy strategy = JdbiStrategies.of(kind, pool.jdbi())) {
+                        reports.add(RaceHarness.run(kind.strategyName(), database, strategy,
+                                r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()), config));
+                    }
                 }
             }
         }
         String table = RaceReport.table(reports);
         System.out.println(table);
 
-        assertThat(reports).hasSize(Scenario.values().length * 9);
+        assertThat(reports).hasSize(Scenario.values().length * 11);
         assertThat(reports).as(table).allMatch(RaceReport::ok);
         // the races raced: every scenario refused requests, so demand exceeded what was there
         assertThat(reports).as(table).allMatch(r -> r.refused() > 0 && r.grantedUnits() > 0);

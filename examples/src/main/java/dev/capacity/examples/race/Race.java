@@ -89,6 +89,10 @@ public final class Race {
             History history = new History();
             try (Progress progress = new Progress(err, kind.strategyName(), history, Workload.reserves(plan), duration)) {
                 reports.add(RaceHarness.run(race, strategy, target.snapshot(kind, strategy), history));
+            } finally {
+                if (strategy instanceof AutoCloseable closeable) {
+                    closeQuietly(closeable);
+                }
             }
         }
         Results results = new Results(options, target.description, machine, ZonedDateTime.now(), reports);
@@ -114,6 +118,14 @@ public final class Race {
                 false, false);
         RaceHarness.run(new RaceHarness.Race(kind.strategyName(), target.name, "warm-up", small.seed(), prefix,
                 Workload.plan(prefix, small), 100, 0, null), strategy, target.snapshot(kind, strategy), new History());
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not close " + closeable, e);
+        }
     }
 
     static String machine() {

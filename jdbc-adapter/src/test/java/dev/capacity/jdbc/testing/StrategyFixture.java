@@ -22,11 +22,12 @@ public final class StrategyFixture {
 
     /** The strategies over JDBI. */
     public static final List<StrategyKind> JDBI_KINDS = List.of(StrategyKind.OPTIMISTIC_VERSION,
-            StrategyKind.PESSIMISTIC_LOCK, StrategyKind.CONDITIONAL_UPDATE, StrategyKind.UNIQUE_SLOTS);
+            StrategyKind.PESSIMISTIC_LOCK, StrategyKind.CONDITIONAL_UPDATE, StrategyKind.UNIQUE_SLOTS,
+            StrategyKind.COMBINING);
 
     /** The strategies that share the counter family. */
     public static final List<StrategyKind> COUNTER_KINDS = List.of(StrategyKind.OPTIMISTIC_VERSION,
-            StrategyKind.PESSIMISTIC_LOCK, StrategyKind.CONDITIONAL_UPDATE);
+            StrategyKind.PESSIMISTIC_LOCK, StrategyKind.CONDITIONAL_UPDATE, StrategyKind.COMBINING);
 
     private final StrategyKind kind;
     private final TestDatabase database;

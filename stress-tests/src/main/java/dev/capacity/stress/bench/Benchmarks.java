@@ -1,0 +1,216 @@
+package dev.capacity.stress.bench;
+
+import dev.capacity.stress.EmbeddedPostgresServer;
+
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import org.openjdk.jmh.util.Statistics;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs {@link ReserveBenchmark} over the matrix of strategies, databases, thread counts and
+ * shapes, each combination in a JMH fork of its own, against one PostgreSQL server started here
+ * with production durability ({@code fsync} and {@code synchronous_commit} on). Prints a table, the
+ * ratios the project's targets are stated in, and whether each is met; writes the same as
+ * Markdown.
+ *
+ * <pre>
+ * mvn -q -pl stress-tests -am compile exec:exec@bench                          # short run
+ * mvn -q -pl stress-tests -am compile exec:exec@bench -Dbench.args="--profile long"
+ * mvn -q -pl stress-tests -am compile exec:exec@bench -Dbench.args="--profile targets"
+ * </pre>
+ */
+public final class Benchmarks {
+
+    /** One measured combination. */
+    record Row(String strategy, String database, String shape, int threads, double throughput, double p50Micros,
+               double p99Micros, double bytesPerOp) {}
+
+    /** Iterations and their lengths. */
+    record Profile(String name, List<String> strategies, List<String> databases, List<Integer> threads,
+                   List<String> shapes, int warmups, int warmupSeconds, int measurements, int measurementSeconds) {}
+
+    static final List<String> ALL_STRATEGIES = List.of("jdbc-baseline", "conditional-update", "pessimistic-lock",
+            "optimistic-version", "unique-slots", "combining", "in-memory");
+
+    static Profile profile(String name) {
+        return switch (name) {
+            case "short" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "h2-file", "postgres"), List.of(1, 8, 64),
+                    List.of("hot", "uniform"), 1, 1, 1, 3);
+            case "long" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "h2-file", "postgres"), List.of(1, 8, 64),
+                    List.of("hot", "uniform"), 2, 3, 3, 5);
+            case "targets" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "postgres"), List.of(1, 64),
+                    List.of("hot"), 1, 2, 2, 4);
+            case "smoke" -> new Profile(name, List.of("jdbc-baseline", "conditional-update"), List.of("h2"), List.of(2),
+                    List.of("hot"), 0, 1, 1, 1);
+            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, smoke");
+        };
+    }
+
+    private Benchmarks() {}
+
+    public static void main(String[] args) throws RunnerException, IOException {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        Profile base = profile(options.getOrDefault("profile", "short"));
+        Profile profile = new Profile(base.name(), list(options, "strategies", base.strategies()),
+                list(options, "databases", base.databases()),
+                list(options, "threads", base.threads().stream().map(String::valueOf).toList()).stream()
+                        .map(Integer::parseInt).toList(),
+                list(options, "shapes", base.shapes()), base.warmups(), base.warmupSeconds(), base.measurements(),
+                base.measurementSeconds());
+        Path out = Path.of(options.getOrDefault("out", "target/benchmarks.md"));
+        List<Row> rows = run(profile);
+        String report = report(profile, rows);
+        System.out.println();
+        System.out.println(report);
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, report, StandardCharsets.UTF_8);
+        System.out.println("written to " + out.toAbsolutePath());
+    }
+
+    private static List<String> list(Map<String, String> options, String name, List<String> fallback) {
+        String value = options.get(name);
+        return value == null ? fallback : Arrays.asList(value.split(","));
+    }
+
+    static List<Row> run(Profile profile) throws RunnerException, IOException {
+        List<Row> rows = new ArrayList<>();
+        EmbeddedPostgresServer postgres = profile.databases().contains("postgres")
+                ? EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.DURABLE) : null;
+        Path h2File = Files.createTempDirectory("bench-h2").resolve("bench");
+        try {
+            for (String database : profile.databases()) {
+                for (String shape : profile.shapes()) {
+                    for (int threads : profile.threads()) {
+                        for (String strategy : profile.strategies()) {
+                            if (strategy.equals("in-memory") && !database.equals(profile.databases().get(0))) {
+                                continue;
+                            }
+                            String where = strategy.equals("in-memory") ? "memory" : database;
+                            System.out.printf(Locale.ROOT, "%-19s %-8s %-7s %2d threads ... ", strategy, where, shape, threads);
+                            System.out.flush();
+                            Row row = runOne(profile, strategy, database, where, shape, threads, postgres, h2File);
+                            rows.add(row);
+                            System.out.printf(Locale.ROOT, "%,10.0f ops/s  p99 %8.1f us  %,8.0f B/op%n", row.throughput(),
+                                    row.p99Micros(), row.bytesPerOp());
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (postgres != null) {
+                postgres.close();
+            }
+        }
+        return rows;
+    }
+
+    private static Row runOne(Profile profile, String strategy, String database, String where, String shape, int threads,
+                              EmbeddedPostgresServer postgres, Path h2File) throws RunnerException {
+        ChainedOptionsBuilder builder = new OptionsBuilder()
+                .include(ReserveBenchmark.class.getName() + ".reserve")
+                .param("strategy", strategy).param("database", database).param("shape", shape)
+                .param("threads", String.valueOf(threads))
+                .threads(threads).forks(1)
+                .warmupIterations(profile.warmups()).warmupTime(TimeValue.seconds(profile.warmupSeconds()))
+                .measurementIterations(profile.measurements())
+                .measurementTime(TimeValue.seconds(profile.measurementSeconds()))
+                .jvmArgsAppend("-Xmx1g", "-Dbench.h2.file=" + h2File,
+                        "-Dbench.postgres.url=" + (postgres == null ? "" : postgres.database().jdbcUrl()))
+                .addProfiler(GCProfiler.class)
+                .shouldFailOnError(true)
+                .verbosity(VerboseMode.SILENT);
+        RunResult result = new Runner(builder.build()).runSingle();
+        Statistics statistics = result.getPrimaryResult().getStatistics();
+        double meanMicros = statistics.getMean();
+        Result alloc = result.getSecondaryResults().get("gc.alloc.rate.norm");
+        BenchmarkParams params = result.getParams();
+        return new Row(strategy, where, shape, params.getThreads(), params.getThreads() * 1e6 / meanMicros,
+                statistics.getPercentile(50), statistics.getPercentile(99), alloc == null ? Double.NaN : alloc.getScore());
+    }
+
+    /** The table, the target ratios and their verdicts, as Markdown. */
+    static String report(Profile profile, List<Row> rows) {
+        StringBuilder out = new StringBuilder();
+        out.append("Measured ").append(LocalDate.now()).append(" with `--profile ").append(profile.name())
+                .append("` (JMH sample time, ").append(profile.warmups()).append("x").append(profile.warmupSeconds())
+                .append(" s warm-up, ").append(profile.measurements()).append("x").append(profile.measurementSeconds())
+                .append(" s measured, one fork per row) on ").append(Runtime.getRuntime().availableProcessors())
+                .append(" cores, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
+                .append(", Java ").append(System.getProperty("java.version"))
+                .append(". PostgreSQL 17 embedded, fsync and synchronous_commit on.\n\n");
+        out.append("| strategy | database | shape | threads | reservations/s | p50 us | p99 us | bytes/op |\n");
+        out.append("|---|---|---|---:|---:|---:|---:|---:|\n");
+        for (Row r : rows) {
+            out.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %,.0f | %,.0f | %,.0f | %,.0f |%n", r.strategy(),
+                    r.database(), r.shape(), r.threads(), r.throughput(), r.p50Micros(), r.p99Micros(), r.bytesPerOp()));
+        }
+        out.append("\n**Targets** (ratios from this run):\n\n| target | measured | verdict |\n|---|---|---|\n");
+        target(out, rows, "combining >= 20x conditional-update throughput, postgres, hot, 64 threads",
+                ratio(rows, "combining", "conditional-update", "postgres", 64), 20);
+        target(out, rows, "combining p99 no worse than conditional-update, postgres, hot, 64 threads",
+                inverseRatio(rows, "combining", "conditional-update", "postgres", 64), 1);
+        for (String database : List.of("postgres", "h2")) {
+            for (int threads : List.of(1, 64)) {
+                target(out, rows, "conditional-update >= 0.9x JDBC baseline, " + database + ", hot, " + threads + " thread"
+                                + (threads == 1 ? "" : "s"),
+                        ratio(rows, "conditional-update", "jdbc-baseline", database, threads), 0.9);
+            }
+        }
+        target(out, rows, "optimistic-version >= 0.5x conditional-update, postgres, hot, 64 threads",
+                ratio(rows, "optimistic-version", "conditional-update", "postgres", 64), 0.5);
+        target(out, rows, "unique-slots >= 2x conditional-update, postgres, hot, 64 threads",
+                ratio(rows, "unique-slots", "conditional-update", "postgres", 64), 2);
+        for (String strategy : List.of("conditional-update", "pessimistic-lock", "optimistic-version", "unique-slots",
+                "combining")) {
+            target(out, rows, strategy + " >= 0.8x JDBC baseline, postgres, hot, 1 thread",
+                    ratio(rows, strategy, "jdbc-baseline", "postgres", 1), 0.8);
+        }
+        return out.toString();
+    }
+
+    private static void target(StringBuilder out, List<Row> rows, String target, Optional<Double> measured, double goal) {
+        out.append("| ").append(target).append(" | ")
+                .append(measured.map(m -> String.format(Locale.ROOT, "%.2fx", m)).orElse("not measured")).append(" | ")
+                .append(measured.map(m -> m >= goal ? "met" : "**missed**").orElse("-")).append(" |\n");
+    }
+
+    private static Optional<Double> ratio(List<Row> rows, String a, String b, String database, int threads) {
+        return find(rows, a, database, threads).flatMap(x -> find(rows, b, database, threads)
+                .map(y -> x.throughput() / y.throughput()));
+    }
+
+    /** How many times lower {@code a}'s p99 is than {@code b}'s: at least 1 means no worse. */
+    private static Optional<Double> inverseRatio(List<Row> rows, String a, String b, String database, int threads) {
+        return find(rows, a, database, threads).flatMap(x -> find(rows, b, database, threads)
+                .map(y -> y.p99Micros() / x.p99Micros()));
+    }
+
+    private static Optional<Row> find(List<Row> rows, String strategy, String database, int threads) {
+        return rows.stream().filter(r -> r.strategy().equals(strategy) && r.database().equals(database)
+                && r.shape().equals("hot") && r.threads() == threads).findFirst();
+    }
+}

@@ -1,0 +1,86 @@
+package dev.capacity.stress.bench;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import javax.sql.DataSource;
+
+/**
+ * The yardstick: conditional-update written by hand with plain JDBC on the same pool and the same
+ * tables, with the statements the library sends (insert the reservation row, one guarded update,
+ * commit; on refusal, read the row and roll back), and none of the library around them: no
+ * validation, retry budget, listener, dialect detection or result objects. The library's
+ * overhead is its throughput divided by this one's.
+ *
+ * <p>This class is threadsafe.
+ */
+public final class JdbcBaseline {
+
+    private final DataSource dataSource;
+    private final boolean postgres;
+    private final String insert;
+    private final String update;
+    private final String refusal;
+
+    public JdbcBaseline(DataSource dataSource, boolean postgres) {
+        this.dataSource = dataSource;
+        this.postgres = postgres;
+        this.insert = "INSERT INTO capacity_reservation (resource_id, holder_id, quantity, idempotency_key, created_at)"
+                + " VALUES (?, ?, ?, ?, ?)" + (postgres ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
+        String guarded = "UPDATE capacity_resource SET reserved = reserved + ?, version = version + 1"
+                + " WHERE id = ? AND family = 'counter' AND reserved <= capacity - ?";
+        this.update = postgres ? guarded + " RETURNING capacity - reserved"
+                : "SELECT capacity - reserved FROM FINAL TABLE (" + guarded + ")";
+        this.refusal = "SELECT family, capacity, reserved, version FROM capacity_resource WHERE id = ?";
+    }
+
+    /** Reserves one unit; the reservation id, or -1 if the resource is full. */
+    public long reserve(String resourceId, String holderId) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                long id;
+                try (PreparedStatement s = postgres ? c.prepareStatement(insert, new String[] {"id"})
+                        : c.prepareStatement(insert, Statement.RETURN_GENERATED_KEYS)) {
+                    s.setString(1, resourceId);
+                    s.setString(2, holderId);
+                    s.setInt(3, 1);
+                    s.setString(4, null);
+                    s.setObject(5, OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS));
+                    s.executeUpdate();
+                    try (ResultSet keys = s.getGeneratedKeys()) {
+                        keys.next();
+                        id = keys.getLong(1);
+                    }
+                }
+                try (PreparedStatement s = c.prepareStatement(update)) {
+                    s.setInt(1, 1);
+                    s.setString(2, resourceId);
+                    s.setInt(3, 1);
+                    try (ResultSet rs = s.executeQuery()) {
+                        if (rs.next()) {
+                            c.commit();
+                            return id;
+                        }
+                    }
+                }
+                try (PreparedStatement s = c.prepareStatement(refusal)) {
+                    s.setString(1, resourceId);
+                    s.executeQuery().close();
+                }
+                c.rollback();
+                return -1;
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+}

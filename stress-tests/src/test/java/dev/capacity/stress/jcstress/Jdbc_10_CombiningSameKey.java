@@ -1,0 +1,50 @@
+package dev.capacity.stress.jcstress;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationStrategy;
+import dev.capacity.StrategyKind;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.LLL_Result;
+
+/**
+ * combining on H2, a double submit: two callers send the same request with the same idempotency
+ * key at once. Exactly one reservation is made (the reserved count, third, is 1) and the other
+ * caller gets it back as REPLAYED.
+ *
+ * <p>Run alone: {@code mvn -pl stress-tests -am verify -Djcstress.tests=Jdbc_10}.
+ */
+@JCStressTest
+@Outcome(id = "RESERVED, REPLAYED, 1", expect = ACCEPTABLE, desc = "the first made it, the second replayed it")
+@Outcome(id = "REPLAYED, RESERVED, 1", expect = ACCEPTABLE, desc = "the second made it, the first replayed it")
+@Outcome(id = "RESERVED, RESERVED, .*", expect = FORBIDDEN, desc = "one key reserved twice")
+@Outcome(expect = FORBIDDEN, desc = "a wrong count, contention on a free resource, or an exception")
+@State
+public class Jdbc_10_CombiningSameKey {
+
+    private final ReservationStrategy strategy = H2Once.strategy(StrategyKind.COMBINING);
+    private final String run = H2Once.newResource(strategy, 5);
+    private final ReservationRequest request = ReservationRequest.of(run, "buyer").withIdempotencyKey(H2Once.newKey());
+
+    @Actor
+    public void first(LLL_Result r) {
+        r.r1 = Outcomes.reserve(strategy, request);
+    }
+
+    @Actor
+    public void second(LLL_Result r) {
+        r.r2 = Outcomes.reserve(strategy, request);
+    }
+
+    @Arbiter
+    public void count(LLL_Result r) {
+        r.r3 = Outcomes.reserved(strategy, run);
+    }
+}
