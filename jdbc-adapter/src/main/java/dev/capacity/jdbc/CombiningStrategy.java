@@ -193,14 +193,14 @@ final class CombiningStrategy extends CounterStrategy {
         for (;;) {
             int attempt = budget.beginAttempt();
             Exception lost = null;
-            Handle own;
+            Connections.Lease own;
             try {
                 own = open("reserving a batch of " + batch.size() + " on '" + resourceId + "'");
             } catch (RuntimeException e) {
                 completeAll(batch, e);
                 return;
             }
-            Connection c = own.getConnection();
+            Connection c = own.connection;
             try {
                 Store store = store(c);
                 boolean autoCommit = c.getAutoCommit();

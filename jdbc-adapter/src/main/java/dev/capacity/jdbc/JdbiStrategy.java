@@ -32,9 +32,9 @@ import java.util.Optional;
  * family does on define, resize, adjust and release.
  *
  * <h2>Connections</h2>
- * Connections come from {@link Jdbi#open()} (the application's pool), or from the caller's
- * {@link Handle}; the adapter's statements run on the handle's connection as plain prepared
- * statements (see {@link Store}). Jdbi's per-statement plugins do not see them.
+ * Connections come from the {@link Jdbi}'s connection factory, the application's pool (see
+ * {@link Connections}), or from the caller's {@link Handle}; the adapter's statements run on them
+ * as plain prepared statements (see {@link Store}). Jdbi's per-statement plugins do not see them.
  *
  * <h2>Transactions</h2>
  * {@link #reserve(ReservationRequest)} runs each attempt in a transaction of its own and commits
@@ -62,6 +62,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     final Jdbi jdbi;
     final StrategyOptions options;
+    private final Connections connections;
     private final String name;
     private final String family;
     private volatile Store store;
@@ -71,6 +72,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         this.family = family;
         this.jdbi = Arguments.requireNonNull(jdbi, "jdbi");
         this.options = Arguments.requireNonNull(options, "options");
+        this.connections = new Connections(jdbi);
     }
 
     /**
@@ -243,9 +245,8 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     private Attempt tryAlone(ReservationRequest request, Connection given) {
-        String what = "reserving " + request;
-        Handle own = given != null ? null : open(what);
-        Connection c = own != null ? own.getConnection() : given;
+        Connections.Lease own = given != null ? null : open(request);
+        Connection c = own != null ? own.connection : given;
         try {
             Store store = store(c);
             boolean autoCommit = c.getAutoCommit();
@@ -259,7 +260,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                     if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
                         return Attempt.retry(SqlErrors.describe(e));
                     }
-                    throw translate(what, e);
+                    throw translate(reserving(request), e);
                 }
                 if (!outcome.writes()) {
                     rollbackQuietly(c);
@@ -276,17 +277,22 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                         case UNAVAILABLE:
                             return afterUnknownCommit(request, outcome.reservation(), e);
                         default:
-                            throw translate(what, e);
+                            throw translate(reserving(request), e);
                     }
                 }
             } finally {
                 restoreAutoCommit(c, autoCommit);
             }
         } catch (SQLException e) {
-            throw translate(what, e);
+            throw translate(reserving(request), e);
         } finally {
             close(own);
         }
+    }
+
+    /** What {@code reserve} was doing, for messages: built only when something failed. */
+    private static String reserving(ReservationRequest request) {
+        return "reserving " + request;
     }
 
     /**
@@ -442,8 +448,8 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         for (;;) {
             int attempt = budget.beginAttempt();
             Exception lost;
-            Handle own = given != null ? null : open(what);
-            Connection c = own != null ? own.getConnection() : given;
+            Connections.Lease own = given != null ? null : open(what);
+            Connection c = own != null ? own.connection : given;
             try {
                 Store store = store(c);
                 boolean autoCommit = c.getAutoCommit();
@@ -498,9 +504,9 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     /** Runs {@code work} on a connection of its own, each statement committing on its own. */
     final <T> T withConnection(String what, Work<T> work) {
-        Handle own = open(what);
+        Connections.Lease own = open(what);
         try {
-            Connection c = own.getConnection();
+            Connection c = own.connection;
             return work.run(store(c), c);
         } catch (SQLException | RuntimeException e) {
             throw translate(what, e);
@@ -532,23 +538,26 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         return options.clock().instant().truncatedTo(ChronoUnit.MICROS);
     }
 
-    /** A handle of the strategy's own, for its connection: Jdbi opens it from the application's pool. */
-    final Handle open(String what) {
+    /** A connection of the strategy's own, from the application's pool (see {@link Connections}). */
+    final Connections.Lease open(String what) {
         try {
-            return jdbi.open();
-        } catch (RuntimeException e) {
+            return connections.open();
+        } catch (SQLException | RuntimeException e) {
             throw translate(what, e);
         }
     }
 
-    static void close(Handle own) {
-        if (own == null) {
-            return;
-        }
+    private Connections.Lease open(ReservationRequest request) {
         try {
+            return connections.open();
+        } catch (SQLException | RuntimeException e) {
+            throw translate(reserving(request), e);
+        }
+    }
+
+    static void close(Connections.Lease own) {
+        if (own != null) {
             own.close();
-        } catch (RuntimeException e) {
-            LOG.debug("closing a handle failed", e);
         }
     }
 

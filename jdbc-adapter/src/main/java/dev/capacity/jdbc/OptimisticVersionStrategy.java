@@ -23,8 +23,10 @@ import java.util.OptionalLong;
  * version check guards the parent row <em>in the same transaction</em> as the child row, which is
  * exactly what creating an attendance through a counter cache skipped.
  *
- * <p>An idempotency key is claimed (by inserting the reservation row) before the capacity decides,
- * so a replay is answered as a replay even when the resource has since filled up.
+ * <p>The reservation row is inserted after the versioned update succeeded, so an attempt that
+ * loses the race writes nothing at all. Its idempotency key is checked then (a taken key rolls the
+ * attempt back and answers as a replay), and, when the resource has no room, before the refusal,
+ * so a replay is answered as a replay even after the resource filled up.
  */
 final class OptimisticVersionStrategy extends CounterStrategy {
 
@@ -40,21 +42,23 @@ final class OptimisticVersionStrategy extends CounterStrategy {
         }
         Store.ResourceRow row = read.get();
         requireFamily(row.family(), request.resourceId());
-        OptionalLong id = OptionalLong.empty();
-        if (request.idempotencyKey() != null) {
-            id = store.insertReservation(c, request, now);
-            if (id.isEmpty()) {
-                return replay(store, c, request);
-            }
-        }
         if (!fits(row, request)) {
+            // a refusal must not hide a replay: a key already used is answered as such
+            if (request.idempotencyKey() != null) {
+                Optional<dev.capacity.Reservation> existing = store.reservationByKey(c, request.idempotencyKey());
+                if (existing.isPresent()) {
+                    return Attempt.replayOf(request, existing.get());
+                }
+            }
             return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
-        }
-        if (id.isEmpty()) {
-            id = store.insertReservation(c, request, now);
         }
         if (!store.versionedIncrement(c, request.resourceId(), request.quantity(), row.version())) {
             return Attempt.retry("version " + row.version() + " of '" + request.resourceId() + "' changed");
+        }
+        OptionalLong id = store.insertReservation(c, request, now);
+        if (id.isEmpty()) {
+            // the key is taken: this attempt's increment is rolled back with it
+            return replay(store, c, request);
         }
         return Attempt.reserved(reservation(id.getAsLong(), request, now),
                 row.capacity() - row.reserved() - request.quantity());

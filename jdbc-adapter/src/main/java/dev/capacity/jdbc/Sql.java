@@ -76,7 +76,9 @@ final class Sql {
         insertResource = "INSERT INTO " + r + " (id, family, capacity, reserved, version) VALUES (?, ?, ?, 0, 0)"
                 + (pg ? " ON CONFLICT (id) DO NOTHING" : "");
         selectResource = resourceColumns;
-        lockResource = resourceColumns + " FOR UPDATE" + (pg ? "" : " WAIT " + waitSeconds());
+        // on PostgreSQL the lock timeout travels with the locking read: two statements, one round trip
+        lockResource = pg ? lockTimeoutStatement() + "; " + resourceColumns + " FOR UPDATE"
+                : resourceColumns + " FOR UPDATE WAIT " + waitSeconds();
         shareResource = resourceColumns + (pg ? " FOR KEY SHARE" : " FOR UPDATE WAIT " + waitSeconds());
         availability = "SELECT family, capacity, CASE WHEN family = '" + SLOTS + "'"
                 + " THEN (SELECT COUNT(*) FROM " + s + " WHERE resource_id = ?) ELSE reserved END AS reserved"
@@ -98,9 +100,15 @@ final class Sql {
         increment = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ?";
         decrement = "UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?";
 
-        insertReservations = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
+        String insertOne = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
                 + " VALUES (?, ?, ?, ?, ?)";
-        insertReservation = insertReservations + (pg ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
+        insertReservation = insertOne + (pg ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
+        // PostgreSQL inserts a whole batch in one statement from arrays; H2 runs a JDBC batch in process
+        insertReservations = pg
+                ? "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
+                        + " SELECT ?, u.h, u.q, u.k, ? FROM unnest(?::varchar[], ?::int[], ?::varchar[]) AS u(h, q, k)"
+                        + " RETURNING id, holder_id, quantity, idempotency_key"
+                : insertOne;
         reservationByKey = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v
                 + " WHERE idempotency_key = ?";
         reservationsByKeys = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v

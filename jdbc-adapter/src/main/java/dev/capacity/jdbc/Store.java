@@ -10,10 +10,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -64,13 +67,24 @@ final class Store {
 
     /** Reads the resource under an exclusive row lock, waiting at most the lock timeout. */
     Optional<ResourceRow> lockResource(Connection c, String id) throws SQLException {
-        String timeout = sql.lockTimeoutStatement();
-        if (timeout != null) {
-            try (Statement s = c.createStatement()) {
-                s.execute(timeout);
+        if (sql.lockTimeoutStatement() == null) {
+            return resourceRow(c, sql.lockResource, id);
+        }
+        // "SET LOCAL lock_timeout ...; SELECT ... FOR UPDATE": the first result is the SET's
+        try (PreparedStatement s = c.prepareStatement(sql.lockResource)) {
+            s.setString(1, id);
+            boolean resultSet = s.execute();
+            while (!resultSet) {
+                if (s.getUpdateCount() == -1) {
+                    throw new SQLException("the locking read returned no rows and no count");
+                }
+                resultSet = s.getMoreResults();
+            }
+            try (ResultSet rs = s.getResultSet()) {
+                return rs.next() ? Optional.of(new ResourceRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)))
+                        : Optional.empty();
             }
         }
-        return resourceRow(c, sql.lockResource, id);
     }
 
     /**
@@ -82,6 +96,7 @@ final class Store {
             return lockResource(c, id);
         }
         String previous = one(c, "SELECT current_setting('lock_timeout')", s -> { }, rs -> rs.getString(1)).orElseThrow();
+        // lockResource sets the timeout for the rest of the transaction: put the caller's back after
         Optional<ResourceRow> row = lockResource(c, id);
         one(c, "SELECT set_config('lock_timeout', ?, true)", s -> s.setString(1, previous), rs -> rs.getString(1));
         return row;
@@ -222,13 +237,69 @@ final class Store {
     }
 
     /**
-     * Inserts one reservation row per request, in one batch; their ids, in order. A taken
+     * Inserts one reservation row per request (all of one resource), in one statement on
+     * PostgreSQL and one batch on H2; their ids, in the order of the requests. A taken
      * idempotency key fails the statement (and, on PostgreSQL, the transaction).
      */
     long[] insertReservations(Connection c, List<ReservationRequest> requests, Instant createdAt) throws SQLException {
-        try (PreparedStatement s = sql.dialect == Dialect.POSTGRESQL
-                ? c.prepareStatement(sql.insertReservations, new String[] {"id"})
-                : c.prepareStatement(sql.insertReservations, Statement.RETURN_GENERATED_KEYS)) {
+        return sql.dialect == Dialect.POSTGRESQL ? insertFromArrays(c, requests, createdAt)
+                : insertAsBatch(c, requests, createdAt);
+    }
+
+    private long[] insertFromArrays(Connection c, List<ReservationRequest> requests, Instant createdAt)
+            throws SQLException {
+        int n = requests.size();
+        String[] holders = new String[n];
+        Integer[] quantities = new Integer[n];
+        String[] keys = new String[n];
+        // RETURNING does not promise an order: rows are matched to requests by what they hold;
+        // requests that hold the same are interchangeable
+        Map<String, java.util.ArrayDeque<Integer>> byContent = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            ReservationRequest request = requests.get(i);
+            holders[i] = request.holderId();
+            quantities[i] = request.quantity();
+            keys[i] = request.idempotencyKey();
+            byContent.computeIfAbsent(content(holders[i], quantities[i], keys[i]), k -> new java.util.ArrayDeque<>()).add(i);
+        }
+        java.sql.Array holderArray = c.createArrayOf("varchar", holders);
+        java.sql.Array quantityArray = c.createArrayOf("int4", quantities);
+        java.sql.Array keyArray = c.createArrayOf("varchar", keys);
+        try (PreparedStatement s = c.prepareStatement(sql.insertReservations)) {
+            s.setString(1, requests.get(0).resourceId());
+            s.setObject(2, timestamp(createdAt));
+            s.setArray(3, holderArray);
+            s.setArray(4, quantityArray);
+            s.setArray(5, keyArray);
+            long[] ids = new long[n];
+            int returned = 0;
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    java.util.ArrayDeque<Integer> same = byContent.get(content(rs.getString(2), rs.getInt(3), rs.getString(4)));
+                    if (same == null || same.isEmpty()) {
+                        throw new SQLException("the database returned a row no request of the batch asked for");
+                    }
+                    ids[same.poll()] = rs.getLong(1);
+                    returned++;
+                }
+            }
+            if (returned != n) {
+                throw new SQLException("the database returned " + returned + " ids for " + n + " new rows");
+            }
+            return ids;
+        } finally {
+            holderArray.free();
+            quantityArray.free();
+            keyArray.free();
+        }
+    }
+
+    private static String content(String holder, int quantity, String key) {
+        return holder + '\u0000' + quantity + '\u0000' + key;
+    }
+
+    private long[] insertAsBatch(Connection c, List<ReservationRequest> requests, Instant createdAt) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql.insertReservations, Statement.RETURN_GENERATED_KEYS)) {
             OffsetDateTime at = timestamp(createdAt);
             for (ReservationRequest request : requests) {
                 s.setString(1, request.resourceId());
@@ -425,8 +496,10 @@ final class Store {
         }
     }
 
+    /** The instant at UTC; built without {@code ZoneOffset.getRules()}, which allocates on every call. */
     private static OffsetDateTime timestamp(Instant instant) {
-        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+        return OffsetDateTime.of(LocalDateTime.ofEpochSecond(instant.getEpochSecond(), instant.getNano(), ZoneOffset.UTC),
+                ZoneOffset.UTC);
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

@@ -48,7 +48,8 @@ public final class Benchmarks {
 
     /** Iterations and their lengths. */
     record Profile(String name, List<String> strategies, List<String> databases, List<Integer> threads,
-                   List<String> shapes, int warmups, int warmupSeconds, int measurements, int measurementSeconds) {}
+                   List<String> shapes, int warmups, int warmupSeconds, int measurements, int measurementSeconds,
+                   int repeats) {}
 
     static final List<String> ALL_STRATEGIES = List.of("jdbc-baseline", "conditional-update", "pessimistic-lock",
             "optimistic-version", "unique-slots", "combining", "in-memory");
@@ -56,13 +57,13 @@ public final class Benchmarks {
     static Profile profile(String name) {
         return switch (name) {
             case "short" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "h2-file", "postgres"), List.of(1, 8, 64),
-                    List.of("hot", "uniform"), 1, 1, 1, 3);
+                    List.of("hot", "uniform"), 1, 1, 1, 3, 1);
             case "long" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "h2-file", "postgres"), List.of(1, 8, 64),
-                    List.of("hot", "uniform"), 2, 3, 3, 5);
+                    List.of("hot", "uniform"), 2, 3, 3, 5, 3);
             case "targets" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "postgres"), List.of(1, 64),
-                    List.of("hot"), 1, 2, 2, 4);
+                    List.of("hot"), 1, 1, 1, 4, 3);
             case "smoke" -> new Profile(name, List.of("jdbc-baseline", "conditional-update"), List.of("h2"), List.of(2),
-                    List.of("hot"), 0, 1, 1, 1);
+                    List.of("hot"), 0, 1, 1, 1, 1);
             default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, smoke");
         };
     }
@@ -80,7 +81,7 @@ public final class Benchmarks {
                 list(options, "threads", base.threads().stream().map(String::valueOf).toList()).stream()
                         .map(Integer::parseInt).toList(),
                 list(options, "shapes", base.shapes()), base.warmups(), base.warmupSeconds(), base.measurements(),
-                base.measurementSeconds());
+                base.measurementSeconds(), Integer.parseInt(options.getOrDefault("repeat", String.valueOf(base.repeats()))));
         Path out = Path.of(options.getOrDefault("out", "target/benchmarks.md"));
         List<Row> rows = run(profile);
         String report = report(profile, rows);
@@ -96,26 +97,38 @@ public final class Benchmarks {
         return value == null ? fallback : Arrays.asList(value.split(","));
     }
 
+    /**
+     * Runs every combination {@code profile.repeats()} times and keeps, for each, the run with the
+     * median throughput. Each round runs the strategies in another order (rotated), so that a
+     * database that drifts during the run (a disk that flushes slower, a host that gets busier)
+     * does not always favour the same strategy.
+     */
     static List<Row> run(Profile profile) throws RunnerException, IOException {
-        List<Row> rows = new ArrayList<>();
+        Map<String, List<Row>> runs = new LinkedHashMap<>();
         EmbeddedPostgresServer postgres = profile.databases().contains("postgres")
                 ? EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.DURABLE) : null;
         Path h2File = Files.createTempDirectory("bench-h2").resolve("bench");
         try {
-            for (String database : profile.databases()) {
-                for (String shape : profile.shapes()) {
-                    for (int threads : profile.threads()) {
-                        for (String strategy : profile.strategies()) {
-                            if (strategy.equals("in-memory") && !database.equals(profile.databases().get(0))) {
-                                continue;
+            for (int round = 0; round < profile.repeats(); round++) {
+                List<String> order = new ArrayList<>(profile.strategies());
+                java.util.Collections.rotate(order, -round);
+                for (String database : profile.databases()) {
+                    for (String shape : profile.shapes()) {
+                        for (int threads : profile.threads()) {
+                            for (String strategy : order) {
+                                if (strategy.equals("in-memory") && !database.equals(profile.databases().get(0))) {
+                                    continue;
+                                }
+                                String where = strategy.equals("in-memory") ? "memory" : database;
+                                System.out.printf(Locale.ROOT, "round %d/%d  %-19s %-8s %-7s %2d threads ... ", round + 1,
+                                        profile.repeats(), strategy, where, shape, threads);
+                                System.out.flush();
+                                Row row = runOne(profile, strategy, database, where, shape, threads, postgres, h2File);
+                                runs.computeIfAbsent(strategy + "|" + where + "|" + shape + "|" + threads,
+                                        k -> new ArrayList<>()).add(row);
+                                System.out.printf(Locale.ROOT, "%,10.0f ops/s  p99 %8.1f us  %,8.0f B/op%n",
+                                        row.throughput(), row.p99Micros(), row.bytesPerOp());
                             }
-                            String where = strategy.equals("in-memory") ? "memory" : database;
-                            System.out.printf(Locale.ROOT, "%-19s %-8s %-7s %2d threads ... ", strategy, where, shape, threads);
-                            System.out.flush();
-                            Row row = runOne(profile, strategy, database, where, shape, threads, postgres, h2File);
-                            rows.add(row);
-                            System.out.printf(Locale.ROOT, "%,10.0f ops/s  p99 %8.1f us  %,8.0f B/op%n", row.throughput(),
-                                    row.p99Micros(), row.bytesPerOp());
                         }
                     }
                 }
@@ -124,6 +137,12 @@ public final class Benchmarks {
             if (postgres != null) {
                 postgres.close();
             }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (List<Row> same : runs.values()) {
+            List<Row> sorted = new ArrayList<>(same);
+            sorted.sort(java.util.Comparator.comparingDouble(Row::throughput));
+            rows.add(sorted.get(sorted.size() / 2));
         }
         return rows;
     }
@@ -158,7 +177,8 @@ public final class Benchmarks {
         out.append("Measured ").append(LocalDate.now()).append(" with `--profile ").append(profile.name())
                 .append("` (JMH sample time, ").append(profile.warmups()).append("x").append(profile.warmupSeconds())
                 .append(" s warm-up, ").append(profile.measurements()).append("x").append(profile.measurementSeconds())
-                .append(" s measured, one fork per row) on ").append(Runtime.getRuntime().availableProcessors())
+                .append(" s measured, one fork per run, the median of ").append(profile.repeats())
+                .append(" run").append(profile.repeats() == 1 ? "" : "s").append(" in rotated order) on ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
                 .append(", Java ").append(System.getProperty("java.version"))
                 .append(". PostgreSQL 17 embedded, fsync and synchronous_commit on.\n\n");
