@@ -7,6 +7,8 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import org.jdbi.v3.core.Jdbi;
 
+import java.time.Duration;
+
 import javax.sql.DataSource;
 
 /**
@@ -22,8 +24,14 @@ import javax.sql.DataSource;
  * }</pre>
  *
  * <p>Size the pool to the threads that reserve at once: a thread waiting for a connection waits
- * up to {@code connectionTimeout} and then fails with a
- * {@link dev.capacity.StoreUnavailableException}.
+ * up to the connection timeout ({@value #DEFAULT_CONNECTION_TIMEOUT_MILLIS} ms unless given) and
+ * then fails with a {@link dev.capacity.StoreUnavailableException}; while the database is down,
+ * every call fails that way after at most the connection timeout, and the pool reconnects by
+ * itself when the database is back.
+ *
+ * <p>A lock or statement timeout does not cost the pool its connection
+ * ({@link TimeoutsKeepConnections}): HikariCP would otherwise close the connection on every
+ * {@code SQLTimeoutException}, which H2 throws for a lock wait that ran out.
  *
  * <p>This class is threadsafe.
  */
@@ -31,6 +39,9 @@ public final class CapacityPool implements AutoCloseable {
 
     /** The pool size {@link #open(String)} uses. */
     public static final int DEFAULT_MAXIMUM_POOL_SIZE = 16;
+
+    /** How long a thread waits for a connection unless told otherwise: short, so that callers fail fast. */
+    public static final long DEFAULT_CONNECTION_TIMEOUT_MILLIS = 5_000;
 
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
@@ -55,9 +66,21 @@ public final class CapacityPool implements AutoCloseable {
      * opened on demand, so this does not fail if the database is down; the first use does.
      */
     public static CapacityPool open(String jdbcUrl, String user, String password, int maximumPoolSize) {
+        return open(jdbcUrl, user, password, maximumPoolSize, Duration.ofMillis(DEFAULT_CONNECTION_TIMEOUT_MILLIS));
+    }
+
+    /**
+     * A pool of at most {@code maximumPoolSize} connections to {@code jdbcUrl}, whose callers wait
+     * at most {@code connectionTimeout} (at least 250 ms, HikariCP's floor) for a connection.
+     */
+    public static CapacityPool open(String jdbcUrl, String user, String password, int maximumPoolSize,
+                                    Duration connectionTimeout) {
         Arguments.requireNonNull(jdbcUrl, "jdbcUrl");
         Arguments.requireArgument(jdbcUrl.startsWith("jdbc:"), "jdbcUrl must start with 'jdbc:', was '%s'", jdbcUrl);
         Arguments.requirePositive(maximumPoolSize, "maximumPoolSize");
+        Arguments.requireNonNull(connectionTimeout, "connectionTimeout");
+        Arguments.requireArgument(connectionTimeout.toMillis() >= 250,
+                "connectionTimeout must be at least 250 ms, was %s", connectionTimeout);
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl);
         config.setUsername(user);
@@ -66,6 +89,8 @@ public final class CapacityPool implements AutoCloseable {
         config.setMinimumIdle(0);
         config.setPoolName("capacity-" + Integer.toHexString(System.identityHashCode(config)));
         config.setInitializationFailTimeout(-1);
+        config.setConnectionTimeout(connectionTimeout.toMillis());
+        config.setExceptionOverride(new TimeoutsKeepConnections());
         return new CapacityPool(new HikariDataSource(config));
     }
 
@@ -75,6 +100,18 @@ public final class CapacityPool implements AutoCloseable {
 
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    /** Connections lent out right now. */
+    public int activeConnections() {
+        var bean = dataSource.getHikariPoolMXBean();
+        return bean == null ? 0 : bean.getActiveConnections();
+    }
+
+    /** Connections open right now, lent out or idle. */
+    public int totalConnections() {
+        var bean = dataSource.getHikariPoolMXBean();
+        return bean == null ? 0 : bean.getTotalConnections();
     }
 
     /** Closes every connection of the pool. */
