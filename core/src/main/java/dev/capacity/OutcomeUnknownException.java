@@ -20,7 +20,17 @@ public class OutcomeUnknownException extends CapacityException {
         this.request = request;
     }
 
-    /** The request whose outcome is unknown. */
+    /**
+     * An operation other than a reservation (a release, say) whose outcome is unknown;
+     * {@link #request()} is null. {@code operation} says what it was, e.g. "releasing reservation 7".
+     */
+    public OutcomeUnknownException(String operation, Throwable cause) {
+        super("the outcome of " + Objects.requireNonNull(operation, "operation")
+                + " is unknown: the connection failed during commit", cause);
+        this.request = null;
+    }
+
+    /** The request whose outcome is unknown; null if the operation was not a reservation. */
     public ReservationRequest request() {
         return request;
     }

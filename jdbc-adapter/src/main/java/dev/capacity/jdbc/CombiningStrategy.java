@@ -188,7 +188,8 @@ final class CombiningStrategy extends CounterStrategy {
     // ---- one batch
 
     /** Runs a batch in transactions until it is decided or its budget is spent; completes every request. */
-    private void runBatch(String resourceId, List<Waiter> batch) {
+    private void runBatch(String resourceId, List<Waiter> requests) {
+        List<Waiter> batch = requests;
         RetryBudget budget = RetryBudget.start(options);
         for (;;) {
             int attempt = budget.beginAttempt();
@@ -233,7 +234,8 @@ final class CombiningStrategy extends CounterStrategy {
                             rollbackQuietly(c);
                             SqlErrors.Kind kind = SqlErrors.classify(e);
                             if (kind == SqlErrors.Kind.UNAVAILABLE) {
-                                if (afterUnknownCommit(decisions, attempt, e)) {
+                                batch = afterUnknownCommit(decisions, attempt, e);
+                                if (batch.isEmpty()) {
                                     return;
                                 }
                             } else if (kind != SqlErrors.Kind.CONTENTION) {
@@ -321,10 +323,13 @@ final class CombiningStrategy extends CounterStrategy {
     }
 
     /**
-     * After a COMMIT whose outcome is unknown: true if every request was answered; false if the
-     * batch certainly did not commit and every request has an idempotency key, so it may run again.
+     * After a COMMIT whose outcome is unknown: the requests to run again, none if every request
+     * was answered. Found the batch's first row: it committed, and every request is answered.
+     * Not found: the keyed requests run again (their keys stop a second reservation should the
+     * COMMIT still land) and the others get {@link OutcomeUnknownException}. The lookup failing
+     * too: every request gets {@link OutcomeUnknownException}.
      */
-    private boolean afterUnknownCommit(Decisions decisions, int attempt, SQLException failure) {
+    private List<Waiter> afterUnknownCommit(Decisions decisions, int attempt, SQLException failure) {
         long probe = decisions.firstGrantedId();
         boolean committed;
         try {
@@ -333,17 +338,13 @@ final class CombiningStrategy extends CounterStrategy {
         } catch (RuntimeException lookup) {
             failure.addSuppressed(lookup);
             decisions.unknown(failure);
-            return true;
+            return List.of();
         }
         if (committed) {
             decisions.complete(attempt);
-            return true;
+            return List.of();
         }
-        if (decisions.allKeyed()) {
-            return false;
-        }
-        decisions.unknown(failure);
-        return true;
+        return decisions.unknownUnlessKeyed(failure);
     }
 
     private static void completeAll(List<Waiter> batch, RuntimeException failure) {
@@ -413,8 +414,17 @@ final class CombiningStrategy extends CounterStrategy {
             throw new IllegalStateException("no grant in this batch");
         }
 
-        boolean allKeyed() {
-            return batch.stream().allMatch(w -> w.request.idempotencyKey() != null);
+        /** Answers the unkeyed requests with {@link OutcomeUnknownException}; the keyed ones, to run again. */
+        List<Waiter> unknownUnlessKeyed(SQLException failure) {
+            List<Waiter> again = new ArrayList<>();
+            for (Waiter waiter : batch) {
+                if (waiter.request.idempotencyKey() != null) {
+                    again.add(waiter);
+                } else {
+                    waiter.complete(new OutcomeUnknownException(waiter.request, failure));
+                }
+            }
+            return again;
         }
 
         void complete(int attempts) {

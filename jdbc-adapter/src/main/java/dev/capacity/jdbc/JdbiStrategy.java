@@ -126,7 +126,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         inTransaction("resizing resource '" + resourceId + "'", null, (store, c) -> {
             resizeIn(store, c, resourceId, newCapacity);
             return null;
-        }, JdbiStrategy::unknownCommit);
+        }, null);
     }
 
     @Override
@@ -151,7 +151,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                 throw translate(what, e);
             }
         }
-        return inTransaction(what, given, (store, c) -> adjustIn(store, c, resourceId, delta), JdbiStrategy::unknownCommit);
+        return inTransaction(what, given, (store, c) -> adjustIn(store, c, resourceId, delta), null);
     }
 
     @Override
@@ -437,12 +437,11 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         T resolve(SQLException failure);
     }
 
-    private static <T> T unknownCommit(SQLException failure) {
-        throw new CapacityException("the outcome is unknown: the connection failed during COMMIT; repeating it is safe",
-                failure);
-    }
-
-    /** Runs {@code work} in a transaction of its own, retrying lost races within the budget. */
+    /**
+     * Runs {@code work} in a transaction of its own, retrying lost races within the budget. When
+     * the COMMIT fails with the connection, {@code unknown} finds out what happened; without one
+     * (null) the caller gets an {@link OutcomeUnknownException}.
+     */
     private <T> T inTransaction(String what, Connection given, Work<T> work, UnknownCommit<T> unknown) {
         RetryBudget budget = RetryBudget.start(options);
         for (;;) {
@@ -464,14 +463,18 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                         if (SqlErrors.classify(e) != SqlErrors.Kind.UNAVAILABLE) {
                             throw e;
                         }
+                        if (unknown == null) {
+                            throw new OutcomeUnknownException(what, e);
+                        }
                         T resolved;
                         try {
                             resolved = unknown.resolve(e);
-                        } catch (CapacityException resolution) {
+                        } catch (OutcomeUnknownException resolution) {
                             throw resolution;
                         } catch (RuntimeException resolution) {
-                            CapacityException failure = new CapacityException("the outcome of " + what
-                                    + " is unknown: the connection failed during COMMIT", e);
+                            // the lookup failed too (the store is gone, say): the COMMIT may or may
+                            // not have happened, which is not what StoreUnavailableException says
+                            OutcomeUnknownException failure = new OutcomeUnknownException(what, e);
                             failure.addSuppressed(resolution);
                             throw failure;
                         }

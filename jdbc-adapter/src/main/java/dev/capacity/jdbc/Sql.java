@@ -122,8 +122,11 @@ final class Sql {
         // ORDER BY names both key columns: H2 reads the primary key in order only then (instead of sorting the range)
         occupiedSlots = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? AND slot < ?"
                 + " ORDER BY resource_id, slot LIMIT ?";
-        insertSlot = "INSERT INTO " + s + " (resource_id, slot, reservation_id) VALUES (?, ?, ?)"
-                + (pg ? " ON CONFLICT DO NOTHING" : "");
+        // PostgreSQL takes all of a reservation's slots in one statement from an array
+        insertSlot = pg
+                ? "INSERT INTO " + s + " (resource_id, slot, reservation_id) SELECT ?, u.slot, ?"
+                        + " FROM unnest(?::bigint[]) AS u(slot) ON CONFLICT DO NOTHING"
+                : "INSERT INTO " + s + " (resource_id, slot, reservation_id) VALUES (?, ?, ?)";
         countSlotsBelow = "SELECT COUNT(*) FROM " + s + " WHERE resource_id = ? AND slot < ?";
         highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ?"
                 + " ORDER BY resource_id DESC, slot DESC LIMIT 1";

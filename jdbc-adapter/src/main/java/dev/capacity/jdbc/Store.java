@@ -373,18 +373,13 @@ final class Store {
             }
             return taken;
         }
+        // one statement, not a JDBC batch: pgjdbc turns a connection lost mid-batch into an
+        // AssertionError when assertions are on (pgjdbc issue 1458)
         try (PreparedStatement s = c.prepareStatement(sql.insertSlot)) {
-            for (long slot : slots) {
-                s.setString(1, resourceId);
-                s.setLong(2, slot);
-                s.setLong(3, reservationId);
-                s.addBatch();
-            }
-            int taken = 0;
-            for (int count : s.executeBatch()) {
-                taken += Math.max(count, 0);
-            }
-            return taken;
+            s.setString(1, resourceId);
+            s.setLong(2, reservationId);
+            s.setArray(3, c.createArrayOf("bigint", slots.toArray()));
+            return s.executeUpdate();
         }
     }
 

@@ -9,6 +9,7 @@ import dev.capacity.StoreUnavailableException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * One racing thread: runs a script against a strategy and records every call in a history. A
@@ -26,21 +27,24 @@ final class Client {
     private final History history;
     private final int contendedRetries;
     private final long deadlineNanos;
+    private final BooleanSupplier stop;
     private final List<Held> held = new ArrayList<>();
 
     /**
      * @param deadlineNanos a {@link System#nanoTime()} after which the client stops, or
      *     {@link Long#MAX_VALUE} to run its script once; with a deadline the script is repeated
      *     until then, its keys made new for each round
+     * @param stop asked before each step: true ends the client early
      */
     Client(int process, int thread, ReservationStrategy strategy, History history, int contendedRetries,
-           long deadlineNanos) {
+           long deadlineNanos, BooleanSupplier stop) {
         this.process = process;
         this.thread = thread;
         this.strategy = strategy;
         this.history = history;
         this.contendedRetries = contendedRetries;
         this.deadlineNanos = deadlineNanos;
+        this.stop = stop;
     }
 
     void run(List<Scenario.Step> script) {
@@ -48,14 +52,14 @@ final class Client {
             runOnce(script, "");
             return;
         }
-        for (int round = 0; !script.isEmpty() && System.nanoTime() < deadlineNanos; round++) {
+        for (int round = 0; !script.isEmpty() && !finished(); round++) {
             runOnce(script, "-" + round);
         }
     }
 
     private void runOnce(List<Scenario.Step> script, String keySuffix) {
         for (Scenario.Step step : script) {
-            if (System.nanoTime() >= deadlineNanos) {
+            if (finished()) {
                 return;
             }
             if (step instanceof Scenario.Reserve reserve) {
@@ -71,6 +75,10 @@ final class Client {
                 resize(resize);
             }
         }
+    }
+
+    private boolean finished() {
+        return System.nanoTime() >= deadlineNanos || stop.getAsBoolean();
     }
 
     private void reserve(Scenario.Reserve step) {
@@ -94,7 +102,8 @@ final class Client {
                     }
                 }
             } catch (OutcomeUnknownException e) {
-                result = e.getClass().getSimpleName();
+                // the caller can act on an unknown outcome only if it says which request it was about
+                result = request.equals(e.request()) ? e.getClass().getSimpleName() : describe(e);
                 outcome = Op.Outcome.UNKNOWN;
             } catch (StoreUnavailableException e) {
                 result = e.getClass().getSimpleName();
@@ -118,9 +127,15 @@ final class Client {
         try {
             result = String.valueOf(strategy.release(victim.id()));
             outcome = Op.Outcome.OK;
+        } catch (StoreUnavailableException e) {
+            result = e.getClass().getSimpleName();
+            outcome = Op.Outcome.FAIL;
+        } catch (OutcomeUnknownException e) {
+            result = e.getClass().getSimpleName();
+            outcome = Op.Outcome.UNKNOWN;
         } catch (RuntimeException e) {
-            result = e instanceof StoreUnavailableException ? e.getClass().getSimpleName() : describe(e);
-            outcome = e instanceof StoreUnavailableException ? Op.Outcome.FAIL : Op.Outcome.UNKNOWN;
+            result = describe(e);
+            outcome = Op.Outcome.UNKNOWN;
         }
         history.record(new Op(process, thread, Op.Kind.RELEASE, victim.resourceId(), "", 0, "", invoked, now(), outcome,
                 result, victim.id(), 0));

@@ -4,11 +4,15 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * A real PostgreSQL server started from the binaries on Maven Central (no installation), for the
- * race harness, the benchmarks and the {@code race} program. Not a mock: a PostgreSQL 17 server
- * process on a local port, removed when closed.
+ * race harness, the benchmarks, the fault suite and the {@code race} program. Not a mock: a
+ * PostgreSQL 17 server process on a local port. It can be stopped and started again on the same
+ * port and data directory, as an operator restarts a server under a running application.
  *
  * <p>This class is threadsafe.
  */
@@ -22,41 +26,82 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         DURABLE
     }
 
-    private final EmbeddedPostgres server;
     private final Durability durability;
+    private final Path dataDirectory;
+    private final int port;
+    private EmbeddedPostgres server;
 
-    private EmbeddedPostgresServer(EmbeddedPostgres server, Durability durability) {
-        this.server = server;
+    private EmbeddedPostgresServer(Durability durability, Path dataDirectory, int port) {
         this.durability = durability;
+        this.dataDirectory = dataDirectory;
+        this.port = port;
     }
 
     public static EmbeddedPostgresServer start(Durability durability) {
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setServerConfig("max_connections", "300");
+        try {
+            EmbeddedPostgresServer server = new EmbeddedPostgresServer(durability,
+                    Files.createTempDirectory("capacity-postgres-"), freePort());
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not prepare the embedded PostgreSQL server", e);
+        }
+    }
+
+    /** Starts the server again after {@link #stop()}, on the same port, with the same data. */
+    public synchronized void start() {
+        if (server != null) {
+            throw new IllegalStateException("the server is running");
+        }
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setServerConfig("max_connections", "300")
+                .setDataDirectory(dataDirectory).setCleanDataDirectory(false).setPort(port);
         if (durability == Durability.DURABLE) {
             builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on")
                     .setServerConfig("full_page_writes", "on");
         }
         try {
-            return new EmbeddedPostgresServer(builder.start(), durability);
+            server = builder.start();
         } catch (IOException e) {
             throw new UncheckedIOException("could not start the embedded PostgreSQL server", e);
         }
     }
 
+    /** Stops the server (a fast shutdown: open sessions are ended, their transactions rolled back). */
+    public synchronized void stop() {
+        if (server == null) {
+            return;
+        }
+        try {
+            server.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not stop the embedded PostgreSQL server", e);
+        } finally {
+            server = null;
+        }
+    }
+
     public Database database() {
-        return new Database("postgres", server.getJdbcUrl("postgres", "postgres"), "postgres", "postgres");
+        return new Database("postgres", "jdbc:postgresql://localhost:" + port + "/postgres", "postgres", "postgres");
     }
 
     public Durability durability() {
         return durability;
     }
 
+    /** Stops the server and removes its data. */
     @Override
     public void close() {
-        try {
-            server.close();
+        stop();
+        try (var files = Files.walk(dataDirectory)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
-            throw new UncheckedIOException("could not stop the embedded PostgreSQL server", e);
+            throw new UncheckedIOException("could not remove " + dataDirectory, e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 }

@@ -34,6 +34,11 @@ public final class History {
         return sorted;
     }
 
+    /** How many operations so far match {@code filter}. */
+    public long count(java.util.function.Predicate<Op> filter) {
+        return ops.stream().filter(filter).count();
+    }
+
     public int size() {
         return ops.size();
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -79,11 +80,20 @@ public final class RaceHarness {
      */
     public static RaceReport run(Race race, ReservationStrategy strategy, Function<Resources, Snapshot> snapshot,
                                  History history) {
+        return run(race, strategy, snapshot, history, () -> false);
+    }
+
+    /**
+     * Runs a race that ends early when {@code stop} says so (asked by each thread before each
+     * step), recording into {@code history} as it goes, then checks it.
+     */
+    public static RaceReport run(Race race, ReservationStrategy strategy, Function<Resources, Snapshot> snapshot,
+                                 History history, BooleanSupplier stop) {
         Scenario.Plan plan = race.plan();
         plan.capacities().forEach(strategy::define);
         long started = System.nanoTime();
         long deadline = race.durationNanos() == 0 ? Long.MAX_VALUE : started + race.durationNanos();
-        runThreads(0, plan.scripts(), strategy, history, race.contendedRetries(), deadline);
+        runThreads(0, plan.scripts(), strategy, history, race.contendedRetries(), deadline, stop);
         long elapsedNanos = System.nanoTime() - started;
         Snapshot after = snapshot.apply(new Resources(race.prefix(), plan.capacities()));
         HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities());
@@ -100,7 +110,7 @@ public final class RaceHarness {
 
     /** Runs each script on a thread of its own, all released by one barrier; waits for all. */
     static void runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
-                           History history, int contendedRetries, long deadlineNanos) {
+                           History history, int contendedRetries, long deadlineNanos, BooleanSupplier stop) {
         ExecutorService pool = Executors.newFixedThreadPool(scripts.size());
         try {
             CyclicBarrier start = new CyclicBarrier(scripts.size());
@@ -109,7 +119,7 @@ public final class RaceHarness {
                 int thread = t;
                 running.add(pool.submit(() -> {
                     start.await();
-                    new Client(process, thread, strategy, history, contendedRetries, deadlineNanos).run(scripts.get(thread));
+                    new Client(process, thread, strategy, history, contendedRetries, deadlineNanos, stop).run(scripts.get(thread));
                     return null;
                 }));
             }

@@ -52,7 +52,7 @@ public final class RaceWorker {
                 throw new IllegalStateException("expected GO, got " + line);
             }
             History history = new History();
-            RaceHarness.runThreads(process, mine, strategy, history, 100, Long.MAX_VALUE);
+            RaceHarness.runThreads(process, mine, strategy, history, 100, Long.MAX_VALUE, () -> false);
             history.write(Path.of(options.get("history")));
             closer.close();
         }

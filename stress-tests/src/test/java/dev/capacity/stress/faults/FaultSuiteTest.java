@@ -1,0 +1,89 @@
+package dev.capacity.stress.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capacity.StrategyKind;
+import dev.capacity.stress.EmbeddedPostgresServer;
+import dev.capacity.stress.faults.FaultSuite.Fault;
+import dev.capacity.stress.faults.FaultSuite.Outcome;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Every strategy races on a real PostgreSQL server through every fault of {@link FaultSuite},
+ * and every race's history must check out. Throughput ratios are printed, not asserted: they
+ * are measurements (see the README), not correctness.
+ */
+final class FaultSuiteTest {
+
+    private static final List<StrategyKind> KINDS = List.of(StrategyKind.OPTIMISTIC_VERSION,
+            StrategyKind.PESSIMISTIC_LOCK, StrategyKind.CONDITIONAL_UPDATE, StrategyKind.UNIQUE_SLOTS,
+            StrategyKind.COMBINING);
+
+    private static EmbeddedPostgresServer server;
+    private static FaultSuite suite;
+    private static FaultSuite.Settings settings;
+
+    @BeforeAll
+    static void start() {
+        String given = System.getProperty("capacity.seed");
+        long seed = given == null ? new Random().nextLong() : Long.parseLong(given);
+        System.out.println("fault suite seed " + seed + " (replay with -Dcapacity.seed=" + seed + ")");
+        server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST);
+        settings = FaultSuite.Settings.defaults(seed);
+        suite = new FaultSuite(server, settings);
+    }
+
+    @AfterAll
+    static void stop() {
+        suite.close();
+        server.close();
+    }
+
+    @Test
+    void everyStrategy_throughEveryFault_keepsEveryInvariant() {
+        List<Outcome> outcomes = suite.run(KINDS, EnumSet.allOf(Fault.class));
+        String table = FaultSuite.table(outcomes);
+        System.out.println(table);
+
+        assertThat(outcomes).hasSize(KINDS.size() * Fault.values().length);
+        assertThat(outcomes).as(table).allMatch(Outcome::invariantsHold);
+        for (Outcome o : outcomes) {
+            switch (o.fault()) {
+                case KILLS -> assertThat(o.injected()).as(table).isGreaterThanOrEqualTo(settings.kills());
+                case COMMIT_FAULTS -> {
+                    assertThat(o.injected()).as(table).isGreaterThanOrEqualTo(settings.commitFaults());
+                    assertThat(o.keyedUnknown()).as(table).isZero();
+                }
+                case POOL_EXHAUSTED, RESTART -> {
+                    // calls failed while connections or the server were missing, and failed fast
+                    assertThat(o.report().unavailable()).as(table).isPositive();
+                    assertThat(o.slowestFailureMicros()).as(table).isLessThan(10_000_000);
+                }
+                case TIMEOUTS -> assertThat(o.newConnections()).as("timeouts cost no connection\n" + table).isZero();
+                default -> assertThat(o.newConnections()).as(table).isZero();
+            }
+            // every race did real work: grants and definite answers
+            assertThat(o.report().grants()).as(table).isPositive();
+        }
+    }
+
+    @Test
+    void retryOnError_isCaughtBookingTwice_whenCommitAcknowledgementsAreLost() {
+        Outcome outcome = suite.run("retry-on-error", Fault.COMMIT_FAULTS, RetryOnErrorStrategy::new);
+        String table = FaultSuite.table(List.of(outcome));
+        System.out.println(table);
+
+        assertThat(outcome.injected()).isGreaterThanOrEqualTo(settings.commitFaults());
+        assertThat(outcome.invariantsHold()).as(table).isFalse();
+        // the second booking shows as a row no answer explains, or as two answers for one key
+        assertThat(outcome.report().verdict().unexpected() + outcome.report().verdict().duplicateKeys())
+                .as(table).isPositive();
+    }
+}
