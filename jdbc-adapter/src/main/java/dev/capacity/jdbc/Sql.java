@@ -58,6 +58,15 @@ final class Sql {
     final String deleteSlotsOf;
     final String moveSlot;
 
+    final String resourceIds;
+    final String ledgers;
+    final String ledgerOf;
+    final String setReserved;
+    final String deleteOrphanSlots;
+    final String misheldReservations;
+    final String slotsOfReservation;
+    final String deleteSlot;
+
     private final long lockTimeoutMillis;
 
     Sql(Dialect dialect, StrategyOptions options) {
@@ -134,6 +143,33 @@ final class Sql {
         String deleteOwnSlots = "DELETE FROM " + s + " WHERE reservation_id = ?";
         deleteSlotsOf = pg ? deleteOwnSlots + " RETURNING slot" : "SELECT slot FROM OLD TABLE (" + deleteOwnSlots + ")";
         moveSlot = "UPDATE " + s + " SET slot = ? WHERE resource_id = ? AND slot = ?";
+
+        // the audit: one statement per read, so one snapshot sees every table at one moment
+        resourceIds = "SELECT id FROM " + r + " ORDER BY id";
+        String live = v + ".resource_id = r.id AND " + v + ".released_at IS NULL";
+        String slotsOnly = "CASE WHEN r.family = '" + SLOTS + "' THEN ";
+        String ledger = "SELECT r.id, r.family, r.capacity, r.reserved,"
+                + " (SELECT COALESCE(SUM(" + v + ".quantity), 0) FROM " + v + " WHERE " + live + ") AS unreleased,"
+                + " " + slotsOnly + "(SELECT COUNT(*) FROM " + s + " WHERE " + s + ".resource_id = r.id) ELSE 0 END AS occupied,"
+                + " " + slotsOnly + "(SELECT COUNT(*) FROM " + s + " JOIN " + v + " ON " + v + ".id = " + s + ".reservation_id"
+                + "   WHERE " + s + ".resource_id = r.id AND " + live + ") ELSE 0 END AS held,"
+                + " " + slotsOnly + "(SELECT COUNT(*) FROM " + v + " WHERE " + live + " AND " + v + ".quantity <>"
+                + "   (SELECT COUNT(*) FROM " + s + " WHERE " + s + ".reservation_id = " + v + ".id"
+                + "    AND " + s + ".resource_id = r.id)) ELSE 0 END AS misheld"
+                + " FROM " + r + " r";
+        ledgers = ledger + " ORDER BY r.id";
+        ledgerOf = ledger + " WHERE r.id = ?";
+        setReserved = "UPDATE " + r + " SET reserved = ?, version = version + 1 WHERE id = ?";
+        deleteOrphanSlots = "DELETE FROM " + s + " o WHERE o.resource_id = ? AND NOT EXISTS (SELECT 1 FROM " + v
+                + " WHERE " + v + ".id = o.reservation_id AND " + v + ".resource_id = o.resource_id AND "
+                + v + ".released_at IS NULL)";
+        misheldReservations = "SELECT id, quantity, held FROM (SELECT " + v + ".id, " + v + ".quantity,"
+                + " (SELECT COUNT(*) FROM " + s + " WHERE " + s + ".reservation_id = " + v + ".id AND "
+                + s + ".resource_id = " + v + ".resource_id) AS held"
+                + " FROM " + v + " WHERE " + v + ".resource_id = ? AND " + v + ".released_at IS NULL) m"
+                + " WHERE held <> quantity ORDER BY id";
+        slotsOfReservation = "SELECT slot FROM " + s + " WHERE resource_id = ? AND reservation_id = ? ORDER BY slot DESC";
+        deleteSlot = "DELETE FROM " + s + " WHERE resource_id = ? AND slot = ?";
     }
 
     /** The statement that bounds the next lock wait, or null where the lock statement carries it. */

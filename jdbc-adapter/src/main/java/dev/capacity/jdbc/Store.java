@@ -422,6 +422,87 @@ final class Store {
         }) == 1;
     }
 
+    // ---- audit and repair
+
+    /**
+     * One resource's ledger, read by one statement: the counter, the sum of the unreleased
+     * reservations, and for the slots family the slot rows, those held by unreleased reservations
+     * of the resource, and how many unreleased reservations hold other than their quantity.
+     */
+    record LedgerRow(String id, String family, long capacity, long reserved, long unreleased, long occupied,
+                     long held, long misheld) {}
+
+    /** An unreleased reservation that holds {@code held} slots instead of {@code quantity}. */
+    record MisheldRow(long reservationId, int quantity, long held) {}
+
+    List<String> resourceIds(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql.resourceIds); ResultSet rs = s.executeQuery()) {
+            List<String> ids = new ArrayList<>();
+            while (rs.next()) {
+                ids.add(rs.getString(1));
+            }
+            return ids;
+        }
+    }
+
+    /** Reads every resource's ledger in one statement, in id order. */
+    void forEachLedger(Connection c, java.util.function.Consumer<LedgerRow> action) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql.ledgers); ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                action.accept(ledgerRow(rs));
+            }
+        }
+    }
+
+    Optional<LedgerRow> ledgerOf(Connection c, String id) throws SQLException {
+        return one(c, sql.ledgerOf, s -> s.setString(1, id), Store::ledgerRow);
+    }
+
+    private static LedgerRow ledgerRow(ResultSet rs) throws SQLException {
+        return new LedgerRow(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
+                rs.getLong(6), rs.getLong(7), rs.getLong(8));
+    }
+
+    void setReserved(Connection c, String id, long reserved) throws SQLException {
+        update(c, sql.setReserved, s -> {
+            s.setLong(1, reserved);
+            s.setString(2, id);
+        });
+    }
+
+    /** Deletes the resource's slots that no unreleased reservation of it holds; how many. */
+    int deleteOrphanSlots(Connection c, String id) throws SQLException {
+        return update(c, sql.deleteOrphanSlots, s -> s.setString(1, id));
+    }
+
+    List<MisheldRow> misheldReservations(Connection c, String id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql.misheldReservations)) {
+            s.setString(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                List<MisheldRow> rows = new ArrayList<>();
+                while (rs.next()) {
+                    rows.add(new MisheldRow(rs.getLong(1), rs.getInt(2), rs.getLong(3)));
+                }
+                return rows;
+            }
+        }
+    }
+
+    /** The slots a reservation holds in a resource, highest first. */
+    List<Long> slotsOfReservation(Connection c, String id, long reservationId) throws SQLException {
+        return longs(c, sql.slotsOfReservation, s -> {
+            s.setString(1, id);
+            s.setLong(2, reservationId);
+        });
+    }
+
+    boolean deleteSlot(Connection c, String id, long slot) throws SQLException {
+        return update(c, sql.deleteSlot, s -> {
+            s.setString(1, id);
+            s.setLong(2, slot);
+        }) == 1;
+    }
+
     // ---- plumbing
 
     /** Sets the parameters of a statement. */

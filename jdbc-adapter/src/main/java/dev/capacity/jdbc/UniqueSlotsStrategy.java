@@ -171,18 +171,29 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     /** Sets the capacity and moves overflow slots below it, as far as there is room. */
     private static void setCapacity(Store store, Connection c, String resourceId, long newCapacity) throws SQLException {
         store.setCapacity(c, resourceId, newCapacity);
-        List<Long> overflow = store.slotsFrom(c, resourceId, newCapacity);
+        moveOverflowBelow(store, c, resourceId, newCapacity);
+    }
+
+    /**
+     * Moves slots at or above {@code capacity}, highest first, into free slots below it, as far
+     * as there is room; how many it moved. The caller holds the exclusive lock on the resource.
+     */
+    static int moveOverflowBelow(Store store, Connection c, String resourceId, long capacity) throws SQLException {
+        List<Long> overflow = store.slotsFrom(c, resourceId, capacity);
         if (overflow.isEmpty()) {
-            return;
+            return 0;
         }
-        SlotWalk walk = new SlotWalk(store, c, resourceId, 0, newCapacity);
+        SlotWalk walk = new SlotWalk(store, c, resourceId, 0, capacity);
+        int moved = 0;
         for (long slot : overflow) {
             List<Long> free = walk.next(1);
             if (free.isEmpty()) {
-                return;
+                break;
             }
             store.moveSlot(c, resourceId, slot, free.get(0));
+            moved++;
         }
+        return moved;
     }
 
     /**
@@ -190,7 +201,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
      * transaction) occupies, reading the occupied ones from the index a window at a time.
      * Not threadsafe: one per attempt.
      */
-    private static final class SlotWalk {
+    static final class SlotWalk {
         private final Store store;
         private final Connection c;
         private final String resourceId;
