@@ -574,9 +574,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                         + SqlErrors.describe(failure) + "); nothing was written", failure);
             case MISSING_SCHEMA:
                 Sql sql = store == null ? new Sql(Dialect.H2, options) : store.sql;
+                String arguments = options.tablePrefix().equals(StrategyOptions.DEFAULT_TABLE_PREFIX)
+                        ? "jdbi" : "jdbi, options";
                 return new IllegalStateException("the capacity tables (" + sql.resourceTable + ", "
                         + sql.reservationTable + ", " + sql.slotTable + ") do not exist in this database; "
-                        + "run CapacitySchema.install(jdbi) or apply CapacitySchema.ddl(jdbi) first", failure);
+                        + "run CapacitySchema.install(" + arguments + ") or apply CapacitySchema.ddl(" + arguments
+                        + ") first", failure);
             case CONTENTION:
                 return new CapacityException(what + " lost a race it could not retry ("
                         + SqlErrors.describe(failure) + ")", failure);
