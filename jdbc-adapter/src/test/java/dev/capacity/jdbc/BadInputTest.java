@@ -449,6 +449,22 @@ final class BadInputTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void theLargestCapacity_isAccepted_andAdjustingPastItIsRefused(StrategyFixture fixture) {
+        ReservationStrategy strategy = fixture.strategy(options());
+        String id = StrategyFixture.newId("huge");
+        // unique-slots writes a row per unit: a huge quantity is a huge insert, not a bad input
+        int quantity = fixture.kind() == StrategyKind.UNIQUE_SLOTS ? 2 : Integer.MAX_VALUE;
+        strategy.define(id, Long.MAX_VALUE);
+
+        assertThat(strategy.reserve(ReservationRequest.of(id, "h").withQuantity(quantity)).status())
+                .isEqualTo(Status.RESERVED);
+        assertThatThrownBy(() -> strategy.adjust(id, 1)).isInstanceOf(ISE)
+                .hasMessage("the capacity 9223372036854775807 of '" + id + "' plus 1 overflows");
+        assertThat(strategy.availability(id)).contains(new Availability(id, Long.MAX_VALUE, quantity));
+    }
+
     /** {@code id} ending with {@code suffix}, cut to at most 200 code points. */
     private static String unique(String id, String suffix) {
         int room = 200 - suffix.length();
