@@ -34,6 +34,12 @@ public final class StrategyOptions {
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
     public static final String DEFAULT_TABLE_PREFIX = "capacity_";
 
+    /** The longest lock timeout: PostgreSQL's {@code lock_timeout} is a 32-bit count of milliseconds. */
+    public static final Duration MAX_LOCK_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
+
+    /** The longest retry time or backoff: a {@code long} of nanoseconds, about 292 years. */
+    public static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
+
     /** The longest table prefix: the longest name derived from it must fit PostgreSQL's 63-byte limit. */
     public static final int MAX_TABLE_PREFIX_LENGTH = 30;
 
@@ -154,7 +160,7 @@ public final class StrategyOptions {
             return this;
         }
 
-        /** The longest time one call spends retrying; positive. */
+        /** The longest time one call spends retrying; positive, at most {@link #MAX_DURATION}. */
         public Builder maxRetryTime(Duration maxRetryTime) {
             this.maxRetryTime = requirePositive(maxRetryTime, "maxRetryTime");
             return this;
@@ -171,11 +177,13 @@ public final class StrategyOptions {
             return this;
         }
 
-        /** How long to wait for an explicit row lock; at least 1 ms. */
+        /** How long to wait for an explicit row lock; at least 1 ms, at most {@link #MAX_LOCK_TIMEOUT} (24.8 days). */
         public Builder lockTimeout(Duration lockTimeout) {
             requirePositive(lockTimeout, "lockTimeout");
             Arguments.requireArgument(lockTimeout.toMillis() >= 1,
                     "lockTimeout must be at least 1 ms, was %s", lockTimeout);
+            Arguments.requireArgument(lockTimeout.compareTo(MAX_LOCK_TIMEOUT) <= 0,
+                    "lockTimeout must be at most %d ms, was %s", MAX_LOCK_TIMEOUT.toMillis(), lockTimeout);
             this.lockTimeout = lockTimeout;
             return this;
         }
@@ -210,9 +218,12 @@ public final class StrategyOptions {
             return new StrategyOptions(this);
         }
 
+        /** Positive and at most {@link #MAX_DURATION}, so that it can be counted in nanoseconds. */
         private static Duration requirePositive(Duration value, String name) {
             Arguments.requireNonNull(value, name);
             Arguments.requireArgument(!value.isNegative() && !value.isZero(), "%s must be positive, was %s", name, value);
+            Arguments.requireArgument(value.compareTo(MAX_DURATION) <= 0,
+                    "%s must be at most %s (a long of nanoseconds), was %s", name, MAX_DURATION, value);
             return value;
         }
     }

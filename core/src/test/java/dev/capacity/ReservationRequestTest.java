@@ -38,6 +38,21 @@ final class ReservationRequestTest {
     }
 
     @Test
+    void constructor_idsWithNothingVisible_areBlank() {
+        for (String invisible : new String[] {"\u00A0", "\u2003\t", "\u200B", "\uFEFF\u200D", "\u202E"}) {
+            assertThatThrownBy(() -> ReservationRequest.of(invisible, "u")).as(invisible)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("resourceId must not be blank");
+        }
+    }
+
+    @Test
+    void constructor_invisibleCharactersInsideAVisibleId_areKept() {
+        String id = "zero\u200Bwidth\u202Eevil\u00A0";
+
+        assertThat(ReservationRequest.of(id, "u").resourceId()).isEqualTo(id);
+    }
+
+    @Test
     void constructor_idsOfExactly200CodePoints_areAccepted() {
         String emoji = "\uD83C\uDFAB"; // one code point, two chars
         ReservationRequest request = ReservationRequest.of(emoji.repeat(200), "r".repeat(200));

@@ -64,6 +64,23 @@ final class StrategyOptionsTest {
     }
 
     @Test
+    void builder_durationsBeyondWhatTheStrategiesCanCount_areRejectedNamingTheArgument() {
+        StrategyOptions.Builder builder = StrategyOptions.builder();
+        Duration tooLong = StrategyOptions.MAX_DURATION.plusNanos(1);
+
+        assertThatThrownBy(() -> builder.maxRetryTime(tooLong)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("maxRetryTime must be at most");
+        assertThatThrownBy(() -> builder.backoff(Duration.ofMillis(1), tooLong))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("maxBackoff must be at most");
+        assertThatThrownBy(() -> builder.lockTimeout(StrategyOptions.MAX_LOCK_TIMEOUT.plusMillis(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("lockTimeout must be at most 2147483647 ms, was PT596H31M23.648S");
+        assertThat(builder.maxRetryTime(StrategyOptions.MAX_DURATION)
+                .lockTimeout(StrategyOptions.MAX_LOCK_TIMEOUT).build().lockTimeout())
+                .isEqualTo(StrategyOptions.MAX_LOCK_TIMEOUT);
+    }
+
+    @Test
     void tablePrefix_mustBeAPlainIdentifier() {
         StrategyOptions.Builder builder = StrategyOptions.builder();
 

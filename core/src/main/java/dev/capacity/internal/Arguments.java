@@ -20,11 +20,14 @@ public final class Arguments {
     /**
      * Checks an id: not null, not blank, at most {@value #MAX_ID_LENGTH} characters, and only
      * printable text (no control characters, no unpaired surrogates), so that every database
-     * stores exactly what was given.
+     * stores exactly what was given. Blank means nothing visible: only whitespace, Unicode
+     * spaces (such as U+00A0 or U+2003) and invisible format characters (such as U+200B or
+     * U+FEFF). Other format characters inside a visible id (a zero-width joiner, a
+     * right-to-left mark) are kept as they are.
      */
     public static String requireId(String value, String name) {
         requireNonNull(value, name);
-        if (value.isBlank()) {
+        if (isBlank(value)) {
             throw new IllegalArgumentException(name + " must not be blank, was '" + value + "'");
         }
         int length = value.codePointCount(0, value.length());
@@ -48,6 +51,12 @@ public final class Arguments {
             }
         }
         return value;
+    }
+
+    /** Whether {@code value} has no visible character: see {@link #requireId}. */
+    private static boolean isBlank(String value) {
+        return value.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c)
+                || Character.getType(c) == Character.FORMAT);
     }
 
     public static int requirePositive(int value, String name) {

@@ -16,8 +16,9 @@ public final class CapacityMath {
                     + " overflows");
         }
         if (result < 0) {
+            // the unsigned reading of -delta is right for Long.MIN_VALUE too
             throw new IllegalStateException("the capacity " + capacity + " of '" + resourceId + "' cannot shrink by "
-                    + -delta + "; it would be " + result);
+                    + Long.toUnsignedString(-delta) + "; it would be " + result);
         }
         return result;
     }

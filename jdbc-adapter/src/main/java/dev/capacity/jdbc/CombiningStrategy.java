@@ -92,9 +92,7 @@ final class CombiningStrategy extends CounterStrategy {
     @Override
     public ReservationResult reserve(ReservationRequest request) {
         Arguments.requireNonNull(request, "request");
-        if (closed.get()) {
-            throw new IllegalStateException("the combining strategy is closed");
-        }
+        requireAccepting();
         long deadline = System.nanoTime() + options.maxRetryTime().toNanos();
         Combiner combiner = combiners.computeIfAbsent(request.resourceId(), Combiner::new);
         try {
@@ -111,6 +109,15 @@ final class CombiningStrategy extends CounterStrategy {
             return report(request, await(combiner, waiter, deadline));
         } finally {
             combiner.room.release();
+        }
+    }
+
+    /** Refuses reservations once closed, in the caller's transaction as well: see {@link #close()}. */
+    @Override
+    void requireAccepting() {
+        if (closed.get()) {
+            throw new IllegalStateException("the combining strategy is closed; it accepts no more reservations "
+                    + "(release, availability, define, resize and adjust still work)");
         }
     }
 

@@ -58,9 +58,12 @@ public interface JdbiReservationStrategy extends ReservationStrategy, AutoClosea
     boolean release(Handle handle, long reservationId);
 
     /**
-     * Stops accepting requests. Requests still waiting for a batch fail with a
+     * Stops accepting reservations (combining; for the other strategies this does nothing).
+     * Requests still waiting for a batch fail with a
      * {@link dev.capacity.CapacityException} saying that nothing was written; none is dropped
-     * without an answer. Closing twice does nothing.
+     * without an answer. Later reservations, alone or in the caller's transaction, are an
+     * {@link IllegalStateException}; releases, reads and capacity changes still work, so units
+     * can be handed back while shutting down. Closing twice does nothing.
      */
     @Override
     default void close() {}

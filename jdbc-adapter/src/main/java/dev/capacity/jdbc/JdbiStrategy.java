@@ -137,7 +137,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     @Override
     public final long adjust(Handle handle, String resourceId, long delta) {
-        Arguments.requireNonNull(handle, "handle");
+        requireOpen(handle);
         Arguments.requireId(resourceId, "resourceId");
         return adjust(handle.getConnection(), resourceId, delta, handle.isInTransaction());
     }
@@ -168,8 +168,9 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     @Override
     public final ReservationResult reserve(Handle handle, ReservationRequest request) {
-        Arguments.requireNonNull(handle, "handle");
+        requireOpen(handle);
         Arguments.requireNonNull(request, "request");
+        requireAccepting();
         Connection connection = handle.getConnection();
         return report(request, handle.isInTransaction()
                 ? reserveJoined(connection, request)
@@ -184,7 +185,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     @Override
     public final boolean release(Handle handle, long reservationId) {
-        Arguments.requireNonNull(handle, "handle");
+        requireOpen(handle);
         Arguments.requirePositive(reservationId, "reservationId");
         if (!handle.isInTransaction()) {
             return reportRelease(reservationId, releaseAlone(reservationId, handle.getConnection()));
@@ -200,6 +201,15 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     @Override
     public String toString() {
         return getClass().getSimpleName() + "{" + name + ", " + options + '}';
+    }
+
+    /** Throws if this strategy no longer accepts reservations; for strategies that can be closed. */
+    void requireAccepting() {}
+
+    /** The caller's handle must be there and open: a closed one is a bug of the caller, not an unreachable store. */
+    private static void requireOpen(Handle handle) {
+        Arguments.requireNonNull(handle, "handle");
+        Arguments.requireArgument(!handle.isClosed(), "handle is closed; pass the open handle of the caller's transaction");
     }
 
     // ---- the family rule
@@ -577,9 +587,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                         + SqlErrors.describe(failure) + "); nothing was written", failure);
             case MISSING_SCHEMA:
                 Sql sql = store == null ? new Sql(Dialect.H2, options) : store.sql;
+                String arguments = options.tablePrefix().equals(StrategyOptions.DEFAULT_TABLE_PREFIX)
+                        ? "jdbi" : "jdbi, options";
                 return new IllegalStateException("the capacity tables (" + sql.resourceTable + ", "
                         + sql.reservationTable + ", " + sql.slotTable + ") do not exist in this database; "
-                        + "run CapacitySchema.install(jdbi) or apply CapacitySchema.ddl(jdbi) first", failure);
+                        + "run CapacitySchema.install(" + arguments + ") or apply CapacitySchema.ddl(" + arguments
+                        + ") first", failure);
             case CONTENTION:
                 return new CapacityException(what + " lost a race it could not retry ("
                         + SqlErrors.describe(failure) + ")", failure);

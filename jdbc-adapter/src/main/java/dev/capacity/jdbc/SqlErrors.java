@@ -50,7 +50,9 @@ final class SqlErrors {
 
     private static final Set<String> MISSING_SCHEMA_STATES = Set.of(
             "42P01",  // undefined table (PostgreSQL)
-            "42S02",  // table not found (H2)
+            "42S02",  // table not found (H2 42102)
+            "42S03",  // table not found, with candidates of another case (H2 42103)
+            "42S04",  // table not found, and the database has no tables at all (H2 42104)
             "42102"); // table not found (H2 error code used as state by some versions)
 
     private SqlErrors() {}

@@ -126,6 +126,10 @@ final class Store {
 
     /** Adds {@code delta} to a counter resource's capacity if the result stays in range; the new capacity. */
     OptionalLong adjustCounter(Connection c, String id, long delta) throws SQLException {
+        if (delta == Long.MIN_VALUE) {
+            // no capacity can take it, and -delta has no long to bind: the caller reads the row and says why
+            return OptionalLong.empty();
+        }
         return oneLong(c, sql.adjustCounter, s -> {
             s.setLong(1, delta);
             s.setString(2, id);

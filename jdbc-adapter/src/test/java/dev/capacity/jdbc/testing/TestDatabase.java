@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -75,6 +76,23 @@ public enum TestDatabase {
                 return "jdbc:h2:file:" + H2Files.DIRECTORY.resolve("capacity-tests").toAbsolutePath();
             default:
                 return Postgres.SERVER.getJdbcUrl("postgres", "postgres");
+        }
+    }
+
+    /**
+     * The URL of a new, empty database on the same server (or, for H2, of the same kind), for
+     * tests that need a database without the capacity tables.
+     */
+    public String freshJdbcUrl() {
+        String name = "fresh_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        switch (this) {
+            case H2_MEM:
+                return "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1";
+            case H2_FILE:
+                return "jdbc:h2:file:" + H2Files.DIRECTORY.resolve(name).toAbsolutePath();
+            default:
+                pool().jdbi().useHandle(h -> h.execute("CREATE DATABASE " + name));
+                return Postgres.SERVER.getJdbcUrl("postgres", name);
         }
     }
 
