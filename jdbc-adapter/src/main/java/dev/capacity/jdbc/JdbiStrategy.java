@@ -240,7 +240,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     // ---- reserve: alone, with retries
 
-    private ReservationResult reserveAlone(ReservationRequest request, Connection given) {
+    final ReservationResult reserveAlone(ReservationRequest request, Connection given) {
         RetryBudget budget = RetryBudget.start(options);
         for (;;) {
             int attempt = budget.beginAttempt();

@@ -123,13 +123,16 @@ final class CombiningStrategyTest {
         assertThat(statuses(retried)).containsExactly(RESERVED, RESERVED);
         assertThat(retried).allMatch(r -> r.attempts() == 2);
 
-        // not committed, a request without a key: nobody can know, each request says so
+        // not committed, one request without a key: only its caller can decide, so it is told the
+        // outcome is unknown; the keyed one runs again (its key stops a second reservation)
         faulty.failNextCommits(1, FaultyDataSource.CommitFault.INSTEAD_OF_COMMIT);
-        assertThatThrownBy(() -> strategy.reserveAsOneBatch(List.of(
-                ReservationRequest.of(run, "e"), ReservationRequest.of(run, "f").withIdempotencyKey(newId("key")))))
-                .isInstanceOf(OutcomeUnknownException.class);
+        ReservationRequest unkeyed = ReservationRequest.of(run, "e");
+        ReservationRequest keyed = ReservationRequest.of(run, "f").withIdempotencyKey(newId("key"));
+        assertThatThrownBy(() -> strategy.reserveAsOneBatch(List.of(unkeyed, keyed)))
+                .isInstanceOfSatisfying(OutcomeUnknownException.class, e -> assertThat(e.request()).isEqualTo(unkeyed));
+        assertThat(strategy.reserve(keyed).status()).isEqualTo(REPLAYED);
 
-        assertThat(strategy.availability(run)).contains(new Availability(run, 10, 4));
+        assertThat(strategy.availability(run)).contains(new Availability(run, 10, 5));
         assertThat(Ledger.read(database.jdbi(), "capacity_", run).addsUp()).isTrue();
     }
 
