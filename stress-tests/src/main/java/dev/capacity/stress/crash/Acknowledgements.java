@@ -21,6 +21,7 @@ final class Acknowledgements {
     private final CountDownLatch ready = new CountDownLatch(1);
     private final CountDownLatch enough;
     private volatile long malformed;
+    private volatile Exception readFailure;
 
     Acknowledgements(int enoughReservations) {
         this.enough = new CountDownLatch(enoughReservations);
@@ -44,6 +45,15 @@ final class Acknowledgements {
         } else {
             malformed++;
         }
+    }
+
+    /** The reader could not read the output to its end. */
+    void failed(Exception e) {
+        readFailure = e;
+    }
+
+    Exception readFailure() {
+        return readFailure;
     }
 
     /** For the negative control: an acknowledgement the database never saw. */

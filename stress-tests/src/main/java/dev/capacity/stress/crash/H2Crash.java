@@ -24,8 +24,8 @@ import java.util.stream.Collectors;
 /**
  * The H2 file-mode crash: a {@link CrashWorker} JVM reserves at full speed on an H2 file database;
  * once the parent has read enough acknowledgements it kills the worker with SIGKILL
- * ({@link Process#destroyForcibly()}; on Linux the JDK sends signal 9, and the exit code 137 shows
- * it), reopens the file in this JVM and checks it:
+ * ({@link ProcessHandle#destroyForcibly()}: on Linux the JDK sends signal 9, and the exit code 137
+ * shows it), reads what is left in the pipe, reopens the file in this JVM and checks it:
  * <ul>
  *   <li>the database opens and every table reads;</li>
  *   <li>each resource's counter (slot rows, for unique-slots) equals the units of its unreleased
@@ -75,11 +75,13 @@ public final class H2Crash {
                 Thread reader = new Thread(() -> read(worker, acks), "crash-reader");
                 reader.setDaemon(true);
                 reader.start();
-                awaitOrFail(acks.ready().await(ACKNOWLEDGEMENT_TIMEOUT_SECONDS, TimeUnit.SECONDS), worker, log, "READY");
+                awaitOrFail(acks.ready().await(ACKNOWLEDGEMENT_TIMEOUT_SECONDS, TimeUnit.SECONDS), worker, log, acks, "READY");
                 long ready = System.nanoTime();
-                awaitOrFail(acks.enough().await(ACKNOWLEDGEMENT_TIMEOUT_SECONDS, TimeUnit.SECONDS), worker, log,
+                awaitOrFail(acks.enough().await(ACKNOWLEDGEMENT_TIMEOUT_SECONDS, TimeUnit.SECONDS), worker, log, acks,
                         config.acknowledgements() + " acknowledgements");
-                worker.destroyForcibly();
+                // SIGKILL through the process handle: Process.destroyForcibly() would also close our end
+                // of the pipe and drop the acknowledgements still in it
+                worker.toHandle().destroyForcibly();
                 millisUntilKill = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ready);
                 if (!worker.waitFor(60, TimeUnit.SECONDS)) {
                     throw new IllegalStateException("the worker did not die within 60 s of SIGKILL");
@@ -89,6 +91,13 @@ public final class H2Crash {
                 reader.join(TimeUnit.SECONDS.toMillis(60));
                 if (reader.isAlive()) {
                     throw new IllegalStateException("the worker's output did not end within 60 s of its death");
+                }
+                if (acks.readFailure() != null) {
+                    throw new IllegalStateException("could not read all of the worker's output", acks.readFailure());
+                }
+                if (acks.malformed() > 1) {
+                    throw new IllegalStateException(acks.malformed() + " malformed lines from the worker; only the last"
+                            + " may be cut by the kill. Its log:\n" + readLog(log));
                 }
             } finally {
                 worker.destroyForcibly();
@@ -118,15 +127,16 @@ public final class H2Crash {
             for (String line = out.readLine(); line != null; line = out.readLine()) {
                 acks.accept(line);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | RuntimeException e) {
+            acks.failed(e);
         }
     }
 
-    private static void awaitOrFail(boolean arrived, Process worker, Path log, String what) {
+    private static void awaitOrFail(boolean arrived, Process worker, Path log, Acknowledgements acks, String what) {
         if (!arrived) {
             throw new IllegalStateException("no " + what + " from the worker within " + ACKNOWLEDGEMENT_TIMEOUT_SECONDS
-                    + " s (alive: " + worker.isAlive() + "); its log:\n" + readLog(log));
+                    + " s (alive: " + worker.isAlive() + ", acknowledged so far: " + acks.reservations().size()
+                    + "); its log:\n" + readLog(log));
         }
     }
 
