@@ -240,6 +240,17 @@ public final class H2Crash {
                 }));
     }
 
+    /** Deletes a run's database and log; a run with a broken invariant keeps them, to look at. */
+    private static void deleteFiles(Path work, String prefix) {
+        try (var files = Files.list(work)) {
+            for (Path file : files.filter(f -> f.getFileName().toString().startsWith(prefix)).toList()) {
+                Files.delete(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * {@code --setting NAME|all} (see {@link H2Setting#cliName()}), {@code --runs N} kills per
      * setting, {@code --acknowledgements N}, {@code --threads N}, {@code --seed N} (else random),
@@ -269,6 +280,9 @@ public final class H2Crash {
                 CrashReport report = run(new Config(setting, threads, acknowledgements, seed + run), work);
                 System.out.println(report);
                 reports.add(report);
+                if (report.invariantsHold()) {
+                    deleteFiles(work, report.prefix());
+                }
                 allHold &= report.invariantsHold() && report.killedBySigkill();
             }
             summary.add(String.format("%-26s lost acknowledged reservations per kill: min %d, max %d, runs %s;"
