@@ -230,7 +230,8 @@ final class CombiningStrategy extends CounterStrategy {
                     } catch (SQLException | RuntimeException e) {
                         rollbackQuietly(c);
                         SqlErrors.Kind kind = SqlErrors.classify(e);
-                        if (kind != SqlErrors.Kind.CONTENTION && kind != SqlErrors.Kind.UNIQUE_VIOLATION) {
+                        if (kind != SqlErrors.Kind.CONTENTION && kind != SqlErrors.Kind.UNIQUE_VIOLATION
+                                && !lostBeforeCommit(own, e)) {
                             completeAll(batch, translate("reserving on '" + resourceId + "'", e));
                             return;
                         }

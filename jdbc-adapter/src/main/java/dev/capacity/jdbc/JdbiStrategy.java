@@ -270,6 +270,9 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                     if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
                         return Attempt.retry(SqlErrors.describe(e));
                     }
+                    if (lostBeforeCommit(own, e)) {
+                        return Attempt.retry("connection lost before commit: " + SqlErrors.describe(e));
+                    }
                     throw translate(reserving(request), e);
                 }
                 if (!outcome.writes()) {
@@ -495,7 +498,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                     }
                 } catch (SQLException | RuntimeException e) {
                     rollbackQuietly(c);
-                    if (SqlErrors.classify(e) != SqlErrors.Kind.CONTENTION) {
+                    if (SqlErrors.classify(e) != SqlErrors.Kind.CONTENTION && !lostBeforeCommit(own, e)) {
                         throw translate(what, e);
                     }
                     lost = e;
@@ -513,6 +516,19 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                         + SqlErrors.describe(lost), lost);
             }
         }
+    }
+
+    /**
+     * Whether {@code failure} is the connection of our own transaction dying before its COMMIT
+     * (a terminated backend, a stale connection from the pool, a network cut): nothing was
+     * written, so the work may run again on another connection, within the retry budget. If the
+     * store is really gone, the next attempt fails to get a connection and that is thrown. Never
+     * in the caller's transaction, which is lost with its connection, and never for an unknown
+     * COMMIT (reported as {@link OutcomeUnknownException}, a library exception).
+     */
+    static boolean lostBeforeCommit(Connections.Lease own, Exception failure) {
+        return own != null && !(failure instanceof CapacityException)
+                && SqlErrors.classify(failure) == SqlErrors.Kind.UNAVAILABLE;
     }
 
     /** Runs {@code work} on a connection of its own, each statement committing on its own. */

@@ -175,4 +175,52 @@ final class UnknownCommitTest {
         assertThat(ledger.releasedRows()).isEqualTo(1);
         assertThat(ledger.addsUp()).isTrue();
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_connectionLostBeforeCommit_runsAgainOnAnotherConnection(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+
+        faulty.loseNextStatements(1);
+        ReservationResult result = strategy.reserve(ReservationRequest.of(run, "h"));
+
+        assertThat(result.status()).isEqualTo(RESERVED);
+        assertThat(result.attempts()).isEqualTo(2);
+        Ledger ledger = fixture.ledger(run);
+        assertThat(ledger.reservationRows()).isEqualTo(1);
+        assertThat(ledger.addsUp()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void release_connectionLostBeforeCommit_runsAgainOnAnotherConnection(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+        Reservation held = strategy.reserve(ReservationRequest.of(run, "h")).reservation();
+
+        faulty.loseNextStatements(1);
+        assertThat(strategy.release(held.id())).isTrue();
+        assertThat(strategy.release(held.id())).isFalse();
+        assertThat(fixture.ledger(run).reserved()).isZero();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_connectionLostInTheCallersTransaction_isStoreUnavailable(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+
+        // the caller's transaction died with its connection: only the caller can run it again
+        faulty.loseNextStatements(1);
+        assertThatThrownBy(() -> Jdbi.create(faulty).useTransaction(h -> strategy.reserve(h, ReservationRequest.of(run, "h"))))
+                .isInstanceOf(StoreUnavailableException.class);
+        assertThat(fixture.ledger(run).reservationRows()).isZero();
+    }
 }

@@ -31,6 +31,7 @@ public final class FaultyDataSource implements DataSource {
     private final DataSource delegate;
     private final AtomicInteger armedCommits = new AtomicInteger();
     private final AtomicInteger failedCommits = new AtomicInteger();
+    private final AtomicInteger lostStatements = new AtomicInteger();
     private volatile CommitFault fault = CommitFault.AFTER_COMMIT;
     private volatile boolean refuseConnectionsAfterFault;
     private volatile boolean refusingConnections;
@@ -45,6 +46,14 @@ public final class FaultyDataSource implements DataSource {
         armedCommits.set(count);
     }
 
+    /**
+     * Makes the next {@code count} statements fail as a connection that died before its COMMIT
+     * does ({@code 08006}); the transaction is rolled back, nothing is written.
+     */
+    public void loseNextStatements(int count) {
+        lostStatements.set(count);
+    }
+
     /** After the next injected COMMIT failure, refuse new connections until {@link #heal()}. */
     public void refuseConnectionsAfterFault() {
         refuseConnectionsAfterFault = true;
@@ -52,6 +61,7 @@ public final class FaultyDataSource implements DataSource {
 
     public void heal() {
         armedCommits.set(0);
+        lostStatements.set(0);
         refuseConnectionsAfterFault = false;
         refusingConnections = false;
     }
@@ -74,8 +84,19 @@ public final class FaultyDataSource implements DataSource {
     }
 
     private Connection wrap(Connection connection) {
+        java.util.concurrent.atomic.AtomicBoolean dead = new java.util.concurrent.atomic.AtomicBoolean();
         return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
+                    // a lost connection fails every call but close, as a real one does
+                    if (dead.get() && !method.getName().equals("close")) {
+                        throw new SQLException("injected: this connection has been closed", "08003");
+                    }
+                    if (method.getName().startsWith("prepare")
+                            && lostStatements.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                        connection.rollback();
+                        dead.set(true);
+                        throw new SQLException("injected: I/O error, connection lost before COMMIT", "08006");
+                    }
                     if (method.getName().equals("commit") && armedCommits.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         if (fault == CommitFault.AFTER_COMMIT) {
                             connection.commit();
