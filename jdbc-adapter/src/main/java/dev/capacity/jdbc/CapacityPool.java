@@ -62,8 +62,8 @@ public final class CapacityPool implements AutoCloseable {
     }
 
     /**
-     * A pool of at most {@code maximumPoolSize} connections to {@code jdbcUrl}. Connections are
-     * opened on demand, so this does not fail if the database is down; the first use does.
+     * A pool of {@code maximumPoolSize} connections to {@code jdbcUrl}. They are opened in the
+     * background, so this does not fail if the database is down; a call that finds none fails.
      */
     public static CapacityPool open(String jdbcUrl, String user, String password, int maximumPoolSize) {
         return open(jdbcUrl, user, password, maximumPoolSize, Duration.ofMillis(DEFAULT_CONNECTION_TIMEOUT_MILLIS));
@@ -86,7 +86,9 @@ public final class CapacityPool implements AutoCloseable {
         config.setUsername(user);
         config.setPassword(password);
         config.setMaximumPoolSize(maximumPoolSize);
-        config.setMinimumIdle(0);
+        // a fixed-size pool, as HikariCP recommends: a burst of callers finds its connections
+        // open instead of queueing behind their creation one at a time
+        config.setMinimumIdle(maximumPoolSize);
         config.setPoolName("capacity-" + Integer.toHexString(System.identityHashCode(config)));
         config.setInitializationFailTimeout(-1);
         config.setConnectionTimeout(connectionTimeout.toMillis());

@@ -44,13 +44,22 @@ import java.util.Optional;
  * answers {@code CONTENDED}. {@link #reserve(Handle, ReservationRequest)} runs the same attempt
  * under a savepoint of the caller's transaction instead.
  *
+ * <h2>Lost connections</h2>
+ * A connection of the strategy's own that dies before its COMMIT (a terminated backend, a stale
+ * connection from the pool, a network cut) took nothing with it: the attempt runs again on
+ * another connection, within the same budget. If no connection can be had, the call fails with
+ * {@link dev.capacity.StoreUnavailableException} after the pool's connection timeout. In the
+ * caller's transaction the connection is the caller's, and so is the decision: the call fails
+ * with {@code StoreUnavailableException}.
+ *
  * <h2>Unknown commits</h2>
  * When the connection fails during COMMIT, the transaction may or may not have committed. The
  * attempt's reservation row is looked up by id on a fresh connection: found, it was granted. A
  * request with an idempotency key is then looked up by that key: found with another id, it is a
  * replay; not found, nothing was written and the attempt is retried. Without a key (a row not
  * found may still be committed by a COMMIT in flight), or if the lookup fails too, the answer is
- * an {@link OutcomeUnknownException}.
+ * an {@link OutcomeUnknownException}. A release, define, resize or adjust whose COMMIT fails that
+ * way and cannot be resolved is an {@code OutcomeUnknownException} too, with no request.
  *
  * <p>This class is threadsafe: it holds only immutable configuration and the dialect, which it
  * detects on first use (a benign race: every thread detects the same one).
