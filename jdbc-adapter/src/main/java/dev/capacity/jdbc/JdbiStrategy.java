@@ -113,7 +113,8 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         Arguments.requireId(resourceId, "resourceId");
         Arguments.requireNonNegative(capacity, "capacity");
         String what = "defining resource '" + resourceId + "'";
-        withConnection(what, (store, c) -> {
+        // in a transaction of its own, so that a lock or statement timeout is retried like a lost race
+        inTransaction(what, null, (store, c) -> {
             if (store.insertResource(c, resourceId, family, capacity)) {
                 return null;
             }
@@ -125,7 +126,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                         + row.capacity() + ", not " + capacity + "; use resize to change it");
             }
             return null;
-        });
+        }, null);
     }
 
     @Override
