@@ -251,7 +251,7 @@ final class CombiningStrategy extends CounterStrategy {
                         } catch (SQLException e) {
                             rollbackQuietly(c);
                             SqlErrors.Kind kind = SqlErrors.classify(e);
-                            if (kind == SqlErrors.Kind.UNAVAILABLE) {
+                            if (SqlErrors.commitMayHaveHappened(e)) {
                                 batch = afterUnknownCommit(decisions, attempt, e);
                                 if (batch.isEmpty()) {
                                     return;

@@ -294,14 +294,13 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                     return outcome;
                 } catch (SQLException e) {
                     rollbackQuietly(c);
-                    switch (SqlErrors.classify(e)) {
-                        case CONTENTION:
-                            return Attempt.retry("commit refused: " + SqlErrors.describe(e));
-                        case UNAVAILABLE:
-                            return afterUnknownCommit(request, outcome.reservation(), e);
-                        default:
-                            throw translate(reserving(request), e);
+                    if (SqlErrors.commitMayHaveHappened(e)) {
+                        return afterUnknownCommit(request, outcome.reservation(), e);
                     }
+                    if (SqlErrors.classify(e) == SqlErrors.Kind.CONTENTION) {
+                        return Attempt.retry("commit refused: " + SqlErrors.describe(e));
+                    }
+                    throw translate(reserving(request), e);
                 }
             } finally {
                 restoreAutoCommit(c, autoCommit);
@@ -483,7 +482,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                         return value;
                     } catch (SQLException e) {
                         rollbackQuietly(c);
-                        if (SqlErrors.classify(e) != SqlErrors.Kind.UNAVAILABLE) {
+                        if (!SqlErrors.commitMayHaveHappened(e)) {
                             throw e;
                         }
                         if (unknown == null) {

@@ -84,6 +84,20 @@ final class SqlErrors {
         return Kind.OTHER;
     }
 
+    /**
+     * Whether a COMMIT that failed this way may nevertheless have committed: the connection
+     * failed, or the statement was cancelled ({@code 57014}: a statement timeout or a cancel can
+     * be delivered after the commit record is written, and then the COMMIT reports an error for a
+     * transaction that did commit). Such a COMMIT must be looked up, never simply run again.
+     */
+    static boolean commitMayHaveHappened(Throwable failure) {
+        if (classify(failure) == Kind.UNAVAILABLE) {
+            return true;
+        }
+        SQLException sql = sqlException(failure);
+        return sql != null && "57014".equals(sqlState(sql));
+    }
+
     /** The SQLSTATE of the failure, or {@code "none"}, for messages. */
     static String describe(Throwable failure) {
         SQLException sql = sqlException(failure);
