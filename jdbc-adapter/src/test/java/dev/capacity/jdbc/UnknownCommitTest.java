@@ -223,4 +223,40 @@ final class UnknownCommitTest {
                 .isInstanceOf(StoreUnavailableException.class);
         assertThat(fixture.ledger(run).reservationRows()).isZero();
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserve_commitCancelledAfterItCommitted_isLookedUp_neverBookedTwice(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+
+        // a statement timeout that cancels the COMMIT after it committed: running it again would
+        // book the request twice; looking the row up finds it
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT, "57014");
+        ReservationResult result = strategy.reserve(ReservationRequest.of(run, "h"));
+
+        assertThat(faulty.failedCommits()).isEqualTo(1);
+        assertThat(result.status()).isEqualTo(RESERVED);
+        Ledger ledger = fixture.ledger(run);
+        assertThat(ledger.reservationRows()).isEqualTo(1);
+        assertThat(ledger.reserved()).isEqualTo(1);
+        assertThat(ledger.addsUp()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void release_commitCancelledAfterItCommitted_answersTrueOnce(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 5);
+        Reservation held = strategy.reserve(ReservationRequest.of(run, "h")).reservation();
+
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT, "57014");
+        assertThat(strategy.release(held.id())).isTrue();
+        assertThat(strategy.release(held.id())).isFalse();
+        assertThat(fixture.ledger(run).reserved()).isZero();
+    }
 }

@@ -33,6 +33,7 @@ public final class FaultyDataSource implements DataSource {
     private final AtomicInteger failedCommits = new AtomicInteger();
     private final AtomicInteger lostStatements = new AtomicInteger();
     private volatile CommitFault fault = CommitFault.AFTER_COMMIT;
+    private volatile String commitState = "08006";
     private volatile boolean refuseConnectionsAfterFault;
     private volatile boolean refusingConnections;
 
@@ -42,6 +43,16 @@ public final class FaultyDataSource implements DataSource {
 
     /** Makes the next {@code count} COMMITs fail as {@code fault} says. */
     public void failNextCommits(int count, CommitFault fault) {
+        failNextCommits(count, fault, "08006");
+    }
+
+    /**
+     * Makes the next {@code count} COMMITs fail as {@code fault} says, with {@code sqlState}:
+     * {@code 57014} is a COMMIT cancelled by a statement timeout, which PostgreSQL can report
+     * after the commit record is written.
+     */
+    public void failNextCommits(int count, CommitFault fault, String sqlState) {
+        this.commitState = sqlState;
         this.fault = fault;
         armedCommits.set(count);
     }
@@ -107,7 +118,7 @@ public final class FaultyDataSource implements DataSource {
                         if (refuseConnectionsAfterFault) {
                             refusingConnections = true;
                         }
-                        throw new SQLException("injected: I/O error during COMMIT, connection lost", "08006");
+                        throw new SQLException("injected: COMMIT failed (" + commitState + ")", commitState);
                     }
                     try {
                         return method.invoke(connection, args);
