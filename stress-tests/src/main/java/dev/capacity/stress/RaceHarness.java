@@ -89,8 +89,18 @@ public final class RaceHarness {
      */
     public static RaceReport run(Race race, ReservationStrategy strategy, Function<Resources, Snapshot> snapshot,
                                  History history, BooleanSupplier stop) {
+        return run(race, strategy, strategy, snapshot, history, stop);
+    }
+
+    /**
+     * Runs a race whose resources {@code definer} defines before it starts (so that faults
+     * injected into {@code strategy}'s store begin with the race, not before it), ending early
+     * when {@code stop} says so, recording into {@code history} as it goes, then checks it.
+     */
+    public static RaceReport run(Race race, ReservationStrategy definer, ReservationStrategy strategy,
+                                 Function<Resources, Snapshot> snapshot, History history, BooleanSupplier stop) {
         Scenario.Plan plan = race.plan();
-        plan.capacities().forEach(strategy::define);
+        plan.capacities().forEach(definer::define);
         long started = System.nanoTime();
         long deadline = race.durationNanos() == 0 ? Long.MAX_VALUE : started + race.durationNanos();
         runThreads(0, plan.scripts(), strategy, history, race.contendedRetries(), deadline, stop);

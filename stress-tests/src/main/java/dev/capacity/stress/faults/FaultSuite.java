@@ -202,83 +202,88 @@ public final class FaultSuite {
                     ? new CommitFaults(pool.dataSource(), settings.commitFaultShare(), seed, racing::get) : null;
             Jdbi jdbi = commitFaults != null ? Jdbi.create(commitFaults) : pool.jdbi();
             ReservationStrategy strategy = strategyOn.apply(jdbi);
-            String prefix = RaceHarness.newPrefix("faults", seed);
-            Scenario.Plan plan = Scenario.CHURN.plan(prefix, threads, settings.capacity(), seed);
-            RaceHarness.Race race = new RaceHarness.Race(strategyName, "postgres", fault.name().toLowerCase(Locale.ROOT),
-                    seed, prefix, plan, 100, MAX_RACE_NANOS, null);
-            History history = new History();
-            long started = System.nanoTime();
-            BooleanSupplier longEnough = () -> {
-                if (!racing.get()) {
-                    racing.set(true);
-                }
-                return System.nanoTime() - started >= settings.runFor().toNanos();
-            };
+            // defines the race's resources and later checks keyed unknowns, on the suite's own pool
+            ReservationStrategy clean = strategyOn.apply(admin.jdbi());
+            try {
+                String prefix = RaceHarness.newPrefix("faults", seed);
+                Scenario.Plan plan = Scenario.CHURN.plan(prefix, threads, settings.capacity(), seed);
+                RaceHarness.Race race = new RaceHarness.Race(strategyName, "postgres", fault.name().toLowerCase(Locale.ROOT),
+                        seed, prefix, plan, 100, MAX_RACE_NANOS, null);
+                History history = new History();
+                long started = System.nanoTime();
+                BooleanSupplier longEnough = () -> {
+                    if (!racing.get()) {
+                        racing.set(true);
+                    }
+                    return System.nanoTime() - started >= settings.runFor().toNanos();
+                };
 
-            RaceReport report;
-            long injected;
-            String detail;
-            switch (fault) {
-                case KILLS -> {
-                    try (BackendKiller killer = new BackendKiller(db, application, seed, settings.killPause().toMillis(), racing::get).start()) {
-                        report = RaceHarness.run(race, strategy, this::snapshot, history,
-                                () -> longEnough.getAsBoolean() && killer.kills() >= settings.kills());
-                        injected = killer.kills();
-                        detail = killer.byState().toString();
+                RaceReport report;
+                long injected;
+                String detail;
+                switch (fault) {
+                    case KILLS -> {
+                        try (BackendKiller killer = new BackendKiller(db, application, seed, settings.killPause().toMillis(), racing::get).start()) {
+                            report = RaceHarness.run(race, clean, strategy, this::snapshot, history,
+                                    () -> longEnough.getAsBoolean() && killer.kills() >= settings.kills());
+                            injected = killer.kills();
+                            detail = killer.byState().toString();
+                        }
+                    }
+                    case COMMIT_FAULTS -> {
+                        report = RaceHarness.run(race, clean, strategy, this::snapshot, history,
+                                () -> longEnough.getAsBoolean() && commitFaults.injected() >= settings.commitFaults());
+                        injected = commitFaults.injected();
+                        detail = "{after commit=" + commitFaults.afterCommit() + ", instead of commit="
+                                + commitFaults.insteadOfCommit() + "}";
+                    }
+                    case POOL_EXHAUSTED -> {
+                        try (Hog hog = new Hog(pool, poolSize, racing::get).start()) {
+                            report = RaceHarness.run(race, clean, strategy, this::snapshot, history,
+                                    () -> longEnough.getAsBoolean() && hog.cycles() >= 3
+                                            && history.count(o -> "StoreUnavailableException".equals(o.result())) > 0);
+                            injected = history.count(o -> "StoreUnavailableException".equals(o.result()));
+                            detail = "{connections held by another part of the application " + hog.cycles() + " times}";
+                        }
+                    }
+                    case RESTART -> {
+                        Restart restart = new Restart(history);
+                        Thread operator = new Thread(restart, "operator");
+                        operator.start();
+                        report = RaceHarness.run(race, clean, strategy, this::snapshot, history, restart.done::get);
+                        join(operator);
+                        if (restart.failure != null) {
+                            throw new IllegalStateException("the restart did not go as planned: " + restart.failure,
+                                    restart.failure);
+                        }
+                        injected = history.count(o -> o.invokedMicros() >= restart.stoppedAt
+                                && o.invokedMicros() < restart.startedAt);
+                        detail = String.format(Locale.ROOT, "{down %.1f s}", (restart.startedAt - restart.stoppedAt) / 1e6);
+                    }
+                    default -> {
+                        report = RaceHarness.run(race, clean, strategy, this::snapshot, history, longEnough);
+                        injected = 0;
+                        detail = "{}";
                     }
                 }
-                case COMMIT_FAULTS -> {
-                    report = RaceHarness.run(race, strategy, this::snapshot, history,
-                            () -> longEnough.getAsBoolean() && commitFaults.injected() >= settings.commitFaults());
-                    injected = commitFaults.injected();
-                    detail = "{after commit=" + commitFaults.afterCommit() + ", instead of commit="
-                            + commitFaults.insteadOfCommit() + "}";
-                }
-                case POOL_EXHAUSTED -> {
-                    try (Hog hog = new Hog(pool, poolSize, racing::get).start()) {
-                        report = RaceHarness.run(race, strategy, this::snapshot, history,
-                                () -> longEnough.getAsBoolean() && hog.cycles() >= 3
-                                        && history.count(o -> "StoreUnavailableException".equals(o.result())) > 0);
-                        injected = history.count(o -> "StoreUnavailableException".equals(o.result()));
-                        detail = "{connections held by another part of the application " + hog.cycles() + " times}";
-                    }
-                }
-                case RESTART -> {
-                    Restart restart = new Restart(history);
-                    Thread operator = new Thread(restart, "operator");
-                    operator.start();
-                    report = RaceHarness.run(race, strategy, this::snapshot, history, restart.done::get);
-                    join(operator);
-                    if (restart.failure != null) {
-                        throw new IllegalStateException("the restart did not go as planned: " + restart.failure,
-                                restart.failure);
-                    }
-                    injected = history.count(o -> o.invokedMicros() >= restart.stoppedAt
-                            && o.invokedMicros() < restart.startedAt);
-                    detail = String.format(Locale.ROOT, "{down %.1f s}", (restart.startedAt - restart.stoppedAt) / 1e6);
-                }
-                default -> {
-                    report = RaceHarness.run(race, strategy, this::snapshot, history, longEnough);
-                    injected = 0;
-                    detail = "{}";
-                }
+                close(strategy);
+                long newConnections = admin.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM pg_stat_activity"
+                                + " WHERE application_name = :app AND backend_start > :start")
+                        .bind("app", application).bind("start", raceStart).mapTo(Long.class).one());
+                List<Op> ops = history.ops();
+                List<Op> keyedUnknown = ops.stream()
+                        .filter(o -> o.kind() == Op.Kind.RESERVE && o.hasKey() && o.outcome() == Op.Outcome.UNKNOWN).toList();
+                return new Outcome(strategyName, fault, report, answered(ops) * 1e9 / report.elapsedNanos(), injected, detail,
+                        keyedUnknown.size(), unresolved(keyedUnknown, prefix, clean),
+                        count(ops, o -> o.kind() == Op.Kind.RESERVE && !o.hasKey()
+                                && "OutcomeUnknownException".equals(o.result())),
+                        ops.stream().filter(o -> "StoreUnavailableException".equals(o.result()))
+                                .mapToLong(Op::latencyMicros).max().orElse(0),
+                        newConnections, pool.activeConnections(), pool.totalConnections(), poolSize);
+            } finally {
+                close(strategy);
+                close(clean);
             }
-            if (strategy instanceof JdbiReservationStrategy closeable) {
-                closeable.close();
-            }
-            long newConnections = admin.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM pg_stat_activity"
-                            + " WHERE application_name = :app AND backend_start > :start")
-                    .bind("app", application).bind("start", raceStart).mapTo(Long.class).one());
-            List<Op> ops = history.ops();
-            List<Op> keyedUnknown = ops.stream()
-                    .filter(o -> o.kind() == Op.Kind.RESERVE && o.hasKey() && o.outcome() == Op.Outcome.UNKNOWN).toList();
-            return new Outcome(strategyName, fault, report, answered(ops) * 1e9 / report.elapsedNanos(), injected, detail,
-                    keyedUnknown.size(), unresolved(keyedUnknown, prefix, strategyOn.apply(admin.jdbi())),
-                    count(ops, o -> o.kind() == Op.Kind.RESERVE && !o.hasKey()
-                            && "OutcomeUnknownException".equals(o.result())),
-                    ops.stream().filter(o -> "StoreUnavailableException".equals(o.result()))
-                            .mapToLong(Op::latencyMicros).max().orElse(0),
-                    newConnections, pool.activeConnections(), pool.totalConnections(), poolSize);
         }
     }
 
@@ -288,30 +293,30 @@ public final class FaultSuite {
      * were not.
      */
     private long unresolved(List<Op> keyedUnknown, String prefix, ReservationStrategy clean) {
-        try {
-            if (keyedUnknown.isEmpty()) {
-                return 0;
+        if (keyedUnknown.isEmpty()) {
+            return 0;
+        }
+        Map<String, Long> rows = new java.util.HashMap<>();
+        Snapshot.fromTables(admin.jdbi(), StrategyOptions.DEFAULT_TABLE_PREFIX, prefix).rows().values()
+                .forEach(row -> rows.put(row.key(), row.id()));
+        long unresolved = 0;
+        for (Op op : keyedUnknown) {
+            dev.capacity.ReservationResult again = clean.reserve(new dev.capacity.ReservationRequest(op.resourceId(),
+                    op.holderId(), op.quantity(), op.key()));
+            Long row = rows.get(op.key());
+            boolean truthful = row != null
+                    ? again.status() == dev.capacity.ReservationResult.Status.REPLAYED && again.reservation().id() == row
+                    : again.status() != dev.capacity.ReservationResult.Status.REPLAYED;
+            if (!truthful) {
+                unresolved++;
             }
-            Map<String, Long> rows = new java.util.HashMap<>();
-            Snapshot.fromTables(admin.jdbi(), StrategyOptions.DEFAULT_TABLE_PREFIX, prefix).rows().values()
-                    .forEach(row -> rows.put(row.key(), row.id()));
-            long unresolved = 0;
-            for (Op op : keyedUnknown) {
-                dev.capacity.ReservationResult again = clean.reserve(new dev.capacity.ReservationRequest(op.resourceId(),
-                        op.holderId(), op.quantity(), op.key()));
-                Long row = rows.get(op.key());
-                boolean truthful = row != null
-                        ? again.status() == dev.capacity.ReservationResult.Status.REPLAYED && again.reservation().id() == row
-                        : again.status() != dev.capacity.ReservationResult.Status.REPLAYED;
-                if (!truthful) {
-                    unresolved++;
-                }
-            }
-            return unresolved;
-        } finally {
-            if (clean instanceof JdbiReservationStrategy closeable) {
-                closeable.close();
-            }
+        }
+        return unresolved;
+    }
+
+    private static void close(ReservationStrategy strategy) {
+        if (strategy instanceof JdbiReservationStrategy closeable) {
+            closeable.close();
         }
     }
 
@@ -324,14 +329,16 @@ public final class FaultSuite {
         return Snapshot.fromTables(admin.jdbi(), StrategyOptions.DEFAULT_TABLE_PREFIX, resources.prefix());
     }
 
-    /** Opens every connection of the pool before the race, so that any opened during it replaced one. */
+    /**
+     * Opens every connection of the pool before the race, so that any opened during it replaced
+     * one. Runs no statement: under {@link Fault#TIMEOUTS} even {@code SELECT 1} on a fresh
+     * backend can outlast the statement timeout, and the faults are for the race.
+     */
     private static void fill(CapacityPool pool, int size) {
         List<Handle> handles = new ArrayList<>();
         try {
             for (int i = 0; i < size; i++) {
-                Handle h = pool.jdbi().open();
-                handles.add(h);
-                h.createQuery("SELECT 1").mapTo(Integer.class).one();
+                handles.add(pool.jdbi().open());
             }
         } finally {
             handles.forEach(Handle::close);
