@@ -76,7 +76,7 @@ final class FaultSuiteTest {
 
     @Test
     void retryOnError_isCaughtBookingTwice_whenCommitAcknowledgementsAreLost() {
-        Outcome outcome = suite.run("retry-on-error", Fault.COMMIT_FAULTS, RetryOnErrorStrategy::new);
+        Outcome outcome = suite.run("retry-on-error", Fault.COMMIT_FAULTS, 0, RetryOnErrorStrategy::new);
         String table = FaultSuite.table(List.of(outcome));
         System.out.println(table);
 
