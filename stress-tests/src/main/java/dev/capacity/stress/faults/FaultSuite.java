@@ -677,30 +677,83 @@ public final class FaultSuite {
         admin.close();
     }
 
+    private static long seed(String given) {
+        try {
+            return Long.parseLong(given);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--seed must be a whole number, was '" + given + "'");
+        }
+    }
+
+    /** The option's value, which must be a whole number of at least 1 (0 too for the warm-up), or its default. */
+    private static long positive(Map<String, String> options, String name, long fallback) {
+        String given = options.get(name);
+        if (given == null) {
+            return fallback;
+        }
+        long value;
+        try {
+            value = Long.parseLong(given);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be a whole number, was '" + given + "'");
+        }
+        long least = name.equals("warmup") ? 0 : 1;
+        if (value < least) {
+            throw new IllegalArgumentException("--" + name + " must be at least " + least + ", was " + value);
+        }
+        return value;
+    }
+
+    private static final String USAGE = """
+            usage: exec:java@faults -Dexec.args="[options]"
+              --seconds N         each race runs at least N seconds (default 3)
+              --warmup N          seconds of unreported fault-free racing per strategy first (default 15)
+              --rounds N          rounds of the fault-free race, kills, lost COMMITs and timeouts (default 5)
+              --kill-pause MS     the longest pause between two backend terminations (default 400)
+              --seed N            the seed of the plans and faults (default: random, printed)
+              --strategies a,b    strategies by name (default: the five database strategies)
+              --help              this text""";
+
     public static void main(String[] args) {
         Map<String, String> options = new java.util.LinkedHashMap<>();
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i].replaceFirst("^--", "");
+            if (name.equals("help")) {
+                System.out.println(USAGE);
+                System.exit(0);
+                return;
+            }
             if (!Set.of("seed", "strategies", "seconds", "warmup", "rounds", "kill-pause").contains(name) || i + 1 >= args.length) {
-                System.out.println("usage: [--seconds N] [--warmup SECONDS] [--rounds N] [--kill-pause MILLIS] [--seed N]"
-                        + " [--strategies a,b,...];"
-                        + " got " + args[i]);
+                System.out.println((i + 1 >= args.length && !name.equals(args[i]) ? "missing value for " : "unknown option ")
+                        + args[i] + "\n" + USAGE);
                 System.exit(2);
                 return;
             }
             options.put(name, args[i + 1]);
         }
-        long seed = options.containsKey("seed") ? Long.parseLong(options.get("seed")) : new Random().nextLong();
-        List<StrategyKind> kinds = options.containsKey("strategies")
-                ? java.util.Arrays.stream(options.get("strategies").split(",")).map(StrategyKind::fromName).toList()
-                : List.of(StrategyKind.OPTIMISTIC_VERSION, StrategyKind.PESSIMISTIC_LOCK, StrategyKind.CONDITIONAL_UPDATE,
-                        StrategyKind.UNIQUE_SLOTS, StrategyKind.COMBINING);
-        Settings settings = Settings.defaults(seed)
-                .withRunFor(Duration.ofSeconds(Long.parseLong(options.getOrDefault("seconds", "3"))))
-                .withWarmUp(Duration.ofSeconds(Long.parseLong(options.getOrDefault("warmup", "15"))))
-                .withKillPause(options.containsKey("kill-pause")
-                        ? Duration.ofMillis(Long.parseLong(options.get("kill-pause"))) : Settings.defaults(seed).killPause())
-                .withRounds(Integer.parseInt(options.getOrDefault("rounds", "5")));
+        long seed;
+        List<StrategyKind> kinds;
+        Settings settings;
+        try {
+            seed = options.containsKey("seed") ? seed(options.get("seed")) : new Random().nextLong();
+            kinds = options.containsKey("strategies")
+                    ? java.util.Arrays.stream(options.get("strategies").split(",")).map(StrategyKind::fromName).toList()
+                    : List.of(StrategyKind.OPTIMISTIC_VERSION, StrategyKind.PESSIMISTIC_LOCK, StrategyKind.CONDITIONAL_UPDATE,
+                            StrategyKind.UNIQUE_SLOTS, StrategyKind.COMBINING);
+            if (kinds.contains(StrategyKind.IN_MEMORY)) {
+                throw new IllegalArgumentException("strategies: in-memory has no database to break");
+            }
+            Settings defaults = Settings.defaults(seed);
+            settings = defaults
+                    .withRunFor(Duration.ofSeconds(positive(options, "seconds", 3)))
+                    .withWarmUp(Duration.ofSeconds(positive(options, "warmup", 15)))
+                    .withKillPause(Duration.ofMillis(positive(options, "kill-pause", defaults.killPause().toMillis())))
+                    .withRounds((int) Math.min(Integer.MAX_VALUE, positive(options, "rounds", 5)));
+        } catch (IllegalArgumentException e) {
+            System.out.println(e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
         System.out.println("fault suite, seed " + seed + " (replay with --seed " + seed + "), " + settings);
         List<Outcome> outcomes;
         try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST)) {
