@@ -78,8 +78,10 @@ public final class FaultSuite {
     /**
      * The faults a running application lives through without an outage, whose throughput is
      * measured against the fault-free race's. They run in rounds, each round the fault-free race
-     * and these in a rotated order, so that a drift of the machine's speed during the suite falls
-     * on every fault alike; each fault's ratio is taken within its round. The pool exhausted and
+     * and these on the same plan, in an order that changes from round to round (see
+     * {@link #order}), so that a drift of the machine's speed during the suite, or what one race
+     * leaves behind for the next, falls on every fault alike; each fault's ratio is taken within
+     * its round. The pool exhausted and
      * the restart are outages by design (the pool is taken away most of the time; the server is
      * down for seconds) and run once, after the rounds.
      */
@@ -213,8 +215,8 @@ public final class FaultSuite {
             } while (System.nanoTime() < warmUntil);
             List<Fault> paired = PAIRED.stream().filter(f -> f == Fault.NONE || faults.contains(f)).toList();
             for (int round = 0; round < settings.rounds(); round++) {
-                for (int i = 0; i < paired.size(); i++) {
-                    outcomes.add(run(kind, paired.get((i + round) % paired.size()), round));
+                for (int i : order(paired.size(), round)) {
+                    outcomes.add(run(kind, paired.get(i), round));
                 }
             }
             for (Fault fault : faults) {
@@ -224,6 +226,28 @@ public final class FaultSuite {
             }
         }
         return outcomes;
+    }
+
+    /**
+     * The order of {@code n} races in {@code round}: a row of a Williams design, a Latin square
+     * in which each race follows each other race equally often over {@code n} rounds ({@code 2n}
+     * when {@code n} is odd). Whatever one race leaves behind (a JIT that recompiled for the
+     * paths a fault took, a server busy cleaning up) then weighs on every fault and on the
+     * fault-free race alike, rather than always on the same one, as a plain rotation would.
+     */
+    static int[] order(int n, int round) {
+        int[] first = new int[n]; // 0, 1, n-1, 2, n-2, 3, ...
+        for (int i = 1; i < n; i++) {
+            first[i] = i % 2 == 1 ? (i + 1) / 2 : n - i / 2;
+        }
+        int rows = n % 2 == 0 ? n : 2 * n;
+        int row = round % rows;
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            int at = row < n ? i : n - 1 - i;
+            order[i] = (first[at] + row) % n;
+        }
+        return order;
     }
 
     /** One race of {@code kind} under {@code fault}, counted in {@code round}. */
@@ -243,8 +267,11 @@ public final class FaultSuite {
         Database db = server.database();
         String url = db.jdbcUrl() + "?ApplicationName=" + application
                 + (fault == Fault.TIMEOUTS ? "&options=-c%20statement_timeout%3D5ms" : "");
+        // the fault-free race and the faulty ones of a round run the same plan; each fault draws its own moments
+        long planSeed = settings.seed() ^ (strategyName.hashCode() * 31L + round);
         long seed = settings.seed() ^ ((strategyName.hashCode() * 31L + fault.ordinal()) * 31L + round);
 
+        startClean();
         try (CapacityPool pool = CapacityPool.open(url, db.user(), db.password(), poolSize, connectionTimeout)) {
             fill(pool, poolSize);
             Timestamp raceStart = admin.jdbi().withHandle(h -> h.createQuery("SELECT clock_timestamp()")
@@ -259,7 +286,7 @@ public final class FaultSuite {
             ReservationStrategy clean = strategyOn.apply(admin.jdbi());
             try {
                 String prefix = RaceHarness.newPrefix("faults", seed);
-                Scenario.Plan plan = turns(prefix, threads, settings.capacity(), seed);
+                Scenario.Plan plan = turns(prefix, threads, settings.capacity(), planSeed);
                 RaceHarness.Race race = new RaceHarness.Race(strategyName, "postgres", fault.name().toLowerCase(Locale.ROOT),
                         seed, prefix, plan, 100, MAX_RACE_NANOS, null);
                 History history = new History();
@@ -339,6 +366,19 @@ public final class FaultSuite {
                 close(clean);
             }
         }
+    }
+
+    /**
+     * Empties the tables (the earlier races were checked when they ended) and writes every dirty
+     * page out, so that every race starts from the same state: empty tables, and no earlier
+     * race's pages left for a checkpoint or autovacuum to work on during it.
+     */
+    private void startClean() {
+        String prefix = StrategyOptions.DEFAULT_TABLE_PREFIX;
+        admin.jdbi().useHandle(h -> {
+            h.execute("TRUNCATE " + prefix + "resource, " + prefix + "reservation, " + prefix + "slot");
+            h.execute("CHECKPOINT");
+        });
     }
 
     /**
@@ -654,13 +694,15 @@ public final class FaultSuite {
     /** The outcomes as a table, with the checker's problems of any race that broke an invariant. */
     public static String table(List<Outcome> outcomes) {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-19s %-14s %5s %8s %9s %6s %7s %7s %8s %6s %6s %7s  %-9s %s%n", "strategy",
-                "fault", "round", "injected", "answers/s", "ratio", "unknown", "keyed", "slowest", "new", "pool", "whole",
+        out.append(String.format(Locale.ROOT, "%-19s %-14s %5s %8s %9s %6s %8s %8s %7s %7s %8s %6s %6s %7s  %-9s %s%n", "strategy",
+                "fault", "round", "injected", "answers/s", "ratio", "granted", "p99", "unknown", "keyed", "slowest", "new", "pool", "whole",
                 "verdict", "faults by kind"));
         for (Outcome o : outcomes) {
-            out.append(String.format(Locale.ROOT, "%-19s %-14s %5d %8d %9.0f %6s %7d %7d %6.0fms %6d %3d/%-2d %7s  %-9s %s%n",
+            out.append(String.format(Locale.ROOT, "%-19s %-14s %5d %8d %9.0f %6s %7.0f%% %6.1fms %7d %7d %6.0fms %6d %3d/%-2d %7s  %-9s %s%n",
                     o.strategy(), o.fault().name().toLowerCase(Locale.ROOT), o.round() + 1, o.injected(), o.answeredPerSecond(),
                     o.fault() == Fault.NONE ? "" : String.format(Locale.ROOT, "%.2f", ratio(outcomes, o)),
+                    o.report().reserves() == 0 ? 0.0 : 100.0 * o.report().grants() / o.report().reserves(),
+                    o.report().p99Micros() / 1000.0,
                     o.unkeyedUnknown(), o.keyedUnknown(), o.slowestFailureMicros() / 1000.0, o.newConnections(),
                     o.activeAfter(), o.totalAfter(), o.refillMillis() < 0 ? "never" : o.refillMillis() + "ms",
                     o.invariantsHold() ? "ok" : "VIOLATED", o.injectedDetail()));
