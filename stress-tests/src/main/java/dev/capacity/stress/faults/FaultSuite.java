@@ -81,9 +81,8 @@ public final class FaultSuite {
      * and these on the same plan, in an order that changes from round to round (see
      * {@link #order}), so that a drift of the machine's speed during the suite, or what one race
      * leaves behind for the next, falls on every fault alike; each fault's ratio is taken within
-     * its round. The pool exhausted and
-     * the restart are outages by design (the pool is taken away most of the time; the server is
-     * down for seconds) and run once, after the rounds.
+     * its round. The pool exhausted and the restart are outages by design (the pool is taken
+     * away most of the time; the server is down for seconds) and run once, after the rounds.
      */
     public static final List<Fault> PAIRED = List.of(Fault.NONE, Fault.KILLS, Fault.COMMIT_FAULTS, Fault.TIMEOUTS);
 
@@ -124,22 +123,6 @@ public final class FaultSuite {
          */
         public static Settings defaults(long seed) {
             return new Settings(8, 64, Duration.ofSeconds(2), Duration.ZERO, 1, 50, Duration.ofMillis(400), 120, 0.1, seed);
-        }
-
-        public Settings withRunFor(Duration runFor) {
-            return new Settings(threads, capacity, runFor, warmUp, rounds, kills, killPause, commitFaults, commitFaultShare, seed);
-        }
-
-        public Settings withWarmUp(Duration warmUp) {
-            return new Settings(threads, capacity, runFor, warmUp, rounds, kills, killPause, commitFaults, commitFaultShare, seed);
-        }
-
-        public Settings withKillPause(Duration killPause) {
-            return new Settings(threads, capacity, runFor, warmUp, rounds, kills, killPause, commitFaults, commitFaultShare, seed);
-        }
-
-        public Settings withRounds(int rounds) {
-            return new Settings(threads, capacity, runFor, warmUp, rounds, kills, killPause, commitFaults, commitFaultShare, seed);
         }
     }
 
@@ -719,16 +702,8 @@ public final class FaultSuite {
         admin.close();
     }
 
-    private static long seed(String given) {
-        try {
-            return Long.parseLong(given);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--seed must be a whole number, was '" + given + "'");
-        }
-    }
-
-    /** The option's value, which must be a whole number of at least 1 (0 too for the warm-up), or its default. */
-    private static long positive(Map<String, String> options, String name, long fallback) {
+    /** The option's value, a whole number of at least {@code least}, or {@code fallback} if it was not given. */
+    private static long whole(Map<String, String> options, String name, long fallback, long least) {
         String given = options.get(name);
         if (given == null) {
             return fallback;
@@ -739,7 +714,6 @@ public final class FaultSuite {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--" + name + " must be a whole number, was '" + given + "'");
         }
-        long least = name.equals("warmup") ? 0 : 1;
         if (value < least) {
             throw new IllegalArgumentException("--" + name + " must be at least " + least + ", was " + value);
         }
@@ -777,7 +751,7 @@ public final class FaultSuite {
         List<StrategyKind> kinds;
         Settings settings;
         try {
-            seed = options.containsKey("seed") ? seed(options.get("seed")) : new Random().nextLong();
+            seed = options.containsKey("seed") ? whole(options, "seed", 0, Long.MIN_VALUE) : new Random().nextLong();
             kinds = options.containsKey("strategies")
                     ? java.util.Arrays.stream(options.get("strategies").split(",")).map(StrategyKind::fromName).toList()
                     : List.of(StrategyKind.OPTIMISTIC_VERSION, StrategyKind.PESSIMISTIC_LOCK, StrategyKind.CONDITIONAL_UPDATE,
@@ -786,11 +760,11 @@ public final class FaultSuite {
                 throw new IllegalArgumentException("strategies: in-memory has no database to break");
             }
             Settings defaults = Settings.defaults(seed);
-            settings = defaults
-                    .withRunFor(Duration.ofSeconds(positive(options, "seconds", 3)))
-                    .withWarmUp(Duration.ofSeconds(positive(options, "warmup", 15)))
-                    .withKillPause(Duration.ofMillis(positive(options, "kill-pause", defaults.killPause().toMillis())))
-                    .withRounds((int) Math.min(Integer.MAX_VALUE, positive(options, "rounds", 5)));
+            settings = new Settings(defaults.threads(), defaults.capacity(),
+                    Duration.ofSeconds(whole(options, "seconds", 3, 1)), Duration.ofSeconds(whole(options, "warmup", 15, 0)),
+                    (int) Math.min(Integer.MAX_VALUE, whole(options, "rounds", 5, 1)), defaults.kills(),
+                    Duration.ofMillis(whole(options, "kill-pause", defaults.killPause().toMillis(), 1)),
+                    defaults.commitFaults(), defaults.commitFaultShare(), seed);
         } catch (IllegalArgumentException e) {
             System.out.println(e.getMessage() + "\n" + USAGE);
             System.exit(2);
