@@ -93,7 +93,7 @@ public final class FaultSuite {
      * How the suite runs.
      *
      * @param threads racing threads
-     * @param capacity the scale of the churn scenario
+     * @param capacity the scale of the race: its two resources hold {@code capacity / 8} units each (see {@link #turns})
      * @param runFor how long each race runs at least
      * @param warmUp how long fault-free races that are not reported run first for each strategy,
      *     so that the measured races run on warm code (on the 2-core VM a fresh JVM's throughput
