@@ -42,4 +42,13 @@ record Attempt(Status status, Reservation reservation, long available, String re
     ReservationResult toResult(int attempts) {
         return new ReservationResult(status, reservation, available, attempts);
     }
+
+    /** What this try asks of its transaction, as the {@code attempts}-th try. */
+    Transactions.Step<ReservationResult> toStep(int attempts) {
+        if (isRetry()) {
+            return Transactions.Step.lostRace(retryReason);
+        }
+        ReservationResult result = toResult(attempts);
+        return writes() ? Transactions.Step.keep(result) : Transactions.Step.discard(result);
+    }
 }

@@ -1,18 +1,9 @@
 package dev.capacity.jdbc;
 
-import dev.capacity.CapacityException;
-import dev.capacity.StoreUnavailableException;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.Arguments;
-import dev.capacity.internal.RetryBudget;
 
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The tables the strategies use, for H2 and PostgreSQL (detected from the connection):
@@ -34,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 public final class CapacitySchema {
 
     private static final Object INSTALLING = new Object();
-    private static final int DDL_ATTEMPTS = 10;
 
     private CapacitySchema() {}
 
@@ -48,47 +38,11 @@ public final class CapacitySchema {
         Arguments.requireNonNull(jdbi, "jdbi");
         Arguments.requireNonNull(options, "options");
         synchronized (INSTALLING) {
-            run("installing the capacity schema", jdbi, c -> {
-                Sql sql = new Sql(Dialect.detect(c), options);
-                if (sql.dialect == Dialect.POSTGRESQL) {
-                    boolean autoCommit = c.getAutoCommit();
-                    c.setAutoCommit(false);
-                    try (Statement s = c.createStatement()) {
-                        // concurrent CREATE ... IF NOT EXISTS can collide in the catalog: one installer at a time
-                        s.execute("SELECT pg_advisory_xact_lock(" + ("capacity schema " + sql.resourceTable).hashCode() + ")");
-                        for (String statement : sql.ddl()) {
-                            s.execute(statement);
-                        }
-                        c.commit();
-                    } catch (SQLException e) {
-                        c.rollback();
-                        throw e;
-                    } finally {
-                        c.setAutoCommit(autoCommit);
-                    }
-                } else {
-                    // H2 has no advisory lock; an installer in another process may create an object
-                    // between our existence check and our CREATE, so a failed statement is tried again
-                    for (String statement : sql.ddl()) {
-                        executeIdempotent(c, statement);
-                    }
-                }
-                return null;
-            });
-        }
-    }
-
-    private static void executeIdempotent(Connection c, String statement) throws SQLException {
-        for (int attempt = 1; ; attempt++) {
-            try (Statement s = c.createStatement()) {
-                s.execute(statement);
-                return;
-            } catch (SQLException e) {
-                if (attempt == DDL_ATTEMPTS || SqlErrors.classify(e) == SqlErrors.Kind.UNAVAILABLE) {
-                    throw e;
-                }
-                RetryBudget.sleep(TimeUnit.MILLISECONDS.toNanos(attempt));
-            }
+            transactions(jdbi, options).inOwnTransaction(null, Transactions.writing("installing the capacity schema",
+                    (store, c) -> {
+                        store.sql.dialect.install(c, store.sql);
+                        return null;
+                    }));
         }
     }
 
@@ -101,27 +55,11 @@ public final class CapacitySchema {
     public static String ddl(Jdbi jdbi, StrategyOptions options) {
         Arguments.requireNonNull(jdbi, "jdbi");
         Arguments.requireNonNull(options, "options");
-        return run("reading the database product", jdbi,
-                c -> String.join(";\n\n", new Sql(Dialect.detect(c), options).ddl()) + ";\n");
+        return transactions(jdbi, options).onConnection("reading the database product",
+                (store, c) -> String.join(";\n\n", store.sql.ddl()) + ";\n");
     }
 
-    /** Work on a connection. */
-    @FunctionalInterface
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    private static <T> T run(String what, Jdbi jdbi, Work<T> work) {
-        try (Handle handle = jdbi.open()) {
-            return work.run(handle.getConnection());
-        } catch (SQLException | RuntimeException e) {
-            if (SqlErrors.classify(e) == SqlErrors.Kind.UNAVAILABLE) {
-                throw new StoreUnavailableException("cannot reach the database while " + what, e);
-            }
-            if (e instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new CapacityException("unexpected database error while " + what + " (" + SqlErrors.describe(e) + ")", e);
-        }
+    private static Transactions transactions(Jdbi jdbi, StrategyOptions options) {
+        return new Transactions(ConnectionSource.of(jdbi), options);
     }
 }

@@ -1,23 +1,215 @@
 package dev.capacity.jdbc;
 
+import dev.capacity.ReservationRequest;
+import dev.capacity.internal.RetryBudget;
+
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 
-/** The databases the adapter speaks to, detected from the connection. */
-enum Dialect {
-    H2,
-    POSTGRESQL;
+/**
+ * What differs between the databases the adapter speaks to: a few pieces of syntax that
+ * {@link Sql} composes its statements from, column types, and how rows go in by the batch. The
+ * base class says what most databases share; a subclass per database overrides only what
+ * differs, so another database is one more subclass.
+ *
+ * <p>Subclasses are stateless and threadsafe.
+ */
+abstract class Dialect {
 
+    /** How many times an installer tries a DDL statement that a concurrent installer may collide with. */
+    private static final int DDL_ATTEMPTS = 10;
+
+    /** The dialect of the database behind {@code connection}. */
     static Dialect detect(Connection connection) throws SQLException {
         String product = connection.getMetaData().getDatabaseProductName();
         String normalized = product == null ? "" : product.toLowerCase(Locale.ROOT);
         if (normalized.contains("postgresql")) {
-            return POSTGRESQL;
+            return PostgresDialect.INSTANCE;
         }
         if (normalized.equals("h2")) {
-            return H2;
+            return H2Dialect.INSTANCE;
         }
         throw new UnsupportedOperationException("capacity supports H2 and PostgreSQL, not " + product);
+    }
+
+    // ---- syntax
+
+    /** An UPDATE that returns {@code columns} of the rows it changed, as a query. */
+    abstract String updateReturning(String update, String columns);
+
+    /** A DELETE that returns {@code columns} of the rows it deleted, as a query. */
+    abstract String deleteReturning(String delete, String columns);
+
+    /**
+     * An INSERT that writes nothing when a row with the same {@code key} exists. Here the
+     * statement raises a unique violation that leaves the transaction usable, and
+     * {@link #insertUnlessDuplicate(Connection, String, Jdbc.Binder)} turns it into 0 rows.
+     */
+    String insertUnlessDuplicate(String insert, String key) {
+        return insert;
+    }
+
+    /** A SELECT that locks its row exclusively, giving up after {@code timeoutMillis}. */
+    abstract String lockForUpdate(String select, long timeoutMillis);
+
+    /**
+     * A SELECT that locks its row in a mode that other holders of this mode share and that
+     * {@link #lockForUpdate} excludes. Here there is no such mode, so it is the exclusive lock.
+     */
+    String lockShared(String select, long timeoutMillis) {
+        return lockForUpdate(select, timeoutMillis);
+    }
+
+    /**
+     * A query for the transaction's lock timeout where {@link #lockForUpdate} changes it for the
+     * rest of the transaction, so that a caller's transaction can have it back; null where the
+     * timeout travels with the locking statement alone.
+     */
+    String readLockTimeout() {
+        return null;
+    }
+
+    /** The query that sets the lock timeout read by {@link #readLockTimeout()} back (one parameter). */
+    String restoreLockTimeout() {
+        return null;
+    }
+
+    /**
+     * The statement that inserts reservation rows in bulk (see {@link #insertReservations(Connection, Sql, List, Instant)});
+     * here the plain insert of one row, run as a batch.
+     */
+    String insertReservations(String reservationTable, String insertOne) {
+        return insertOne;
+    }
+
+    /**
+     * The statement that takes slots in bulk (see {@link #insertSlots(Connection, Sql, String, List, long)});
+     * here the insert of one slot, run once per slot.
+     */
+    String insertSlots(String slotTable, String insertOne) {
+        return insertOne;
+    }
+
+    // ---- columns
+
+    /** The type of an id column: up to 200 code points ({@code Arguments.MAX_ID_LENGTH}). */
+    String idType() {
+        return "VARCHAR(200)";
+    }
+
+    /** What follows the resource table's definition. */
+    String resourceTableOptions() {
+        return "";
+    }
+
+    // ---- running statements
+
+    /** Runs an insert from {@link #insertUnlessDuplicate(String, String)}; 0 if the key was taken. */
+    int insertUnlessDuplicate(Connection c, String statement, Jdbc.Binder binder) throws SQLException {
+        try {
+            return Jdbc.update(c, statement, binder);
+        } catch (SQLException e) {
+            if (SqlErrors.classify(e) == SqlErrors.Kind.UNIQUE_VIOLATION) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
+    /** Runs an insert of {@link #insertUnlessDuplicate(String, String)} that returns the new row's id; empty if the key was taken. */
+    OptionalLong insertReturningId(Connection c, String statement, Jdbc.Binder binder) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement, new String[] {"id"})) {
+            binder.bind(s);
+            try {
+                if (s.executeUpdate() == 0) {
+                    return OptionalLong.empty();
+                }
+            } catch (SQLException e) {
+                if (SqlErrors.classify(e) == SqlErrors.Kind.UNIQUE_VIOLATION) {
+                    return OptionalLong.empty();
+                }
+                throw e;
+            }
+            try (ResultSet keys = s.getGeneratedKeys()) {
+                if (!keys.next()) {
+                    throw new SQLException("the database returned no id for the new row");
+                }
+                return OptionalLong.of(keys.getLong(1));
+            }
+        }
+    }
+
+    /**
+     * Inserts one reservation row per request, all of one resource; their ids, in the order of
+     * the requests. A taken idempotency key fails the statement. Here: one JDBC batch.
+     */
+    long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql.insertReservations, new String[] {"id"})) {
+            OffsetDateTime at = Jdbc.timestamp(createdAt);
+            for (ReservationRequest request : requests) {
+                ReservationRows.bindInsert(s, request, at);
+                s.addBatch();
+            }
+            s.executeBatch();
+            long[] ids = new long[requests.size()];
+            try (ResultSet keys = s.getGeneratedKeys()) {
+                for (int i = 0; i < ids.length; i++) {
+                    if (!keys.next()) {
+                        throw new SQLException("the database returned " + i + " ids for " + ids.length + " new rows");
+                    }
+                    ids[i] = keys.getLong(1);
+                }
+            }
+            return ids;
+        }
+    }
+
+    /**
+     * Takes the given slots for a reservation where they are free; the number taken. A slot held
+     * by a transaction in flight is waited for; one taken meanwhile is skipped, never an error.
+     * Here: one statement per slot.
+     */
+    int insertSlots(Connection c, Sql sql, String resourceId, List<Long> slots, long reservationId) throws SQLException {
+        int taken = 0;
+        for (long slot : slots) {
+            taken += insertUnlessDuplicate(c, sql.insertSlots, Jdbc.parameters(resourceId, slot, reservationId));
+        }
+        return taken;
+    }
+
+    /**
+     * Runs the DDL, each statement idempotent, in the transaction the caller commits. Here
+     * without a lock: an installer in another process may create an object between our existence
+     * check and our CREATE, so a failed statement is tried again.
+     */
+    void install(Connection c, Sql sql) throws SQLException {
+        for (String statement : sql.ddl()) {
+            for (int attempt = 1; ; attempt++) {
+                try (Statement s = c.createStatement()) {
+                    s.execute(statement);
+                    break;
+                } catch (SQLException e) {
+                    if (attempt == DDL_ATTEMPTS || SqlErrors.classify(e) == SqlErrors.Kind.UNAVAILABLE) {
+                        throw e;
+                    }
+                    RetryBudget.sleep(TimeUnit.MILLISECONDS.toNanos(attempt));
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName();
     }
 }

@@ -1,11 +1,10 @@
 package dev.capacity.jdbc;
 
+import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult.Status;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
-
-import org.jdbi.v3.core.Jdbi;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -30,32 +29,32 @@ import java.util.OptionalLong;
  */
 final class OptimisticVersionStrategy extends CounterStrategy {
 
-    OptimisticVersionStrategy(Jdbi jdbi, StrategyOptions options) {
-        super(StrategyKind.OPTIMISTIC_VERSION, jdbi, options);
+    OptimisticVersionStrategy(ConnectionSource connections, StrategyOptions options) {
+        super(StrategyKind.OPTIMISTIC_VERSION, connections, options);
     }
 
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
-        Optional<Store.ResourceRow> read = store.selectResource(c, request.resourceId());
+        Optional<ResourceRow> read = store.resources.select(c, request.resourceId());
         if (read.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }
-        Store.ResourceRow row = read.get();
+        ResourceRow row = read.get();
         requireFamily(row.family(), request.resourceId());
         if (!fits(row, request)) {
             // a refusal must not hide a replay: a key already used is answered as such
             if (request.idempotencyKey() != null) {
-                Optional<dev.capacity.Reservation> existing = store.reservationByKey(c, request.idempotencyKey());
+                Optional<Reservation> existing = store.reservations.byKey(c, request.idempotencyKey());
                 if (existing.isPresent()) {
                     return Attempt.replayOf(request, existing.get());
                 }
             }
             return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
         }
-        if (!store.versionedIncrement(c, request.resourceId(), request.quantity(), row.version())) {
+        if (!store.resources.versionedIncrement(c, request.resourceId(), request.quantity(), row.version())) {
             return Attempt.retry("version " + row.version() + " of '" + request.resourceId() + "' changed");
         }
-        OptionalLong id = store.insertReservation(c, request, now);
+        OptionalLong id = store.reservations.insert(c, request, now);
         if (id.isEmpty()) {
             // the key is taken: this attempt's increment is rolled back with it
             return replay(store, c, request);

@@ -5,8 +5,6 @@ import dev.capacity.ReservationResult.Status;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 
-import org.jdbi.v3.core.Jdbi;
-
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -22,28 +20,28 @@ import java.util.OptionalLong;
  */
 final class PessimisticLockStrategy extends CounterStrategy {
 
-    PessimisticLockStrategy(Jdbi jdbi, StrategyOptions options) {
-        super(StrategyKind.PESSIMISTIC_LOCK, jdbi, options);
+    PessimisticLockStrategy(ConnectionSource connections, StrategyOptions options) {
+        super(StrategyKind.PESSIMISTIC_LOCK, connections, options);
     }
 
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
-        OptionalLong id = store.insertReservation(c, request, now);
+        OptionalLong id = store.reservations.insert(c, request, now);
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
-        Optional<Store.ResourceRow> locked = joined
-                ? store.lockResourceKeepingSettings(c, request.resourceId())
-                : store.lockResource(c, request.resourceId());
+        Optional<ResourceRow> locked = joined
+                ? store.resources.lockKeepingSettings(c, request.resourceId())
+                : store.resources.lock(c, request.resourceId());
         if (locked.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }
-        Store.ResourceRow row = locked.get();
+        ResourceRow row = locked.get();
         requireFamily(row.family(), request.resourceId());
         if (!fits(row, request)) {
             return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
         }
-        store.increment(c, request.resourceId(), request.quantity());
+        store.resources.increment(c, request.resourceId(), request.quantity());
         return Attempt.reserved(reservation(id.getAsLong(), request, now),
                 row.capacity() - row.reserved() - request.quantity());
     }

@@ -5,15 +5,8 @@ import dev.capacity.StrategyOptions;
 import java.util.List;
 
 /**
- * Every statement the adapter runs, for one dialect and one table prefix: the only place that
- * knows table names and dialect differences.
- *
- * <p>The differences: PostgreSQL answers a duplicate key with {@code ON CONFLICT DO NOTHING}
- * (a unique violation would abort the transaction), returns rows from an {@code UPDATE} with
- * {@code RETURNING}, bounds lock waits with {@code SET LOCAL lock_timeout}, and has a shared
- * row lock ({@code FOR KEY SHARE}). H2 keeps its transaction usable after a unique violation
- * (the adapter catches it), returns rows with {@code FINAL TABLE}, bounds lock waits with
- * {@code FOR UPDATE WAIT}, and has no shared row lock, so its slot family takes the exclusive one.
+ * Every statement the adapter runs, for one database and one table prefix: the only place that
+ * knows the tables. What differs between databases comes from the {@link Dialect}.
  *
  * <p>This class is immutable and threadsafe.
  */
@@ -42,6 +35,7 @@ final class Sql {
     final String decrement;
 
     final String insertReservation;
+    final String insertReservationRow;
     final String insertReservations;
     final String reservationByKey;
     final String reservationsByKeys;
@@ -52,13 +46,13 @@ final class Sql {
 
     final String occupiedSlots;
     final String insertSlot;
+    final String insertSlots;
     final String countSlotsBelow;
     final String highestSlotFrom;
     final String slotsFrom;
     final String deleteSlotsOf;
     final String moveSlot;
 
-    final String resourceIds;
     final String ledgers;
     final String ledgerOf;
     final String setReserved;
@@ -67,61 +61,46 @@ final class Sql {
     final String slotsOfReservation;
     final String deleteSlot;
 
-    private final long lockTimeoutMillis;
-
     Sql(Dialect dialect, StrategyOptions options) {
         this.dialect = dialect;
         String prefix = options.tablePrefix();
         this.resourceTable = prefix + "resource";
         this.reservationTable = prefix + "reservation";
         this.slotTable = prefix + "slot";
-        this.lockTimeoutMillis = options.lockTimeout().toMillis();
-        boolean pg = dialect == Dialect.POSTGRESQL;
+        long lockTimeout = options.lockTimeout().toMillis();
         String r = resourceTable;
         String v = reservationTable;
         String s = slotTable;
 
         String resourceColumns = "SELECT family, capacity, reserved, version FROM " + r + " WHERE id = ?";
-        insertResource = "INSERT INTO " + r + " (id, family, capacity, reserved, version) VALUES (?, ?, ?, 0, 0)"
-                + (pg ? " ON CONFLICT (id) DO NOTHING" : "");
+        insertResource = dialect.insertUnlessDuplicate(
+                "INSERT INTO " + r + " (id, family, capacity, reserved, version) VALUES (?, ?, ?, 0, 0)", "id");
         selectResource = resourceColumns;
-        // on PostgreSQL the lock timeout travels with the locking read: two statements, one round trip
-        lockResource = pg ? lockTimeoutStatement() + "; " + resourceColumns + " FOR UPDATE"
-                : resourceColumns + " FOR UPDATE WAIT " + waitSeconds();
-        shareResource = resourceColumns + (pg ? " FOR KEY SHARE" : " FOR UPDATE WAIT " + waitSeconds());
+        lockResource = dialect.lockForUpdate(resourceColumns, lockTimeout);
+        shareResource = dialect.lockShared(resourceColumns, lockTimeout);
         availability = "SELECT family, capacity, CASE WHEN family = '" + SLOTS + "'"
                 + " THEN (SELECT COUNT(*) FROM " + s + " WHERE resource_id = ?) ELSE reserved END AS reserved"
                 + " FROM " + r + " WHERE id = ?";
         resizeCounter = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ? AND family = '" + COUNTER + "'";
         setCapacity = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ?";
         // the bounds keep capacity + delta within [0, Long.MAX_VALUE] without computing it out of range
-        String adjust = "UPDATE " + r + " SET capacity = capacity + ?, version = version + 1"
-                + " WHERE id = ? AND family = '" + COUNTER + "' AND capacity >= ? AND capacity <= ?";
-        adjustCounter = pg ? adjust + " RETURNING capacity" : "SELECT capacity FROM FINAL TABLE (" + adjust + ")";
+        adjustCounter = dialect.updateReturning("UPDATE " + r + " SET capacity = capacity + ?, version = version + 1"
+                + " WHERE id = ? AND family = '" + COUNTER + "' AND capacity >= ? AND capacity <= ?", "capacity");
 
         // reserved <= capacity - q rather than reserved + q <= capacity: no overflow near Long.MAX_VALUE
-        String guardedIncrement = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1"
-                + " WHERE id = ? AND family = '" + COUNTER + "' AND reserved <= capacity - ?";
-        conditionalIncrement = pg
-                ? guardedIncrement + " RETURNING capacity - reserved"
-                : "SELECT capacity - reserved FROM FINAL TABLE (" + guardedIncrement + ")";
+        conditionalIncrement = dialect.updateReturning("UPDATE " + r + " SET reserved = reserved + ?, version = version + 1"
+                + " WHERE id = ? AND family = '" + COUNTER + "' AND reserved <= capacity - ?", "capacity - reserved");
         versionedIncrement = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ? AND version = ?";
         increment = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ?";
         decrement = "UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?";
 
-        String insertOne = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
+        insertReservationRow = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
                 + " VALUES (?, ?, ?, ?, ?)";
-        insertReservation = insertOne + (pg ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
-        // PostgreSQL inserts a whole batch in one statement from arrays; H2 runs a JDBC batch in process
-        insertReservations = pg
-                ? "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
-                        + " SELECT ?, u.h, u.q, u.k, ? FROM unnest(?::varchar[], ?::int[], ?::varchar[]) AS u(h, q, k)"
-                        + " RETURNING id, holder_id, quantity, idempotency_key"
-                : insertOne;
-        reservationByKey = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v
-                + " WHERE idempotency_key = ?";
-        reservationsByKeys = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v
-                + " WHERE idempotency_key = ANY(?)";
+        insertReservation = dialect.insertUnlessDuplicate(insertReservationRow, "idempotency_key");
+        insertReservations = dialect.insertReservations(v, insertReservationRow);
+        String reservationColumns = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v;
+        reservationByKey = reservationColumns + " WHERE idempotency_key = ?";
+        reservationsByKeys = reservationColumns + " WHERE idempotency_key = ANY(?)";
         reservationExists = "SELECT 1 FROM " + v + " WHERE id = ?";
         reservationForRelease = "SELECT v.resource_id, v.quantity, v.released_at, r.family FROM " + v + " v"
                 + " LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = ?";
@@ -131,21 +110,17 @@ final class Sql {
         // ORDER BY names both key columns: H2 reads the primary key in order only then (instead of sorting the range)
         occupiedSlots = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? AND slot < ?"
                 + " ORDER BY resource_id, slot LIMIT ?";
-        // PostgreSQL takes all of a reservation's slots in one statement from an array
-        insertSlot = pg
-                ? "INSERT INTO " + s + " (resource_id, slot, reservation_id) SELECT ?, u.slot, ?"
-                        + " FROM unnest(?::bigint[]) AS u(slot) ON CONFLICT DO NOTHING"
-                : "INSERT INTO " + s + " (resource_id, slot, reservation_id) VALUES (?, ?, ?)";
+        insertSlot = dialect.insertUnlessDuplicate(
+                "INSERT INTO " + s + " (resource_id, slot, reservation_id) VALUES (?, ?, ?)", "resource_id, slot");
+        insertSlots = dialect.insertSlots(s, insertSlot);
         countSlotsBelow = "SELECT COUNT(*) FROM " + s + " WHERE resource_id = ? AND slot < ?";
         highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ?"
                 + " ORDER BY resource_id DESC, slot DESC LIMIT 1";
         slotsFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? ORDER BY resource_id DESC, slot DESC";
-        String deleteOwnSlots = "DELETE FROM " + s + " WHERE reservation_id = ?";
-        deleteSlotsOf = pg ? deleteOwnSlots + " RETURNING slot" : "SELECT slot FROM OLD TABLE (" + deleteOwnSlots + ")";
+        deleteSlotsOf = dialect.deleteReturning("DELETE FROM " + s + " WHERE reservation_id = ?", "slot");
         moveSlot = "UPDATE " + s + " SET slot = ? WHERE resource_id = ? AND slot = ?";
 
         // the audit: one statement per read, so one snapshot sees every table at one moment
-        resourceIds = "SELECT id FROM " + r + " ORDER BY id";
         String live = v + ".resource_id = r.id AND " + v + ".released_at IS NULL";
         String slotsOnly = "CASE WHEN r.family = '" + SLOTS + "' THEN ";
         String ledger = "SELECT r.id, r.family, r.capacity, r.reserved,"
@@ -172,25 +147,12 @@ final class Sql {
         deleteSlot = "DELETE FROM " + s + " WHERE resource_id = ? AND slot = ?";
     }
 
-    /** The statement that bounds the next lock wait, or null where the lock statement carries it. */
-    String lockTimeoutStatement() {
-        return dialect == Dialect.POSTGRESQL ? "SET LOCAL lock_timeout = '" + lockTimeoutMillis + "ms'" : null;
-    }
-
-    /** Whether a unique violation leaves the transaction usable, so the adapter may catch it. */
-    boolean survivesUniqueViolation() {
-        return dialect == Dialect.H2;
-    }
-
     /** The tables and indexes, in creation order; every statement is idempotent. */
     List<String> ddl() {
         String r = resourceTable;
         String v = reservationTable;
         String s = slotTable;
-        String resourceStorage = dialect == Dialect.POSTGRESQL ? " WITH (fillfactor = 50)" : "";
-        // an id is up to 200 code points (Arguments.MAX_ID_LENGTH): PostgreSQL counts code points,
-        // H2 counts UTF-16 chars, which take two for a code point outside the BMP (an emoji)
-        String id = dialect == Dialect.POSTGRESQL ? "VARCHAR(200)" : "VARCHAR(400)";
+        String id = dialect.idType();
         return List.of(
                 "CREATE TABLE IF NOT EXISTS " + r + " (\n"
                         + "    id        " + id + " NOT NULL PRIMARY KEY,\n"
@@ -201,7 +163,7 @@ final class Sql {
                         + "    CONSTRAINT " + r + "_family CHECK (family IN ('" + COUNTER + "', '" + SLOTS + "')),\n"
                         + "    CONSTRAINT " + r + "_capacity CHECK (capacity >= 0),\n"
                         + "    CONSTRAINT " + r + "_reserved CHECK (reserved >= 0)\n"
-                        + ")" + resourceStorage,
+                        + ")" + dialect.resourceTableOptions(),
                 "CREATE TABLE IF NOT EXISTS " + v + " (\n"
                         + "    id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
                         + "    resource_id     " + id + " NOT NULL,\n"
@@ -221,9 +183,5 @@ final class Sql {
                         + "    CONSTRAINT " + s + "_pk PRIMARY KEY (resource_id, slot)\n"
                         + ")",
                 "CREATE INDEX IF NOT EXISTS " + s + "_reservation ON " + s + " (reservation_id)");
-    }
-
-    private String waitSeconds() {
-        return java.math.BigDecimal.valueOf(lockTimeoutMillis, 3).toPlainString();
     }
 }

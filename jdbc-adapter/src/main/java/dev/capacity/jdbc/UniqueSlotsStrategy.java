@@ -7,8 +7,6 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.CapacityMath;
 
-import org.jdbi.v3.core.Jdbi;
-
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -53,27 +51,20 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class UniqueSlotsStrategy extends JdbiStrategy {
 
-    /**
-     * The most occupied slots read per statement while walking. A walk starts by reading just
-     * enough to see whether the slots it wants are free (on a roomy resource they are), and
-     * doubles its reads up to this many as it meets occupied runs.
-     */
-    private static final int MAX_WINDOW = 1024;
-
-    UniqueSlotsStrategy(Jdbi jdbi, StrategyOptions options) {
-        super(StrategyKind.UNIQUE_SLOTS, Sql.SLOTS, jdbi, options);
+    UniqueSlotsStrategy(ConnectionSource connections, StrategyOptions options) {
+        super(StrategyKind.UNIQUE_SLOTS, Sql.SLOTS, connections, options);
     }
 
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
         String resourceId = request.resourceId();
-        Optional<Store.ResourceRow> shared = store.shareResource(c, resourceId);
+        Optional<ResourceRow> shared = store.resources.share(c, resourceId);
         if (shared.isEmpty()) {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }
         requireFamily(shared.get().family(), resourceId);
         long capacity = shared.get().capacity();
-        OptionalLong id = store.insertReservation(c, request, now);
+        OptionalLong id = store.reservations.insert(c, request, now);
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
@@ -81,13 +72,13 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         List<Long> chosen = quantity > capacity ? List.of() : freeSlots(store, c, resourceId, capacity, quantity);
         if (chosen.size() < quantity) {
             // one snapshot decides: fewer free slots than asked for means full
-            long free = capacity - store.countSlotsBelow(c, resourceId, capacity);
+            long free = capacity - store.slots.countBelow(c, resourceId, capacity);
             if (free >= quantity) {
                 return Attempt.retry("slots were released behind the walk");
             }
             return Attempt.refused(Status.INSUFFICIENT_CAPACITY, Math.max(0, free));
         }
-        int taken = store.insertSlots(c, resourceId, chosen, id.getAsLong());
+        int taken = store.slots.insert(c, resourceId, chosen, id.getAsLong());
         if (taken < quantity) {
             return Attempt.retry((quantity - taken) + " of the chosen slots were taken meanwhile");
         }
@@ -101,32 +92,24 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     private static List<Long> freeSlots(Store store, Connection c, String resourceId, long capacity, int quantity) throws SQLException {
         long start = ThreadLocalRandom.current().nextLong(capacity);
         List<Long> chosen = new ArrayList<>(quantity);
-        for (SlotWalk walk : List.of(new SlotWalk(store, c, resourceId, start, capacity),
-                new SlotWalk(store, c, resourceId, 0, start))) {
-            while (chosen.size() < quantity) {
-                List<Long> free = walk.next(quantity - chosen.size());
-                if (free.isEmpty()) {
-                    break;
-                }
-                chosen.addAll(free);
-            }
-        }
+        new SlotWalk(store, c, resourceId, start, capacity).take(quantity, chosen);
+        new SlotWalk(store, c, resourceId, 0, start).take(quantity, chosen);
         Collections.sort(chosen);
         return chosen;
     }
 
     @Override
-    boolean releaseUnits(Store store, Connection c, Store.ReleaseRow reservation, long reservationId, Instant now) throws SQLException {
+    boolean releaseUnits(Store store, Connection c, ReservationRows.ForRelease reservation, long reservationId, Instant now) throws SQLException {
         String resourceId = reservation.resourceId();
-        long capacity = store.shareResource(c, resourceId)
+        long capacity = store.resources.share(c, resourceId)
                 .orElseThrow(() -> new IllegalStateException("resource '" + resourceId + "' vanished"))
                 .capacity();
-        if (!store.markReleased(c, reservationId, now)) {
+        if (!store.reservations.markReleased(c, reservationId, now)) {
             return false;
         }
         // deleted by reservation, not by slot number: a concurrent release may have moved one of them
-        List<Long> freed = store.deleteSlotsOf(c, reservationId);
-        if (store.highestSlotFrom(c, resourceId, capacity).isPresent()) {
+        List<Long> freed = store.slots.deleteOf(c, reservationId);
+        if (store.slots.highestFrom(c, resourceId, capacity).isPresent()) {
             // overflow exists after a shrink: every slot this freed below the capacity takes one in
             for (long slot : freed) {
                 if (slot < capacity) {
@@ -140,8 +123,8 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     /** Moves the highest overflow slot to {@code free}, trying the next if a concurrent release took it. */
     private static void moveOverflowInto(Store store, Connection c, String resourceId, long capacity, long free) throws SQLException {
         for (;;) {
-            OptionalLong overflow = store.highestSlotFrom(c, resourceId, capacity);
-            if (overflow.isEmpty() || store.moveSlot(c, resourceId, overflow.getAsLong(), free)) {
+            OptionalLong overflow = store.slots.highestFrom(c, resourceId, capacity);
+            if (overflow.isEmpty() || store.slots.move(c, resourceId, overflow.getAsLong(), free)) {
                 return;
             }
         }
@@ -161,8 +144,8 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     }
 
     /** Takes the exclusive lock that waits for every reserve and release in flight; the row it locked. */
-    private Store.ResourceRow lockForResize(Store store, Connection c, String resourceId) throws SQLException {
-        Store.ResourceRow row = store.lockResource(c, resourceId)
+    private ResourceRow lockForResize(Store store, Connection c, String resourceId) throws SQLException {
+        ResourceRow row = store.resources.lock(c, resourceId)
                 .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
         requireFamily(row.family(), resourceId);
         return row;
@@ -170,7 +153,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
     /** Sets the capacity and moves overflow slots below it, as far as there is room. */
     private static void setCapacity(Store store, Connection c, String resourceId, long newCapacity) throws SQLException {
-        store.setCapacity(c, resourceId, newCapacity);
+        store.resources.setCapacity(c, resourceId, newCapacity);
         moveOverflowBelow(store, c, resourceId, newCapacity);
     }
 
@@ -179,7 +162,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
      * as there is room; how many it moved. The caller holds the exclusive lock on the resource.
      */
     static int moveOverflowBelow(Store store, Connection c, String resourceId, long capacity) throws SQLException {
-        List<Long> overflow = store.slotsFrom(c, resourceId, capacity);
+        List<Long> overflow = store.slots.from(c, resourceId, capacity);
         if (overflow.isEmpty()) {
             return 0;
         }
@@ -190,53 +173,9 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
             if (free.isEmpty()) {
                 break;
             }
-            store.moveSlot(c, resourceId, slot, free.get(0));
+            store.slots.move(c, resourceId, slot, free.get(0));
             moved++;
         }
         return moved;
-    }
-
-    /**
-     * Walks {@code [from, to)} upward and yields the slots no committed row (and no row of this
-     * transaction) occupies, reading the occupied ones from the index a window at a time.
-     * Not threadsafe: one per attempt.
-     */
-    static final class SlotWalk {
-        private final Store store;
-        private final Connection c;
-        private final String resourceId;
-        private final long to;
-        private long cursor;
-        private int window;
-
-        SlotWalk(Store store, Connection c, String resourceId, long from, long to) {
-            this.store = store;
-            this.c = c;
-            this.resourceId = resourceId;
-            this.cursor = from;
-            this.to = to;
-        }
-
-        /** Up to {@code max} free slots after the ones already yielded; empty when the walk is done. */
-        List<Long> next(int max) throws SQLException {
-            List<Long> free = new ArrayList<>();
-            while (free.isEmpty() && cursor < to) {
-                window = window == 0 ? max + 1 : Math.min(MAX_WINDOW, window * 2);
-                int limit = Math.max(window, max + 1);
-                List<Long> occupied = store.occupiedSlots(c, resourceId, cursor, to, limit);
-                // every slot in [cursor, end) is either listed in occupied or free
-                long end = occupied.size() < limit ? to : occupied.get(occupied.size() - 1) + 1;
-                int next = 0;
-                while (cursor < end && free.size() < max) {
-                    if (next < occupied.size() && occupied.get(next) == cursor) {
-                        next++;
-                    } else {
-                        free.add(cursor);
-                    }
-                    cursor++;
-                }
-            }
-            return free;
-        }
     }
 }

@@ -16,6 +16,7 @@ import dev.capacity.jdbc.testing.TableSnapshot;
 import dev.capacity.jdbc.testing.TestDatabase;
 
 import org.assertj.core.api.SoftAssertions;
+import org.h2.jdbcx.JdbcDataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
+
+import javax.sql.DataSource;
 
 /**
  * The catalogue of bad calls: each is refused with an exception whose message names the argument
@@ -266,8 +269,15 @@ final class BadInputTest {
         return List.of(
                 BadCall.<Jdbi>refused("JdbiStrategies.of(null, jdbi)", jdbi -> JdbiStrategies.of(null, jdbi), NPE,
                         "kind must not be null"),
-                BadCall.refused("JdbiStrategies.of(kind, null)", jdbi -> JdbiStrategies.of(kind, null), NPE,
+                BadCall.refused("JdbiStrategies.of(kind, (Jdbi) null)", jdbi -> JdbiStrategies.of(kind, (Jdbi) null), NPE,
                         "jdbi must not be null"),
+                BadCall.refused("JdbiStrategies.of(kind, (DataSource) null)",
+                        jdbi -> JdbiStrategies.of(kind, (DataSource) null), NPE, "dataSource must not be null"),
+                BadCall.refused("JdbiStrategies.of(null, dataSource, options)",
+                        jdbi -> JdbiStrategies.of(null, new JdbcDataSource(), StrategyOptions.defaults()), NPE,
+                        "kind must not be null"),
+                BadCall.refused("JdbiStrategies.of(kind, dataSource, null)",
+                        jdbi -> JdbiStrategies.of(kind, new JdbcDataSource(), null), NPE, "options must not be null"),
                 BadCall.refused("JdbiStrategies.of(kind, jdbi, null)", jdbi -> JdbiStrategies.of(kind, jdbi, null), NPE,
                         "options must not be null"),
                 BadCall.refused("JdbiStrategies.of(IN_MEMORY, jdbi)",

@@ -1,0 +1,266 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.OutcomeUnknownException;
+import dev.capacity.Reservation;
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.ReservationResult.Status;
+import dev.capacity.StrategyOptions;
+import dev.capacity.internal.Events;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One batch of the combining strategy as a unit of work: under the counter row's lock, requests
+ * are decided in arrival order, as if one after the other. A repeated idempotency key is answered
+ * from the database or from earlier in the batch; every other request is granted if it fits what
+ * is left, so a request never overtakes an earlier one that fits. The grants go in as one bulk
+ * insert and one counter update.
+ *
+ * <p>A batch that loses a race (a lock timeout, a deadlock, an idempotency key inserted meanwhile
+ * by another process) runs again within the budget, then every request is answered
+ * {@code CONTENDED}. After a COMMIT of unknown outcome the batch's first granted row is looked
+ * up: found, the whole batch committed; not found, the keyed requests run again (their keys stop
+ * a second reservation should the COMMIT still land) and the others get an
+ * {@link OutcomeUnknownException}.
+ *
+ * <p>Not threadsafe: one per batch, run by the combining thread.
+ */
+final class BatchReservation extends Transactions.Unit<BatchReservation.Decisions> {
+
+    private final CounterStrategy strategy;
+    private final String resourceId;
+    private List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch;
+
+    BatchReservation(CounterStrategy strategy, String resourceId,
+                     List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch) {
+        this.strategy = strategy;
+        this.resourceId = resourceId;
+        this.batch = batch;
+    }
+
+    /** Runs the batch until it is decided; answers every request, or fails it with the exception that ended the batch. */
+    void runAndAnswer() {
+        try {
+            strategy.transactions.inOwnTransaction(null, this).answer();
+        } catch (RuntimeException e) {
+            for (RequestCombiner.Pending<ReservationRequest, ReservationResult> pending : batch) {
+                pending.fail(e);
+            }
+        }
+    }
+
+    @Override
+    String what() {
+        return "reserving a batch of " + batch.size() + " on '" + resourceId + "'";
+    }
+
+    @Override
+    Transactions.Step<Decisions> run(Store store, Connection c, int attempt) throws SQLException {
+        Decisions decisions = new Decisions(batch, attempt);
+        Optional<ResourceRow> locked = store.resources.lock(c, resourceId);
+        if (locked.isEmpty()) {
+            for (int i = 0; i < batch.size(); i++) {
+                decisions.refuse(i, Status.UNKNOWN_RESOURCE, 0);
+            }
+            return Transactions.Step.discard(decisions);
+        }
+        strategy.requireFamily(locked.get().family(), resourceId);
+        Map<String, Reservation> taken = store.reservations.byKeys(c, keys());
+        Map<String, Integer> grantedKeys = new HashMap<>();
+        long left = locked.get().capacity() - locked.get().reserved();
+        List<ReservationRequest> grants = new ArrayList<>();
+        List<Integer> granted = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            ReservationRequest request = batch.get(i).request();
+            String key = request.idempotencyKey();
+            if (key != null && taken.containsKey(key)) {
+                decisions.replay(i, Attempt.replayOf(request, taken.get(key)));
+            } else if (key != null && grantedKeys.containsKey(key)) {
+                decisions.repeatOf(i, grantedKeys.get(key));
+            } else if (request.quantity() <= left) {
+                left -= request.quantity();
+                grants.add(request);
+                granted.add(i);
+                decisions.grant(i, left);
+                if (key != null) {
+                    grantedKeys.put(key, i);
+                }
+            } else {
+                decisions.refuse(i, Status.INSUFFICIENT_CAPACITY, Math.max(0, left));
+            }
+        }
+        if (grants.isEmpty()) {
+            return Transactions.Step.discard(decisions);
+        }
+        Instant now = strategy.now();
+        long[] ids;
+        try {
+            ids = store.reservations.insertAll(c, grants, now);
+        } catch (SQLException e) {
+            if (SqlErrors.classify(e) == SqlErrors.Kind.UNIQUE_VIOLATION) {
+                return Transactions.Step.lostRace("an idempotency key of the batch was taken meanwhile");
+            }
+            throw e;
+        }
+        long units = 0;
+        for (int g = 0; g < ids.length; g++) {
+            decisions.reserved(granted.get(g), JdbiStrategy.reservation(ids[g], grants.get(g), now));
+            units += grants.get(g).quantity();
+        }
+        store.resources.increment(c, resourceId, units);
+        return Transactions.Step.keep(decisions);
+    }
+
+    private Set<String> keys() {
+        Set<String> keys = new LinkedHashSet<>();
+        for (RequestCombiner.Pending<ReservationRequest, ReservationResult> pending : batch) {
+            if (pending.request().idempotencyKey() != null) {
+                keys.add(pending.request().idempotencyKey());
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * Found the batch's first row: it committed. Not found: the unkeyed requests are answered
+     * with {@link OutcomeUnknownException} and the keyed ones run again (null), unless none is
+     * left. The lookup failing too: every request is answered with that exception.
+     */
+    @Override
+    Decisions afterUnknownCommit(Decisions committed, SQLException failure) {
+        long probe = committed.firstGrantedId();
+        boolean found;
+        try {
+            found = strategy.transactions.onConnection("checking a batch after a failed commit",
+                    (store, c) -> store.reservations.exists(c, probe));
+        } catch (RuntimeException lookup) {
+            failure.addSuppressed(lookup);
+            for (RequestCombiner.Pending<ReservationRequest, ReservationResult> pending : batch) {
+                pending.fail(new OutcomeUnknownException(pending.request(), failure));
+            }
+            return Decisions.answered();
+        }
+        if (found) {
+            return committed;
+        }
+        List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> keyed = new ArrayList<>();
+        for (RequestCombiner.Pending<ReservationRequest, ReservationResult> pending : batch) {
+            if (pending.request().idempotencyKey() != null) {
+                keyed.add(pending);
+            } else {
+                pending.fail(new OutcomeUnknownException(pending.request(), failure));
+            }
+        }
+        batch = keyed;
+        return keyed.isEmpty() ? Decisions.answered() : null;
+    }
+
+    @Override
+    Decisions givenUp(int attempts, String reason, Exception failure) {
+        Decisions contended = new Decisions(batch, attempts);
+        for (int i = 0; i < batch.size(); i++) {
+            contended.refuse(i, Status.CONTENDED, ReservationResult.UNKNOWN_AVAILABLE);
+        }
+        return contended;
+    }
+
+    @Override
+    void retrying(int attempt, long backoffNanos, String reason) {
+        StrategyOptions options = strategy.options;
+        Events.retried(options.listener(), strategy.name(), batch.get(0).request(), attempt, backoffNanos,
+                "batch of " + batch.size() + ": " + reason);
+    }
+
+    /** What a batch decided for each of its requests, in arrival order. Not threadsafe. */
+    static final class Decisions {
+        private final List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch;
+        private final int attempts;
+        private final Status[] statuses;
+        private final Reservation[] reservations;
+        private final long[] available;
+        private final int[] repeatOf;
+        private final boolean answered;
+
+        Decisions(List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch, int attempts) {
+            this(batch, attempts, false);
+        }
+
+        private Decisions(List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch, int attempts,
+                          boolean answered) {
+            this.batch = batch;
+            this.attempts = attempts;
+            int n = batch.size();
+            this.statuses = new Status[n];
+            this.reservations = new Reservation[n];
+            this.available = new long[n];
+            this.repeatOf = new int[n];
+            this.answered = answered;
+            Arrays.fill(repeatOf, -1);
+        }
+
+        /** Decisions whose requests were all answered already. */
+        static Decisions answered() {
+            return new Decisions(List.of(), 0, true);
+        }
+
+        void refuse(int i, Status status, long availableAfter) {
+            statuses[i] = status;
+            available[i] = availableAfter;
+        }
+
+        void grant(int i, long availableAfter) {
+            statuses[i] = Status.RESERVED;
+            available[i] = availableAfter;
+        }
+
+        void reserved(int i, Reservation reservation) {
+            reservations[i] = reservation;
+        }
+
+        void replay(int i, Attempt replay) {
+            statuses[i] = replay.status();
+            reservations[i] = replay.reservation();
+            available[i] = ReservationResult.UNKNOWN_AVAILABLE;
+        }
+
+        /** Request {@code i} repeats the key that request {@code first} of this batch was granted with. */
+        void repeatOf(int i, int first) {
+            repeatOf[i] = first;
+        }
+
+        long firstGrantedId() {
+            for (int i = 0; i < statuses.length; i++) {
+                if (statuses[i] == Status.RESERVED) {
+                    return reservations[i].id();
+                }
+            }
+            throw new IllegalStateException("no grant in this batch");
+        }
+
+        /** Answers every request of the batch. */
+        void answer() {
+            if (answered) {
+                return;
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                RequestCombiner.Pending<ReservationRequest, ReservationResult> pending = batch.get(i);
+                if (repeatOf[i] >= 0) {
+                    pending.answer(Attempt.replayOf(pending.request(), reservations[repeatOf[i]]).toResult(attempts));
+                } else {
+                    pending.answer(new ReservationResult(statuses[i], reservations[i], available[i], attempts));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.capacity.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Runs one prepared statement on a connection: the few shapes the adapter's row classes need.
+ * Statements run as plain prepared statements, not through Jdbi's statement API: they are few and
+ * fixed, and Jdbi's per-statement configuration and argument lookup cost more than the statements
+ * themselves on an in-process database. Drivers cache the parsed statements per connection.
+ */
+final class Jdbc {
+
+    private Jdbc() {}
+
+    /** Sets the parameters of a statement. */
+    @FunctionalInterface
+    interface Binder {
+        void bind(PreparedStatement statement) throws SQLException;
+    }
+
+    /** Reads one row. */
+    @FunctionalInterface
+    interface Mapper<T> {
+        T map(ResultSet row) throws SQLException;
+    }
+
+    /** Binds {@code parameters} in order, each by its own type (a null as an untyped null). */
+    static Binder parameters(Object... parameters) {
+        return s -> {
+            for (int i = 0; i < parameters.length; i++) {
+                s.setObject(i + 1, parameters[i]);
+            }
+        };
+    }
+
+    static int update(Connection c, String statement, Object... parameters) throws SQLException {
+        return update(c, statement, parameters(parameters));
+    }
+
+    static int update(Connection c, String statement, Binder binder) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            binder.bind(s);
+            return s.executeUpdate();
+        }
+    }
+
+    /** The first row, mapped; empty if there is none (or the mapper returns null). */
+    static <T> Optional<T> one(Connection c, String statement, Mapper<T> mapper, Object... parameters) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            parameters(parameters).bind(s);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.ofNullable(mapper.map(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The first column of the first row. */
+    static OptionalLong oneLong(Connection c, String statement, Object... parameters) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            parameters(parameters).bind(s);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+            }
+        }
+    }
+
+    /** Every row, mapped, in the order the database returns them. */
+    static <T> List<T> list(Connection c, String statement, Mapper<T> mapper, Object... parameters) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            parameters(parameters).bind(s);
+            try (ResultSet rs = s.executeQuery()) {
+                List<T> rows = new ArrayList<>();
+                while (rs.next()) {
+                    rows.add(mapper.map(rs));
+                }
+                return rows;
+            }
+        }
+    }
+
+    /** The first column of every row. */
+    static List<Long> longs(Connection c, String statement, Object... parameters) throws SQLException {
+        return list(c, statement, rs -> rs.getLong(1), parameters);
+    }
+
+    /**
+     * The first result set of a statement that may return update counts before it (a
+     * {@code SET ...; SELECT ...} sent as one), mapped from its first row.
+     */
+    static <T> Optional<T> lastQuery(Connection c, String statement, Mapper<T> mapper, Object... parameters)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(statement)) {
+            parameters(parameters).bind(s);
+            boolean resultSet = s.execute();
+            while (!resultSet) {
+                if (s.getUpdateCount() == -1) {
+                    throw new SQLException("the statement returned no rows and no count: " + statement);
+                }
+                resultSet = s.getMoreResults();
+            }
+            try (ResultSet rs = s.getResultSet()) {
+                return rs.next() ? Optional.ofNullable(mapper.map(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The instant at UTC; built without {@code ZoneOffset.getRules()}, which allocates on every call. */
+    static OffsetDateTime timestamp(Instant instant) {
+        return OffsetDateTime.of(LocalDateTime.ofEpochSecond(instant.getEpochSecond(), instant.getNano(), ZoneOffset.UTC),
+                ZoneOffset.UTC);
+    }
+
+    static Instant instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+}

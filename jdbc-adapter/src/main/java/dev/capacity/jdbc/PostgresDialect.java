@@ -1,0 +1,172 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.ReservationRequest;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * PostgreSQL: {@code RETURNING}, {@code ON CONFLICT DO NOTHING} (a unique violation would abort
+ * the transaction), a lock wait bounded by {@code SET LOCAL lock_timeout} sent with the locking
+ * read, the shared row lock {@code FOR KEY SHARE}, and rows in bulk from arrays in one
+ * statement. Concurrent installers take an advisory lock.
+ */
+final class PostgresDialect extends Dialect {
+
+    static final PostgresDialect INSTANCE = new PostgresDialect();
+
+    private PostgresDialect() {}
+
+    @Override
+    String updateReturning(String update, String columns) {
+        return update + " RETURNING " + columns;
+    }
+
+    @Override
+    String deleteReturning(String delete, String columns) {
+        return delete + " RETURNING " + columns;
+    }
+
+    @Override
+    String insertUnlessDuplicate(String insert, String key) {
+        return insert + " ON CONFLICT (" + key + ") DO NOTHING";
+    }
+
+    /** Two statements, one round trip; the timeout holds for the rest of the transaction. */
+    @Override
+    String lockForUpdate(String select, long timeoutMillis) {
+        return "SET LOCAL lock_timeout = '" + timeoutMillis + "ms'; " + select + " FOR UPDATE";
+    }
+
+    /** {@code FOR KEY SHARE}: reserves of one resource do not wait for each other, only for a resize. */
+    @Override
+    String lockShared(String select, long timeoutMillis) {
+        return select + " FOR KEY SHARE";
+    }
+
+    @Override
+    String readLockTimeout() {
+        return "SELECT current_setting('lock_timeout')";
+    }
+
+    @Override
+    String restoreLockTimeout() {
+        return "SELECT set_config('lock_timeout', ?, true)";
+    }
+
+    /** Half-empty pages leave room for HOT updates of the hot counter rows. */
+    @Override
+    String resourceTableOptions() {
+        return " WITH (fillfactor = 50)";
+    }
+
+    @Override
+    String insertReservations(String reservationTable, String insertOne) {
+        return "INSERT INTO " + reservationTable + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
+                + " SELECT ?, u.h, u.q, u.k, ? FROM unnest(?::varchar[], ?::int[], ?::varchar[]) AS u(h, q, k)"
+                + " RETURNING id, holder_id, quantity, idempotency_key";
+    }
+
+    @Override
+    String insertSlots(String slotTable, String insertOne) {
+        return "INSERT INTO " + slotTable + " (resource_id, slot, reservation_id)"
+                + " SELECT ?, u.slot, ? FROM unnest(?::bigint[]) AS u(slot) ON CONFLICT DO NOTHING";
+    }
+
+    /** ON CONFLICT already wrote nothing for a taken key. */
+    @Override
+    int insertUnlessDuplicate(Connection c, String statement, Jdbc.Binder binder) throws SQLException {
+        return Jdbc.update(c, statement, binder);
+    }
+
+    /** One statement from arrays; {@code RETURNING} promises no order, so rows are matched to requests by what they hold. */
+    @Override
+    long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt)
+            throws SQLException {
+        int n = requests.size();
+        String[] holders = new String[n];
+        Integer[] quantities = new Integer[n];
+        String[] keys = new String[n];
+        // requests that hold the same are interchangeable
+        Map<String, ArrayDeque<Integer>> byContent = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            ReservationRequest request = requests.get(i);
+            holders[i] = request.holderId();
+            quantities[i] = request.quantity();
+            keys[i] = request.idempotencyKey();
+            byContent.computeIfAbsent(content(holders[i], quantities[i], keys[i]), k -> new ArrayDeque<>()).add(i);
+        }
+        Array holderArray = c.createArrayOf("varchar", holders);
+        Array quantityArray = c.createArrayOf("int4", quantities);
+        Array keyArray = c.createArrayOf("varchar", keys);
+        try (PreparedStatement s = c.prepareStatement(sql.insertReservations)) {
+            s.setString(1, requests.get(0).resourceId());
+            s.setObject(2, Jdbc.timestamp(createdAt));
+            s.setArray(3, holderArray);
+            s.setArray(4, quantityArray);
+            s.setArray(5, keyArray);
+            long[] ids = new long[n];
+            int returned = 0;
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    ArrayDeque<Integer> same = byContent.get(content(rs.getString(2), rs.getInt(3), rs.getString(4)));
+                    if (same == null || same.isEmpty()) {
+                        throw new SQLException("the database returned a row no request of the batch asked for");
+                    }
+                    ids[same.poll()] = rs.getLong(1);
+                    returned++;
+                }
+            }
+            if (returned != n) {
+                throw new SQLException("the database returned " + returned + " ids for " + n + " new rows");
+            }
+            return ids;
+        } finally {
+            holderArray.free();
+            quantityArray.free();
+            keyArray.free();
+        }
+    }
+
+
+    private static String content(String holder, int quantity, String key) {
+        return holder + '\u0000' + quantity + '\u0000' + key;
+    }
+
+    /**
+     * One statement from an array, not a JDBC batch: pgjdbc turns a connection lost mid-batch
+     * into an AssertionError when assertions are on (pgjdbc issue 1458).
+     */
+    @Override
+    int insertSlots(Connection c, Sql sql, String resourceId, List<Long> slots, long reservationId) throws SQLException {
+        Array array = c.createArrayOf("bigint", slots.toArray());
+        try (PreparedStatement s = c.prepareStatement(sql.insertSlots)) {
+            s.setString(1, resourceId);
+            s.setLong(2, reservationId);
+            s.setArray(3, array);
+            return s.executeUpdate();
+        } finally {
+            array.free();
+        }
+    }
+
+    /** Under a lock for the rest of the transaction: concurrent {@code CREATE ... IF NOT EXISTS} can collide in the catalog. */
+    @Override
+    void install(Connection c, Sql sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT pg_advisory_xact_lock(" + ("capacity schema " + sql.resourceTable).hashCode() + ")");
+            for (String statement : sql.ddl()) {
+                s.execute(statement);
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.capacity.jdbc;
+
+import dev.capacity.Availability;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The statements on the resource table, one method each; transactions belong to the caller.
+ *
+ * <p>This class is immutable and threadsafe.
+ */
+final class ResourceRows {
+
+    private final Sql sql;
+
+    ResourceRows(Sql sql) {
+        this.sql = sql;
+    }
+
+    /** Inserts the resource unless one with that id exists; true if inserted. */
+    boolean insert(Connection c, String id, String family, long capacity) throws SQLException {
+        return sql.dialect.insertUnlessDuplicate(c, sql.insertResource, Jdbc.parameters(id, family, capacity)) == 1;
+    }
+
+    Optional<ResourceRow> select(Connection c, String id) throws SQLException {
+        return Jdbc.one(c, sql.selectResource, ResourceRows::row, id);
+    }
+
+    /** Reads the resource under an exclusive row lock, waiting at most the lock timeout. */
+    Optional<ResourceRow> lock(Connection c, String id) throws SQLException {
+        return Jdbc.lastQuery(c, sql.lockResource, ResourceRows::row, id);
+    }
+
+    /**
+     * {@link #lock}, leaving the transaction's lock timeout as it found it: for a transaction
+     * that is the caller's and goes on after the lock is taken.
+     */
+    Optional<ResourceRow> lockKeepingSettings(Connection c, String id) throws SQLException {
+        String read = sql.dialect.readLockTimeout();
+        if (read == null) {
+            return lock(c, id);
+        }
+        String previous = Jdbc.one(c, read, rs -> rs.getString(1)).orElseThrow();
+        Optional<ResourceRow> row = lock(c, id);
+        Jdbc.one(c, sql.dialect.restoreLockTimeout(), rs -> rs.getString(1), previous);
+        return row;
+    }
+
+    /**
+     * Reads the resource under a row lock that other holders of this lock share and that
+     * {@link #lock} excludes (exclusive where the database has no shared row lock).
+     */
+    Optional<ResourceRow> share(Connection c, String id) throws SQLException {
+        return Jdbc.lastQuery(c, sql.shareResource, ResourceRows::row, id);
+    }
+
+    Optional<Availability> availability(Connection c, String id) throws SQLException {
+        return Jdbc.one(c, sql.availability, rs -> new Availability(id, rs.getLong(2), rs.getLong(3)), id, id);
+    }
+
+    /** Sets a counter resource's capacity; false if there is no counter resource of that id. */
+    boolean resizeCounter(Connection c, String id, long capacity) throws SQLException {
+        return Jdbc.update(c, sql.resizeCounter, capacity, id) == 1;
+    }
+
+    /** Adds {@code delta} to a counter resource's capacity if the result stays in range; the new capacity. */
+    OptionalLong adjustCounter(Connection c, String id, long delta) throws SQLException {
+        if (delta == Long.MIN_VALUE) {
+            // no capacity can take it, and -delta has no long to bind: the caller reads the row and says why
+            return OptionalLong.empty();
+        }
+        return Jdbc.oneLong(c, sql.adjustCounter, delta, id, delta < 0 ? -delta : 0,
+                delta > 0 ? Long.MAX_VALUE - delta : Long.MAX_VALUE);
+    }
+
+    void setCapacity(Connection c, String id, long capacity) throws SQLException {
+        Jdbc.update(c, sql.setCapacity, capacity, id);
+    }
+
+    /** The guarded increment; the units left after it, or empty if it did not fit (or no counter resource). */
+    OptionalLong conditionalIncrement(Connection c, String id, int quantity) throws SQLException {
+        return Jdbc.oneLong(c, sql.conditionalIncrement, quantity, id, quantity);
+    }
+
+    /** The increment if the version is still {@code version}; false if someone changed the row. */
+    boolean versionedIncrement(Connection c, String id, int quantity, long version) throws SQLException {
+        return Jdbc.update(c, sql.versionedIncrement, quantity, id, version) == 1;
+    }
+
+    void increment(Connection c, String id, long quantity) throws SQLException {
+        Jdbc.update(c, sql.increment, quantity, id);
+    }
+
+    void decrement(Connection c, String id, int quantity) throws SQLException {
+        Jdbc.update(c, sql.decrement, quantity, id);
+    }
+
+    /** Sets the reserved counter outright: for a repair, under the row's lock. */
+    void setReserved(Connection c, String id, long reserved) throws SQLException {
+        Jdbc.update(c, sql.setReserved, reserved, id);
+    }
+
+    private static ResourceRow row(ResultSet rs) throws SQLException {
+        return new ResourceRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+    }
+}
