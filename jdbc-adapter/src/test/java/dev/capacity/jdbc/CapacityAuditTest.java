@@ -6,7 +6,7 @@ import static dev.capacity.jdbc.CapacityAudit.Discrepancy.Kind.COUNTER_MISMATCH;
 import static dev.capacity.jdbc.CapacityAudit.Discrepancy.Kind.ORPHAN_SLOTS;
 import static dev.capacity.jdbc.CapacityAudit.Discrepancy.Kind.OVER_CAPACITY;
 import static dev.capacity.jdbc.CapacityAudit.Discrepancy.Kind.SLOT_COUNT_MISMATCH;
-import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

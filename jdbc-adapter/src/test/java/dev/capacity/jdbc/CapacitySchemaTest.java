@@ -1,6 +1,6 @@
 package dev.capacity.jdbc;
 
-import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

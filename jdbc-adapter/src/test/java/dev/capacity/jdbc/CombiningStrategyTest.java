@@ -5,7 +5,7 @@ import static dev.capacity.ReservationResult.Status.IDEMPOTENCY_KEY_CONFLICT;
 import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 import static dev.capacity.ReservationResult.Status.REPLAYED;
 import static dev.capacity.ReservationResult.Status.RESERVED;
-import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

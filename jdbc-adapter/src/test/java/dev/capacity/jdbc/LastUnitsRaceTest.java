@@ -2,7 +2,7 @@ package dev.capacity.jdbc;
 
 import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 import static dev.capacity.ReservationResult.Status.RESERVED;
-import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.Availability;

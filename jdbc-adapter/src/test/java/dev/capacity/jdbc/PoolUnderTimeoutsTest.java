@@ -9,8 +9,8 @@ import dev.capacity.ReservationStrategy;
 import dev.capacity.StoreUnavailableException;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
-import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.testing.ResourceIds;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -37,7 +37,7 @@ final class PoolUnderTimeoutsTest {
         try (CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), 2,
                 Duration.ofSeconds(2))) {
             ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.PESSIMISTIC_LOCK, pool.jdbi(), OPTIONS);
-            String run = StrategyFixture.newId("run");
+            String run = ResourceIds.newId("run");
             strategy.define(run, 5);
 
             try (Handle holder = pool.jdbi().open()) {
@@ -67,7 +67,7 @@ final class PoolUnderTimeoutsTest {
         try (CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), 1,
                 Duration.ofMillis(250))) {
             ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi(), OPTIONS);
-            String run = StrategyFixture.newId("run");
+            String run = ResourceIds.newId("run");
             strategy.define(run, 5);
 
             try (Handle borrowed = pool.jdbi().open()) {

@@ -11,7 +11,6 @@ import org.jdbi.v3.core.Jdbi;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -99,11 +98,6 @@ public final class StrategyFixture {
     /** The ledger of a resource: rows for database strategies, nothing to read for in-memory. */
     public Ledger ledger(String resourceId) {
         return Ledger.read(database().jdbi(), StrategyOptions.DEFAULT_TABLE_PREFIX, resourceId);
-    }
-
-    /** A resource id no other test uses. */
-    public static String newId(String prefix) {
-        return prefix + "-" + UUID.randomUUID().toString().substring(0, 13);
     }
 
     @Override
