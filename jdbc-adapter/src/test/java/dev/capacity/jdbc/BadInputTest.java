@@ -11,6 +11,7 @@ import dev.capacity.ReservationResult.Status;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
+import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TableSnapshot;
 import dev.capacity.jdbc.testing.TestDatabase;
@@ -20,6 +21,7 @@ import org.assertj.core.api.SoftAssertions;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -39,6 +41,7 @@ import java.util.stream.Stream;
  * runs against every strategy on every database (and in memory where it applies); the three
  * tables are compared row by row, every column included, before and after.
  */
+@ExtendWith(LedgersAddUp.class)
 final class BadInputTest {
 
     private static final String PREFIX = "badinput_";
