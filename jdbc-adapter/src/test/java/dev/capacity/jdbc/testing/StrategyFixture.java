@@ -6,6 +6,7 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.testing.StrategyUnderTest;
 
 import org.jdbi.v3.core.Jdbi;
 
@@ -93,6 +94,11 @@ public final class StrategyFixture {
 
     public JdbiReservationStrategy jdbiStrategy() {
         return (JdbiReservationStrategy) strategy();
+    }
+
+    /** This strategy, as the shared contract suite takes it. */
+    public StrategyUnderTest underTest() {
+        return new StrategyUnderTest(toString(), this::strategy);
     }
 
     /** The ledger of a resource: rows for database strategies, nothing to read for in-memory. */
