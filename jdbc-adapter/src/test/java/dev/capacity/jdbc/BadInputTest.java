@@ -11,15 +11,18 @@ import dev.capacity.ReservationResult.Status;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
+import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TableSnapshot;
 import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.testing.ResourceIds;
 
 import org.assertj.core.api.SoftAssertions;
 import org.h2.jdbcx.JdbcDataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -41,6 +44,7 @@ import javax.sql.DataSource;
  * runs against every strategy on every database (and in memory where it applies); the three
  * tables are compared row by row, every column included, before and after.
  */
+@ExtendWith(LedgersAddUp.class)
 final class BadInputTest {
 
     private static final String PREFIX = "badinput_";
@@ -100,15 +104,15 @@ final class BadInputTest {
     record Given(String existing, String key, long live, long released, String unknown, String fresh) {
 
         static Given on(ReservationStrategy strategy) {
-            String existing = StrategyFixture.newId("existing");
-            String key = StrategyFixture.newId("key");
+            String existing = ResourceIds.newId("existing");
+            String key = ResourceIds.newId("key");
             strategy.define(existing, 3);
             long live = strategy.reserve(ReservationRequest.of(existing, "h").withIdempotencyKey(key))
                     .reservation().id();
             long released = strategy.reserve(ReservationRequest.of(existing, "h")).reservation().id();
             assertThat(strategy.release(released)).isTrue();
-            return new Given(existing, key, live, released, StrategyFixture.newId("unknown"),
-                    StrategyFixture.newId("fresh"));
+            return new Given(existing, key, live, released, ResourceIds.newId("unknown"),
+                    ResourceIds.newId("fresh"));
         }
 
         ReservationRequest request() {
@@ -430,7 +434,7 @@ final class BadInputTest {
     @MethodSource("fixtures")
     void oddButValidIds_areStoredAndReadBackExactly(StrategyFixture fixture) {
         ReservationStrategy strategy = fixture.strategy(options());
-        String suffix = StrategyFixture.newId("");
+        String suffix = ResourceIds.newId("");
         List<String> ids = oddButValidIds().stream().map(id -> unique(id, suffix)).toList();
 
         for (int i = 0; i < ids.size(); i++) {
@@ -463,7 +467,7 @@ final class BadInputTest {
     @MethodSource("fixtures")
     void theLargestCapacity_isAccepted_andAdjustingPastItIsRefused(StrategyFixture fixture) {
         ReservationStrategy strategy = fixture.strategy(options());
-        String id = StrategyFixture.newId("huge");
+        String id = ResourceIds.newId("huge");
         // unique-slots writes a row per unit: a huge quantity is a huge insert, not a bad input
         int quantity = fixture.kind() == StrategyKind.UNIQUE_SLOTS ? 2 : Integer.MAX_VALUE;
         strategy.define(id, Long.MAX_VALUE);
@@ -486,7 +490,7 @@ final class BadInputTest {
     @EnumSource(TestDatabase.class)
     void theLongestLockTimeout_isAcceptedByEveryDatabase(TestDatabase database) {
         StrategyOptions options = StrategyOptions.from(options()).lockTimeout(StrategyOptions.MAX_LOCK_TIMEOUT).build();
-        String id = StrategyFixture.newId("wait");
+        String id = ResourceIds.newId("wait");
 
         for (StrategyKind kind : List.of(StrategyKind.PESSIMISTIC_LOCK, StrategyKind.UNIQUE_SLOTS)) {
             JdbiReservationStrategy strategy = JdbiStrategies.of(kind, database.jdbi(PREFIX), options);
@@ -504,7 +508,7 @@ final class BadInputTest {
         StrategyOptions lower = StrategyOptions.builder().tablePrefix("badinput_case_").build();
         Jdbi jdbi = database.jdbi("badinput_case_");
         CapacitySchema.install(jdbi, upper);
-        String id = StrategyFixture.newId("case");
+        String id = ResourceIds.newId("case");
 
         JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, jdbi, upper).define(id, 7);
 
@@ -543,7 +547,7 @@ final class BadInputTest {
             return;
         }
         JdbiReservationStrategy strategy = (JdbiReservationStrategy) fixture.strategy(options());
-        String id = StrategyFixture.newId("closed");
+        String id = ResourceIds.newId("closed");
         strategy.define(id, 1);
 
         strategy.close();

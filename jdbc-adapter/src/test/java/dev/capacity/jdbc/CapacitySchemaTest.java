@@ -1,6 +1,6 @@
 package dev.capacity.jdbc;
 
-import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,10 +9,12 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
+import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.Race;
 import dev.capacity.jdbc.testing.TestDatabase;
 
 import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -20,6 +22,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
+@ExtendWith(LedgersAddUp.class)
 final class CapacitySchemaTest {
 
     private static StrategyOptions prefixed(String prefix) {
@@ -37,12 +40,14 @@ final class CapacitySchemaTest {
         String prefix = freshPrefix();
 
         CapacitySchema.install(jdbi, prefixed(prefix));
+        LedgersAddUp.watch(database, prefix);
         ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, jdbi, prefixed(prefix));
-        strategy.define("run", 2);
-        strategy.reserve(ReservationRequest.of("run", "h"));
+        String run = newId("run");
+        strategy.define(run, 2);
+        strategy.reserve(ReservationRequest.of(run, "h"));
         CapacitySchema.install(jdbi, prefixed(prefix));
 
-        assertThat(strategy.availability("run")).contains(new Availability("run", 2, 1));
+        assertThat(strategy.availability(run)).contains(new Availability(run, 2, 1));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -76,6 +81,7 @@ final class CapacitySchemaTest {
         List<String> statements = Arrays.stream(ddl.split(";\\s*\\n")).map(String::strip)
                 .filter(s -> !s.isEmpty()).toList();
         jdbi.useHandle(h -> statements.forEach(h::execute));
+        LedgersAddUp.watch(database, prefix);
 
         for (StrategyKind kind : List.of(StrategyKind.OPTIMISTIC_VERSION, StrategyKind.UNIQUE_SLOTS)) {
             ReservationStrategy strategy = JdbiStrategies.of(kind, jdbi, prefixed(prefix));

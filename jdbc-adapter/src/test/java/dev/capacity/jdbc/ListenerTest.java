@@ -1,6 +1,6 @@
 package dev.capacity.jdbc;
 
-import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.Reservation;
@@ -10,9 +10,11 @@ import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.FaultyDataSource;
+import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
 
 import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -22,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 /** Every strategy reports what it did to its listener, and a failing listener changes nothing. */
+@ExtendWith(LedgersAddUp.class)
 final class ListenerTest {
 
     static Stream<StrategyFixture> fixtures() {

@@ -6,11 +6,13 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult.Status;
 import dev.capacity.StrategyKind;
 import dev.capacity.jdbc.BadInputTest.BadCall;
+import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TestDatabase;
 
 import org.assertj.core.api.SoftAssertions;
 import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -21,6 +23,7 @@ import java.util.List;
  * {@link IllegalStateException} that names the missing tables and says how to create them, and
  * none creates anything.
  */
+@ExtendWith(LedgersAddUp.class)
 final class MissingSchemaTest {
 
     private static final String ADVICE = "do not exist in this database; run CapacitySchema.install(jdbi) "

@@ -9,11 +9,13 @@ import dev.capacity.ReservationStrategy;
 import dev.capacity.StoreUnavailableException;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
-import dev.capacity.jdbc.testing.StrategyFixture;
+import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.testing.ResourceIds;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -25,6 +27,7 @@ import java.time.Duration;
  * makes the next caller fail with {@link StoreUnavailableException} after the connection
  * timeout, and recovers as soon as a connection comes back.
  */
+@ExtendWith(LedgersAddUp.class)
 final class PoolUnderTimeoutsTest {
 
     private static final StrategyOptions OPTIONS = StrategyOptions.builder()
@@ -37,7 +40,7 @@ final class PoolUnderTimeoutsTest {
         try (CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), 2,
                 Duration.ofSeconds(2))) {
             ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.PESSIMISTIC_LOCK, pool.jdbi(), OPTIONS);
-            String run = StrategyFixture.newId("run");
+            String run = ResourceIds.newId("run");
             strategy.define(run, 5);
 
             try (Handle holder = pool.jdbi().open()) {
@@ -67,7 +70,7 @@ final class PoolUnderTimeoutsTest {
         try (CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), 1,
                 Duration.ofMillis(250))) {
             ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi(), OPTIONS);
-            String run = StrategyFixture.newId("run");
+            String run = ResourceIds.newId("run");
             strategy.define(run, 5);
 
             try (Handle borrowed = pool.jdbi().open()) {

@@ -6,12 +6,12 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.testing.StrategyUnderTest;
 
 import org.jdbi.v3.core.Jdbi;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -96,14 +96,14 @@ public final class StrategyFixture {
         return (JdbiReservationStrategy) strategy();
     }
 
+    /** This strategy, as the shared contract suite takes it. */
+    public StrategyUnderTest underTest() {
+        return new StrategyUnderTest(toString(), this::strategy);
+    }
+
     /** The ledger of a resource: rows for database strategies, nothing to read for in-memory. */
     public Ledger ledger(String resourceId) {
         return Ledger.read(database().jdbi(), StrategyOptions.DEFAULT_TABLE_PREFIX, resourceId);
-    }
-
-    /** A resource id no other test uses. */
-    public static String newId(String prefix) {
-        return prefix + "-" + UUID.randomUUID().toString().substring(0, 13);
     }
 
     @Override

@@ -45,12 +45,16 @@ public enum TestDatabase {
         return jdbi(StrategyOptions.DEFAULT_TABLE_PREFIX);
     }
 
-    /** A Jdbi on this database's pool, with the tables of {@code prefix} installed. */
+    /**
+     * A Jdbi on this database's pool, with the tables of {@code prefix} installed. The ledgers of
+     * the test's resources in them are checked after the test ({@link LedgersAddUp}).
+     */
     public Jdbi jdbi(String prefix) {
         Jdbi jdbi = pool().jdbi();
         if (installed.add(prefix)) {
             CapacitySchema.install(jdbi, StrategyOptions.builder().tablePrefix(prefix).build());
         }
+        LedgersAddUp.watch(this, prefix);
         return jdbi;
     }
 
