@@ -2,13 +2,14 @@ package dev.capacity.jdbc;
 
 import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 import static dev.capacity.ReservationResult.Status.RESERVED;
-import static dev.capacity.jdbc.testing.StrategyFixture.newId;
+import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.Availability;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
+import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TestDatabase;
 
@@ -19,6 +20,7 @@ import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 import org.jdbi.v3.sqlobject.transaction.Transaction;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,6 +32,7 @@ import java.util.stream.Stream;
  * {@code @Transaction} methods: the units and the DAO's rows commit or roll back together, for
  * every strategy on every database.
  */
+@ExtendWith(LedgersAddUp.class)
 final class SqlObjectTest {
 
     /** An order table and the two flows a shop writes against it. */
@@ -97,7 +100,6 @@ final class SqlObjectTest {
         assertThat(second.status()).isEqualTo(INSUFFICIENT_CAPACITY);
         assertThat(orders.count(run)).isEqualTo(1);
         assertThat(strategy.availability(run)).contains(new Availability(run, 1, 1));
-        assertThat(fixture.ledger(run).addsUp()).isTrue();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -130,7 +132,6 @@ final class SqlObjectTest {
 
         assertThat(orders.count(run)).isZero();
         assertThat(strategy.availability(run)).contains(new Availability(run, 1, 0));
-        assertThat(fixture.ledger(run).addsUp()).isTrue();
     }
 
     @ParameterizedTest(name = "{0}")

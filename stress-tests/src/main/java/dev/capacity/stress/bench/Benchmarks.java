@@ -64,7 +64,11 @@ public final class Benchmarks {
                     List.of("hot"), 1, 1, 1, 4, 3);
             case "smoke" -> new Profile(name, List.of("jdbc-baseline", "conditional-update"), List.of("h2"), List.of(2),
                     List.of("hot"), 0, 1, 1, 1, 1);
-            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, smoke");
+            // what a Handle per transaction costs: a strategy built on a Jdbi against one built on its DataSource
+            case "connections" -> new Profile(name, List.of("jdbc-baseline", "conditional-update",
+                    "conditional-update" + ReserveBenchmark.VIA_JDBI), List.of("h2", "postgres"), List.of(1),
+                    List.of("hot"), 1, 1, 1, 4, 5);
+            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, connections, smoke");
         };
     }
 

@@ -41,7 +41,11 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class ReserveBenchmark {
 
-    /** A strategy name, or {@code jdbc-baseline} for {@link JdbcBaseline}. */
+    /**
+     * A strategy name, built on the pool's {@code DataSource}; a strategy name ending in
+     * {@value #VIA_JDBI}, built on the pool's {@code Jdbi} (a {@code Handle} per transaction); or
+     * {@code jdbc-baseline} for {@link JdbcBaseline}.
+     */
     @Param({"conditional-update"})
     public String strategy;
 
@@ -57,6 +61,7 @@ public class ReserveBenchmark {
     @Param({"1"})
     public int threads;
 
+    static final String VIA_JDBI = "/jdbi";
     static final int RESOURCES = 1000;
     static final long CAPACITY = 1_000_000_000L;
     static final long SLOT_CAPACITY = 10_000_000L;
@@ -85,8 +90,11 @@ public class ReserveBenchmark {
         CapacitySchema.install(pool.jdbi());
         if (strategy.equals("jdbc-baseline")) {
             baseline = new JdbcBaseline(pool.dataSource(), postgres);
+        } else if (strategy.endsWith(VIA_JDBI)) {
+            reserver = JdbiStrategies.of(StrategyKind.fromName(strategy.substring(0, strategy.length() - VIA_JDBI.length())),
+                    pool.jdbi());
         } else {
-            reserver = JdbiStrategies.of(StrategyKind.fromName(strategy), pool.jdbi());
+            reserver = JdbiStrategies.of(StrategyKind.fromName(strategy), pool.dataSource());
         }
     }
 
@@ -104,7 +112,7 @@ public class ReserveBenchmark {
             reserver = new InMemoryStrategy();
         }
         ReservationStrategy definer = reserver != null ? reserver
-                : JdbiStrategies.conditionalUpdate(pool.jdbi());
+                : JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.dataSource());
         ids = new String[shape.equals("hot") ? 1 : RESOURCES];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = "bench-" + iteration + "-" + i;
