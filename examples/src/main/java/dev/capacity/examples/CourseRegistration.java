@@ -3,12 +3,19 @@ package dev.capacity.examples;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.StrategyKind;
+import dev.capacity.jdbc.CapacityPlugin;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
+import dev.capacity.jdbc.CapacitySqlObject;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
 
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+import org.jdbi.v3.sqlobject.transaction.Transaction;
 
 import java.sql.SQLException;
 import java.util.List;
@@ -18,6 +25,8 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import javax.sql.DataSource;
+
 /**
  * The course-run problem: a {@code ScheduledRun} has a number of places, users register an
  * {@code Attendance}, and when two people press "register" for the last place at the same moment,
@@ -25,8 +34,10 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>{@link #register} is the fix: the place is reserved inside the same transaction that inserts
  * the attendance row, so both land or neither does, and the strategy never grants a place that
- * is not there. {@link #registerNaively} is the original read-then-insert with a counter cache,
- * kept to show the bug.
+ * is not there. The attendance table is a Jdbi SqlObject, {@link Attendances}, whose
+ * {@code @Transaction} methods reserve and release through {@link CapacitySqlObject}.
+ * {@link #registerNaively} is the original read-then-insert with a counter cache, kept to show the
+ * bug.
  *
  * <p>Run it: {@code mvn -q -pl examples -am compile exec:java
  * -Dexec.mainClass=dev.capacity.examples.CourseRegistration}.
@@ -38,12 +49,60 @@ public final class CourseRegistration {
     /** What a registration came to. */
     public enum Outcome { REGISTERED, ALREADY_REGISTERED, FULL, TRY_AGAIN }
 
+    /** The attendance table; registering and cancelling reserve and release the place in the same transaction. */
+    public interface Attendances extends CapacitySqlObject {
+
+        @SqlUpdate("INSERT INTO attendance (scheduled_run_id, user_id, reservation_id) VALUES (:run, :user, :reservation)")
+        void insert(@Bind("run") long runId, @Bind("user") String userId, @Bind("reservation") long reservationId);
+
+        @SqlQuery("SELECT reservation_id FROM attendance WHERE scheduled_run_id = :run AND user_id = :user")
+        Optional<Long> reservationOf(@Bind("run") long runId, @Bind("user") String userId);
+
+        @SqlUpdate("DELETE FROM attendance WHERE scheduled_run_id = :run AND user_id = :user")
+        int delete(@Bind("run") long runId, @Bind("user") String userId);
+
+        @SqlQuery("SELECT COUNT(*) FROM attendance WHERE scheduled_run_id = :run")
+        int count(@Bind("run") long runId);
+
+        /**
+         * The place and the attendance row, in one transaction. A second registration of the same
+         * user hits the attendance's unique key, which rolls back the place it had just reserved.
+         */
+        @Transaction
+        default Outcome register(long runId, String userId) {
+            ReservationResult place = reserve(ReservationRequest.of(placesOf(runId), userId));
+            switch (place.status()) {
+                case RESERVED:
+                    insert(runId, userId, place.reservation().id());
+                    return Outcome.REGISTERED;
+                case INSUFFICIENT_CAPACITY:
+                    return Outcome.FULL;
+                case CONTENDED:
+                    return Outcome.TRY_AGAIN;
+                default:
+                    throw new IllegalStateException("run " + runId + ": " + place.status());
+            }
+        }
+
+        /** The attendance goes and the place comes back, in one transaction. */
+        @Transaction
+        default boolean cancel(long runId, String userId) {
+            Optional<Long> reservation = reservationOf(runId, userId);
+            return reservation.isPresent() && delete(runId, userId) == 1 && release(reservation.get());
+        }
+    }
+
     private final Jdbi jdbi;
     private final JdbiReservationStrategy places;
+    private final Attendances attendances;
 
-    public CourseRegistration(Jdbi jdbi, JdbiReservationStrategy places) {
-        this.jdbi = jdbi;
-        this.places = places;
+    /** Registration for runs whose places {@code kind} sells, on the application's pool. */
+    public CourseRegistration(DataSource dataSource, StrategyKind kind) {
+        this.places = JdbiStrategies.of(kind, dataSource);
+        this.jdbi = Jdbi.create(dataSource)
+                .installPlugin(new SqlObjectPlugin())
+                .installPlugin(CapacityPlugin.of(places));
+        this.attendances = jdbi.onDemand(Attendances.class);
     }
 
     /** The application's own tables, as the Rails models have them. */
@@ -64,30 +123,10 @@ public final class CourseRegistration {
         places.define(placesOf(runId), capacity);
     }
 
-    /**
-     * Registers {@code userId} for a run: the place and the attendance row commit together or
-     * not at all. A second registration of the same user hits the attendance's unique key, which
-     * rolls back the place it had just reserved.
-     */
+    /** Registers {@code userId} for a run: the place and the attendance row commit together or not at all. */
     public Outcome register(long runId, String userId) {
         try {
-            return jdbi.inTransaction(h -> {
-                ReservationResult place = places.reserve(h, ReservationRequest.of(placesOf(runId), userId));
-                switch (place.status()) {
-                    case RESERVED:
-                        h.createUpdate("INSERT INTO attendance (scheduled_run_id, user_id, reservation_id)"
-                                        + " VALUES (:run, :user, :reservation)")
-                                .bind("run", runId).bind("user", userId).bind("reservation", place.reservation().id())
-                                .execute();
-                        return Outcome.REGISTERED;
-                    case INSUFFICIENT_CAPACITY:
-                        return Outcome.FULL;
-                    case CONTENDED:
-                        return Outcome.TRY_AGAIN;
-                    default:
-                        throw new IllegalStateException("run " + runId + ": " + place.status());
-                }
-            });
+            return attendances.register(runId, userId);
         } catch (RuntimeException e) {
             if (isDuplicate(e)) {
                 return Outcome.ALREADY_REGISTERED;
@@ -98,17 +137,7 @@ public final class CourseRegistration {
 
     /** Cancels a registration: the attendance goes and the place comes back, in one transaction. */
     public boolean cancel(long runId, String userId) {
-        return jdbi.inTransaction(h -> {
-            Optional<Long> reservation = h.createQuery(
-                            "SELECT reservation_id FROM attendance WHERE scheduled_run_id = :run AND user_id = :user")
-                    .bind("run", runId).bind("user", userId).mapTo(Long.class).findOne();
-            if (reservation.isEmpty()) {
-                return false;
-            }
-            h.createUpdate("DELETE FROM attendance WHERE scheduled_run_id = :run AND user_id = :user")
-                    .bind("run", runId).bind("user", userId).execute();
-            return places.release(h, reservation.get());
-        });
+        return attendances.cancel(runId, userId);
     }
 
     /**
@@ -135,8 +164,7 @@ public final class CourseRegistration {
 
     /** Attendance rows of a run: what the course organiser actually sees. */
     public int attendances(long runId) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM attendance WHERE scheduled_run_id = :run")
-                .bind("run", runId).mapTo(Integer.class).one());
+        return attendances.count(runId);
     }
 
     private static String placesOf(long runId) {
@@ -166,7 +194,7 @@ public final class CourseRegistration {
             long run = 1;
             for (StrategyKind kind : List.of(StrategyKind.CONDITIONAL_UPDATE, StrategyKind.PESSIMISTIC_LOCK,
                     StrategyKind.OPTIMISTIC_VERSION, StrategyKind.UNIQUE_SLOTS)) {
-                CourseRegistration courses = new CourseRegistration(pool.jdbi(), JdbiStrategies.of(kind, pool.jdbi()));
+                CourseRegistration courses = new CourseRegistration(pool.dataSource(), kind);
                 courses.createTables();
                 Result naive = lastPlaceRace(courses, run++, true);
                 Result fixed = lastPlaceRace(courses, run++, false);

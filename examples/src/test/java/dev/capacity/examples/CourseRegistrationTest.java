@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.capacity.StrategyKind;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
-import dev.capacity.jdbc.JdbiStrategies;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,7 +37,7 @@ final class CourseRegistrationTest {
     }
 
     private static CourseRegistration courses(StrategyKind kind) {
-        CourseRegistration courses = new CourseRegistration(pool.jdbi(), JdbiStrategies.of(kind, pool.jdbi()));
+        CourseRegistration courses = new CourseRegistration(pool.dataSource(), kind);
         courses.createTables();
         return courses;
     }
