@@ -10,9 +10,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.Availability;
+import dev.capacity.CapacityException;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
+import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TestDatabase;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -225,5 +228,44 @@ final class JoinedTransactionTest {
         long capacity = fixture.jdbi().inTransaction(handle -> strategy.adjust(handle, run, 5));
         assertThat(capacity).isEqualTo(15);
         assertThat(strategy.availability(run)).contains(new Availability(run, 15, 0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void release_losingALockRaceInTheCallersTransaction_undoesItselfAndLeavesTheTransactionUsable(StrategyFixture fixture) {
+        Jdbi jdbi = jdbiWithOrders(fixture);
+        JdbiReservationStrategy strategy = (JdbiReservationStrategy) fixture.strategy(
+                StrategyOptions.builder().lockTimeout(Duration.ofMillis(200)).build());
+        String run = newId("run");
+        String order = newId("order");
+        strategy.define(run, 3);
+        long reservation = strategy.reserve(ReservationRequest.of(run, "buyer")).reservation().id();
+        boolean postgres = fixture.database() == TestDatabase.POSTGRES;
+
+        try (Handle blocker = jdbi.open()) {
+            blocker.begin();
+            blocker.createQuery("SELECT capacity FROM capacity_resource WHERE id = :id FOR UPDATE").bind("id", run)
+                    .mapTo(Long.class).one();
+            jdbi.useHandle(handle -> {
+                int h2Timeout = postgres ? 0 : handle.createQuery("SELECT LOCK_TIMEOUT()").mapTo(Integer.class).one();
+                handle.execute(postgres ? "SET lock_timeout = '200ms'" : "SET LOCK_TIMEOUT 200");
+                try {
+                    handle.useTransaction(h -> {
+                        assertThatThrownBy(() -> strategy.release(h, reservation))
+                                .isInstanceOf(CapacityException.class).hasMessageContaining("caller's transaction");
+                        // the transaction goes on, and what the release had done is undone
+                        insertOrder(h, order, reservation);
+                    });
+                } finally {
+                    handle.execute(postgres ? "RESET lock_timeout" : "SET LOCK_TIMEOUT " + h2Timeout);
+                }
+            });
+            blocker.rollback();
+        }
+
+        assertThat(orders(jdbi, order)).isEqualTo(1);
+        assertThat(strategy.availability(run)).contains(new Availability(run, 3, 1));
+        assertThat(fixture.ledger(run).releasedRows()).isZero();
+        assertThat(strategy.release(reservation)).isTrue();
     }
 }
