@@ -7,6 +7,8 @@ import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.jdbc.testing.FaultyDataSource;
+import dev.capacity.jdbc.testing.FaultyDataSource.CommitFault;
 import dev.capacity.stress.Database;
 import dev.capacity.stress.EmbeddedPostgresServer;
 import dev.capacity.stress.History;
@@ -261,8 +263,7 @@ public final class FaultSuite {
                     .mapTo(Timestamp.class).one());
             // faults begin once the race does: the resources are defined before it, undisturbed
             AtomicBoolean racing = new AtomicBoolean();
-            CommitFaults commitFaults = fault == Fault.COMMIT_FAULTS
-                    ? new CommitFaults(pool.dataSource(), settings.commitFaultShare(), seed, racing::get) : null;
+            FaultyDataSource commitFaults = fault == Fault.COMMIT_FAULTS ? failingCommits(pool, seed, racing) : null;
             Jdbi jdbi = commitFaults != null ? Jdbi.create(commitFaults) : pool.jdbi();
             ReservationStrategy strategy = strategyOn.apply(jdbi);
             // defines the race's resources and later checks keyed unknowns, on the suite's own pool
@@ -295,10 +296,10 @@ public final class FaultSuite {
                     }
                     case COMMIT_FAULTS -> {
                         report = RaceHarness.run(race, clean, strategy, this::snapshot, history,
-                                () -> longEnough.getAsBoolean() && commitFaults.injected() >= settings.commitFaults());
-                        injected = commitFaults.injected();
-                        detail = "{after commit=" + commitFaults.afterCommit() + ", instead of commit="
-                                + commitFaults.insteadOfCommit() + "}";
+                                () -> longEnough.getAsBoolean() && commitFaults.failedCommits() >= settings.commitFaults());
+                        injected = commitFaults.failedCommits();
+                        detail = "{after commit=" + commitFaults.failedCommits(CommitFault.AFTER_COMMIT) + ", instead of commit="
+                                + commitFaults.failedCommits(CommitFault.INSTEAD_OF_COMMIT) + "}";
                     }
                     case POOL_EXHAUSTED -> {
                         try (Hog hog = new Hog(pool, poolSize, racing::get).start()) {
@@ -455,6 +456,13 @@ public final class FaultSuite {
         if (strategy instanceof JdbiReservationStrategy closeable) {
             closeable.close();
         }
+    }
+
+    /** The race's data source under {@link Fault#COMMIT_FAULTS}: a share of COMMITs fail once the race is on. */
+    private FaultyDataSource failingCommits(CapacityPool pool, long seed, AtomicBoolean racing) {
+        FaultyDataSource faulty = new FaultyDataSource(pool.dataSource());
+        faulty.failCommitsAtRandom(settings.commitFaultShare(), seed, racing::get);
+        return faulty;
     }
 
     private static StrategyOptions options(Fault fault) {
