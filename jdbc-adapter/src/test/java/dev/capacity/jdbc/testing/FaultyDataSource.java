@@ -6,21 +6,28 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * A real data source with injected faults, for tests only: the next COMMITs can be made to fail
- * with a connection error (SQLSTATE 08006) either after the database committed (the outcome the
- * caller cannot see) or instead of committing, and new connections can be refused. Everything
- * else goes to the real database; this is fault injection, not a mock.
+ * A real data source with injected faults, for the adapter's tests and the fault suite: COMMITs
+ * can be made to fail with a connection error either after the database committed (the outcome
+ * the caller cannot see) or instead of committing, either the next few or a seeded random share
+ * of them; statements can be lost with their connection, and new connections can be refused.
+ * Everything else goes to the real database; this is fault injection, not a mock.
+ *
+ * <p>A COMMIT here is {@code commit()} on a connection inside a transaction (auto-commit off).
  *
  * <p>This class is threadsafe.
  */
 public final class FaultyDataSource implements DataSource {
 
-    /** When an armed COMMIT fails. */
+    /** What the database did with a COMMIT that fails. */
     public enum CommitFault {
         /** The database commits, then the caller sees a lost connection. */
         AFTER_COMMIT,
@@ -28,12 +35,16 @@ public final class FaultyDataSource implements DataSource {
         INSTEAD_OF_COMMIT
     }
 
+    private static final String CONNECTION_LOST = "08006";
+
     private final DataSource delegate;
     private final AtomicInteger armedCommits = new AtomicInteger();
-    private final AtomicInteger failedCommits = new AtomicInteger();
+    private final AtomicLong failedAfterCommit = new AtomicLong();
+    private final AtomicLong failedInsteadOfCommit = new AtomicLong();
     private final AtomicInteger lostStatements = new AtomicInteger();
-    private volatile CommitFault fault = CommitFault.AFTER_COMMIT;
-    private volatile String commitState = "08006";
+    private volatile CommitFault armedFault = CommitFault.AFTER_COMMIT;
+    private volatile String armedState = CONNECTION_LOST;
+    private volatile RandomCommitFaults randomCommitFaults;
     private volatile boolean refuseConnectionsAfterFault;
     private volatile boolean refusingConnections;
 
@@ -43,7 +54,7 @@ public final class FaultyDataSource implements DataSource {
 
     /** Makes the next {@code count} COMMITs fail as {@code fault} says. */
     public void failNextCommits(int count, CommitFault fault) {
-        failNextCommits(count, fault, "08006");
+        failNextCommits(count, fault, CONNECTION_LOST);
     }
 
     /**
@@ -52,9 +63,21 @@ public final class FaultyDataSource implements DataSource {
      * after the commit record is written.
      */
     public void failNextCommits(int count, CommitFault fault, String sqlState) {
-        this.commitState = sqlState;
-        this.fault = fault;
+        this.armedState = sqlState;
+        this.armedFault = fault;
         armedCommits.set(count);
+    }
+
+    /**
+     * Fails each COMMIT with {@code probability} while {@code active} says so, with a lost
+     * connection ({@code 08006}), half of them after committing and half instead; which ones is
+     * drawn from {@code seed}. The next COMMITs armed by {@link #failNextCommits} fail first.
+     */
+    public void failCommitsAtRandom(double probability, long seed, BooleanSupplier active) {
+        if (probability < 0 || probability > 1) {
+            throw new IllegalArgumentException("probability must be within [0, 1], was " + probability);
+        }
+        randomCommitFaults = new RandomCommitFaults(probability, seed, active);
     }
 
     /**
@@ -70,15 +93,23 @@ public final class FaultyDataSource implements DataSource {
         refuseConnectionsAfterFault = true;
     }
 
+    /** Injects no more faults: nothing armed, nothing at random, connections accepted. */
     public void heal() {
         armedCommits.set(0);
+        randomCommitFaults = null;
         lostStatements.set(0);
         refuseConnectionsAfterFault = false;
         refusingConnections = false;
     }
 
-    public int failedCommits() {
-        return failedCommits.get();
+    /** COMMITs failed so far, either way. */
+    public long failedCommits() {
+        return failedAfterCommit.get() + failedInsteadOfCommit.get();
+    }
+
+    /** COMMITs failed so far as {@code fault} says. */
+    public long failedCommits(CommitFault fault) {
+        return (fault == CommitFault.AFTER_COMMIT ? failedAfterCommit : failedInsteadOfCommit).get();
     }
 
     @Override
@@ -95,7 +126,7 @@ public final class FaultyDataSource implements DataSource {
     }
 
     private Connection wrap(Connection connection) {
-        java.util.concurrent.atomic.AtomicBoolean dead = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean dead = new AtomicBoolean();
         return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
                     // a lost connection fails every call but close, as a real one does
@@ -108,17 +139,8 @@ public final class FaultyDataSource implements DataSource {
                         dead.set(true);
                         throw new SQLException("injected: I/O error, connection lost before COMMIT", "08006");
                     }
-                    if (method.getName().equals("commit") && armedCommits.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                        if (fault == CommitFault.AFTER_COMMIT) {
-                            connection.commit();
-                        } else {
-                            connection.rollback();
-                        }
-                        failedCommits.incrementAndGet();
-                        if (refuseConnectionsAfterFault) {
-                            refusingConnections = true;
-                        }
-                        throw new SQLException("injected: COMMIT failed (" + commitState + ")", commitState);
+                    if (method.getName().equals("commit") && !connection.getAutoCommit()) {
+                        failIfDue(connection);
                     }
                     try {
                         return method.invoke(connection, args);
@@ -126,6 +148,63 @@ public final class FaultyDataSource implements DataSource {
                         throw e.getCause();
                     }
                 });
+    }
+
+    /** Fails this COMMIT if one is armed or drawn: commits or rolls back, then throws. */
+    private void failIfDue(Connection connection) throws SQLException {
+        CommitFault fault;
+        String sqlState;
+        RandomCommitFaults random = randomCommitFaults;
+        if (armedCommits.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            fault = armedFault;
+            sqlState = armedState;
+        } else if (random != null) {
+            fault = random.draw();
+            sqlState = CONNECTION_LOST;
+        } else {
+            return;
+        }
+        if (fault == null) {
+            return;
+        }
+        if (fault == CommitFault.AFTER_COMMIT) {
+            connection.commit();
+            failedAfterCommit.incrementAndGet();
+        } else {
+            connection.rollback();
+            failedInsteadOfCommit.incrementAndGet();
+        }
+        if (refuseConnectionsAfterFault) {
+            refusingConnections = true;
+        }
+        throw new SQLException(CONNECTION_LOST.equals(sqlState) ? "injected: I/O error during COMMIT, connection lost"
+                : "injected: COMMIT failed (" + sqlState + ")", sqlState);
+    }
+
+    /** COMMITs failed with a probability, drawn from a seeded source, while a switch is on. */
+    private static final class RandomCommitFaults {
+        private final double probability;
+        private final SplittableRandom random;
+        private final BooleanSupplier active;
+
+        RandomCommitFaults(double probability, long seed, BooleanSupplier active) {
+            this.probability = probability;
+            this.random = new SplittableRandom(seed);
+            this.active = active;
+        }
+
+        /** How the next COMMIT fails, or null if it does not. */
+        CommitFault draw() {
+            if (!active.getAsBoolean()) {
+                return null;
+            }
+            synchronized (random) {
+                if (random.nextDouble() >= probability) {
+                    return null;
+                }
+                return random.nextBoolean() ? CommitFault.AFTER_COMMIT : CommitFault.INSTEAD_OF_COMMIT;
+            }
+        }
     }
 
     @Override

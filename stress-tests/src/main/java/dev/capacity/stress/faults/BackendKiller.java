@@ -38,11 +38,11 @@ public final class BackendKiller implements AutoCloseable {
     private volatile boolean running = true;
     private volatile Exception failure;
 
-    private final BooleanSupplier go;
+    private final BooleanSupplier active;
 
-    /** Kills once {@code go} says so, until closed. */
-    public BackendKiller(Database database, String applicationName, long seed, long maxPauseMillis, BooleanSupplier go) {
-        this.go = go;
+    /** Kills while {@code active} says so, until closed. */
+    public BackendKiller(Database database, String applicationName, long seed, long maxPauseMillis, BooleanSupplier active) {
+        this.active = active;
         this.database = database;
         this.applicationName = applicationName;
         this.random = new SplittableRandom(seed);
@@ -73,7 +73,7 @@ public final class BackendKiller implements AutoCloseable {
             sessions.setString(1, applicationName);
             while (running) {
                 LockSupport.parkNanos(random.nextLong(maxPauseNanos) + 1);
-                if (!go.getAsBoolean()) {
+                if (!active.getAsBoolean()) {
                     continue;
                 }
                 List<Object[]> victims = new ArrayList<>();

@@ -16,7 +16,7 @@ final class FaultSuitePlanTest {
     @Test
     void everyThreadAlternatesOneReserveWithOneRelease_andDoubleSubmitsComeFromTheNextThreadAtTheSameTurn() {
         for (long seed = 0; seed < 50; seed++) {
-            Scenario.Plan plan = FaultSuite.turns("p-", 8, 64, seed);
+            Scenario.Plan plan = FaultSuite.racePlan("p-", 8, 64, seed);
 
             assertThat(plan.capacities()).containsOnlyKeys("p-a", "p-b").allSatisfy((id, units) -> assertThat(units).isEqualTo(8));
             Map<String, int[]> keyed = new HashMap<>(); // key -> {threads sending it, the turn}

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.StrategyKind;
 import dev.capacity.stress.EmbeddedPostgresServer;
-import dev.capacity.stress.faults.FaultSuite.Fault;
-import dev.capacity.stress.faults.FaultSuite.Outcome;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,7 +26,7 @@ final class FaultSuiteTest {
 
     private static EmbeddedPostgresServer server;
     private static FaultSuite suite;
-    private static FaultSuite.Settings settings;
+    private static Settings settings;
 
     @BeforeAll
     static void start() {
@@ -36,7 +34,7 @@ final class FaultSuiteTest {
         long seed = given == null ? new Random().nextLong() : Long.parseLong(given);
         System.out.println("fault suite seed " + seed + " (replay with -Dcapacity.seed=" + seed + ")");
         server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST);
-        settings = FaultSuite.Settings.defaults(seed);
+        settings = Settings.defaults(seed);
         suite = new FaultSuite(server, settings);
     }
 
@@ -48,13 +46,13 @@ final class FaultSuiteTest {
 
     @Test
     void everyStrategy_throughEveryFault_keepsEveryInvariant() {
-        List<Outcome> outcomes = suite.run(KINDS, EnumSet.allOf(Fault.class));
-        String table = FaultSuite.table(outcomes);
+        List<RaceOutcome> outcomes = suite.run(KINDS, EnumSet.allOf(Fault.class));
+        String table = FaultReport.table(outcomes);
         System.out.println(table);
 
         assertThat(outcomes).hasSize(KINDS.size() * Fault.values().length);
-        assertThat(outcomes).as(table).allMatch(Outcome::invariantsHold);
-        for (Outcome o : outcomes) {
+        assertThat(outcomes).as(table).allMatch(RaceOutcome::invariantsHold);
+        for (RaceOutcome o : outcomes) {
             switch (o.fault()) {
                 case KILLS -> assertThat(o.injected()).as(table).isGreaterThanOrEqualTo(settings.kills());
                 case COMMIT_FAULTS -> {
@@ -76,8 +74,8 @@ final class FaultSuiteTest {
 
     @Test
     void retryOnError_isCaughtBookingTwice_whenCommitAcknowledgementsAreLost() {
-        Outcome outcome = suite.run("retry-on-error", Fault.COMMIT_FAULTS, 0, RetryOnErrorStrategy::new);
-        String table = FaultSuite.table(List.of(outcome));
+        RaceOutcome outcome = suite.run("retry-on-error", Fault.COMMIT_FAULTS, 0, RetryOnErrorStrategy::new);
+        String table = FaultReport.table(List.of(outcome));
         System.out.println(table);
 
         assertThat(outcome.injected()).isGreaterThanOrEqualTo(settings.commitFaults());
