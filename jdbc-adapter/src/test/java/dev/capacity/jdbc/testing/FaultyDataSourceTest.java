@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.jdbc.testing.FaultyDataSource.CommitFault;
+import dev.capacity.testing.ResourceIds;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -14,9 +16,11 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+
 import javax.sql.DataSource;
 
 /** The random COMMIT faults that the fault suite relies on, on H2 in memory. */
+@ExtendWith(LedgersAddUp.class)
 final class FaultyDataSourceTest {
 
     private static final DataSource H2 = TestDatabase.H2_MEM.pool().dataSource();
@@ -85,7 +89,7 @@ final class FaultyDataSourceTest {
     }
 
     private static String newTable() throws SQLException {
-        String table = StrategyFixture.newId("faulty").replaceAll("[^A-Za-z0-9]", "_");
+        String table = ResourceIds.newId("faulty").replaceAll("[^A-Za-z0-9]", "_");
         try (Connection c = H2.getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE " + table + " (id INT PRIMARY KEY)");
         }

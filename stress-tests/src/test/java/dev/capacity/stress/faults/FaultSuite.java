@@ -48,8 +48,8 @@ import java.util.function.Predicate;
  * prints the outcomes.
  *
  * <pre>
- * mvn -q -pl stress-tests -am compile exec:java@faults        # every strategy, every fault, 5 rounds
- * mvn -q -pl stress-tests -am compile exec:java@faults -Dexec.args="--seconds 10 --rounds 3 --seed 42 --strategies combining"
+ * mvn -q -pl stress-tests -am test-compile exec:java@faults        # every strategy, every fault, 5 rounds
+ * mvn -q -pl stress-tests -am test-compile exec:java@faults -Dexec.args="--seconds 10 --rounds 3 --seed 42 --strategies combining"
  * </pre>
  *
  * <p>The main method exits with 1 if any race breaks an invariant or if, under a fault of
