@@ -205,7 +205,7 @@ public final class Race {
         }
 
         ReservationStrategy strategy(StrategyKind kind) {
-            return kind == StrategyKind.IN_MEMORY ? new InMemoryStrategy() : JdbiStrategies.of(kind, pool.jdbi());
+            return kind == StrategyKind.IN_MEMORY ? new InMemoryStrategy() : JdbiStrategies.of(kind, pool.dataSource());
         }
 
         Function<RaceHarness.Resources, Snapshot> snapshot(StrategyKind kind, ReservationStrategy strategy) {
