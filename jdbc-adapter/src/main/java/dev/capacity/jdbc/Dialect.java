@@ -125,9 +125,14 @@ abstract class Dialect {
         }
     }
 
+    /** Prepares an insert whose generated {@code id} is read back. */
+    PreparedStatement prepareReturningId(Connection c, String insert) throws SQLException {
+        return c.prepareStatement(insert, Statement.RETURN_GENERATED_KEYS);
+    }
+
     /** Runs an insert of {@link #insertUnlessDuplicate(String, String)} that returns the new row's id; empty if the key was taken. */
     OptionalLong insertReturningId(Connection c, String statement, Jdbc.Binder binder) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(statement, new String[] {"id"})) {
+        try (PreparedStatement s = prepareReturningId(c, statement)) {
             binder.bind(s);
             try {
                 if (s.executeUpdate() == 0) {
@@ -154,7 +159,7 @@ abstract class Dialect {
      */
     long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt)
             throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(sql.insertReservations, new String[] {"id"})) {
+        try (PreparedStatement s = prepareReturningId(c, sql.insertReservations)) {
             OffsetDateTime at = Jdbc.timestamp(createdAt);
             for (ReservationRequest request : requests) {
                 ReservationRows.bindInsert(s, request, at);

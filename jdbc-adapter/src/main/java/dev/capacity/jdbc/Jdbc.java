@@ -67,8 +67,13 @@ final class Jdbc {
 
     /** The first column of the first row. */
     static OptionalLong oneLong(Connection c, String statement, Object... parameters) throws SQLException {
+        return oneLong(c, statement, parameters(parameters));
+    }
+
+    /** The first column of the first row. */
+    static OptionalLong oneLong(Connection c, String statement, Binder binder) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(statement)) {
-            parameters(parameters).bind(s);
+            binder.bind(s);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
             }

@@ -82,6 +82,12 @@ final class PostgresDialect extends Dialect {
                 + " SELECT ?, u.slot, ? FROM unnest(?::bigint[]) AS u(slot) ON CONFLICT DO NOTHING";
     }
 
+    /** Names the column, so that pgjdbc appends {@code RETURNING id} rather than {@code RETURNING *}. */
+    @Override
+    PreparedStatement prepareReturningId(Connection c, String insert) throws SQLException {
+        return c.prepareStatement(insert, new String[] {"id"});
+    }
+
     /** ON CONFLICT already wrote nothing for a taken key. */
     @Override
     int insertUnlessDuplicate(Connection c, String statement, Jdbc.Binder binder) throws SQLException {

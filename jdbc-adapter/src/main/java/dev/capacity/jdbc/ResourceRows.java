@@ -83,7 +83,12 @@ final class ResourceRows {
 
     /** The guarded increment; the units left after it, or empty if it did not fit (or no counter resource). */
     OptionalLong conditionalIncrement(Connection c, String id, int quantity) throws SQLException {
-        return Jdbc.oneLong(c, sql.conditionalIncrement, quantity, id, quantity);
+        // bound by type, not through Jdbc.parameters: this is every counter reservation's statement
+        return Jdbc.oneLong(c, sql.conditionalIncrement, s -> {
+            s.setInt(1, quantity);
+            s.setString(2, id);
+            s.setInt(3, quantity);
+        });
     }
 
     /** The increment if the version is still {@code version}; false if someone changed the row. */
