@@ -19,6 +19,7 @@ import dev.capacity.jdbc.testing.FaultyDataSource;
 import dev.capacity.jdbc.testing.Ledger;
 import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.jdbc.testing.Waits;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -33,7 +34,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * What only the combining strategy has: batches decided in arrival order, repeated keys inside a
@@ -150,7 +150,7 @@ final class CombiningStrategyTest {
                     .mapTo(Long.class).one();
             // the first request becomes the combiner and waits for the row lock
             Future<ReservationResult> first = pool.submit(() -> strategy.reserve(ReservationRequest.of(run, "a")));
-            awaitCondition(() -> strategy.combining(run) && strategy.waiting(run) == 0);
+            Waits.until(() -> strategy.combining(run) && strategy.waiting(run) == 0);
             // the second is queued behind a batch that cannot finish in its budget
             Future<ReservationResult> second = pool.submit(() -> strategy.reserve(ReservationRequest.of(run, "b")));
 
@@ -176,13 +176,13 @@ final class CombiningStrategyTest {
             blocker.createQuery("SELECT capacity FROM capacity_resource WHERE id = :id FOR UPDATE").bind("id", run)
                     .mapTo(Long.class).one();
             Future<ReservationResult> first = pool.submit(() -> strategy.reserve(ReservationRequest.of(run, "a")));
-            awaitCondition(() -> strategy.combining(run) && strategy.waiting(run) == 0);
+            Waits.until(() -> strategy.combining(run) && strategy.waiting(run) == 0);
             List<Future<ReservationResult>> queued = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 String holder = "q" + i;
                 queued.add(pool.submit(() -> strategy.reserve(ReservationRequest.of(run, holder))));
             }
-            awaitCondition(() -> strategy.waiting(run) == 3);
+            Waits.until(() -> strategy.waiting(run) == 3);
 
             strategy.close();
 
@@ -198,17 +198,5 @@ final class CombiningStrategyTest {
         assertThatThrownBy(() -> strategy.reserve(ReservationRequest.of(run, "late")))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         assertThat(strategy.availability(run)).contains(new Availability(run, 10, 1));
-    }
-
-    /** Waits (without sleeping) until another thread has brought about {@code condition}; 30 s at most. */
-    private static void awaitCondition(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the condition did not come about in 30 s");
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
     }
 }

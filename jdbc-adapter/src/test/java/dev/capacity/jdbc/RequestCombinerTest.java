@@ -3,6 +3,8 @@ package dev.capacity.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.capacity.jdbc.testing.Waits;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -14,7 +16,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 /**
  * The hand-off of the combining strategy, without a database: one batch at a time, arrival
@@ -40,7 +41,7 @@ final class RequestCombinerTest {
             try {
                 batches.add(batch.stream().map(RequestCombiner.Pending::request).toList());
                 firstBatchStarted.countDown();
-                await(gate);
+                Waits.until(gate);
                 for (RequestCombiner.Pending<String, String> pending : batch) {
                     if (pending.request().startsWith("fail")) {
                         pending.fail(new IllegalStateException("refused " + pending.request()));
@@ -52,6 +53,14 @@ final class RequestCombinerTest {
                 running.decrementAndGet();
             }
         }
+    }
+
+    /** Submits "first" on {@code pool} and returns once its batch runs, held at the recorder's gate. */
+    private static Future<String> firstBatchHeld(ExecutorService pool, RequestCombiner<String, String> combiner,
+                                                 Recorder recorder) {
+        Future<String> first = pool.submit(() -> combiner.submit("first", System.nanoTime() + LONG_DEADLINE, NOT_TAKEN));
+        Waits.until(recorder.firstBatchStarted);
+        return first;
     }
 
     @Test
@@ -70,12 +79,11 @@ final class RequestCombinerTest {
         RequestCombiner<String, String> combiner = new RequestCombiner<>(8, 16, recorder);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
-            Future<String> first = pool.submit(() -> combiner.submit("first", System.nanoTime() + LONG_DEADLINE, NOT_TAKEN));
-            await(recorder.firstBatchStarted);
+            Future<String> first = firstBatchHeld(pool, combiner, recorder);
             List<Future<String>> later = new ArrayList<>();
             for (String request : List.of("b", "c", "d")) {
                 later.add(pool.submit(() -> combiner.submit(request, System.nanoTime() + LONG_DEADLINE, NOT_TAKEN)));
-                awaitCondition(() -> combiner.waiting() == later.size());
+                Waits.until(() -> combiner.waiting() == later.size());
             }
             recorder.gate.countDown();
 
@@ -103,7 +111,7 @@ final class RequestCombinerTest {
             for (int t = 0; t < threads; t++) {
                 int thread = t;
                 answers.add(pool.submit(() -> {
-                    await(start);
+                    Waits.until(start);
                     List<String> mine = new ArrayList<>();
                     for (int i = 0; i < perThread; i++) {
                         mine.add(combiner.submit("r" + thread + "-" + i, System.nanoTime() + LONG_DEADLINE, NOT_TAKEN));
@@ -134,8 +142,7 @@ final class RequestCombinerTest {
         RequestCombiner<String, String> combiner = new RequestCombiner<>(8, 16, recorder);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            Future<String> first = pool.submit(() -> combiner.submit("first", System.nanoTime() + LONG_DEADLINE, NOT_TAKEN));
-            await(recorder.firstBatchStarted);
+            Future<String> first = firstBatchHeld(pool, combiner, recorder);
 
             // the batch ahead of it cannot finish before this deadline
             String late = combiner.submit("late", System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50), NOT_TAKEN);
@@ -165,18 +172,17 @@ final class RequestCombinerTest {
         RequestCombiner<String, String> combiner = new RequestCombiner<>(8, 16, recorder);
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
-            Future<String> running = pool.submit(() -> combiner.submit("running", System.nanoTime() + LONG_DEADLINE, NOT_TAKEN));
-            await(recorder.firstBatchStarted);
+            Future<String> running = firstBatchHeld(pool, combiner, recorder);
             Future<String> waiting = pool.submit(() -> combiner.submit("waiting", System.nanoTime() + LONG_DEADLINE, NOT_TAKEN));
-            awaitCondition(() -> combiner.waiting() == 1);
+            Waits.until(() -> combiner.waiting() == 1);
 
             combiner.failWaiting(new IllegalStateException("closed"));
             recorder.gate.countDown();
 
             assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("closed");
-            assertThat(running.get(30, TimeUnit.SECONDS)).isEqualTo("RUNNING");
-            assertThat(recorder.batches).containsExactly(List.of("running"));
+            assertThat(running.get(30, TimeUnit.SECONDS)).isEqualTo("FIRST");
+            assertThat(recorder.batches).containsExactly(List.of("first"));
         } finally {
             pool.shutdownNow();
         }
@@ -189,8 +195,7 @@ final class RequestCombinerTest {
         RequestCombiner<String, String> combiner = new RequestCombiner<>(8, 1, recorder);
         ExecutorService pool = Executors.newFixedThreadPool(1);
         try {
-            Future<String> first = pool.submit(() -> combiner.submit("first", System.nanoTime() + LONG_DEADLINE, NOT_TAKEN));
-            await(recorder.firstBatchStarted);
+            Future<String> first = firstBatchHeld(pool, combiner, recorder);
 
             assertThat(combiner.submit("no-room", System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50), NOT_TAKEN))
                     .isEqualTo(NOT_TAKEN);
@@ -208,28 +213,5 @@ final class RequestCombinerTest {
         assertThatThrownBy(() -> RequestCombiner.<String, String>runAsOneBatch(List.of("x", "y"),
                 batch -> batch.get(0).answer("only one")))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("unanswered");
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(30, TimeUnit.SECONDS)) {
-                throw new AssertionError("the latch was not released in 30 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
-    /** Waits (without sleeping) until another thread has brought about {@code condition}; 30 s at most. */
-    private static void awaitCondition(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the condition did not come about in 30 s");
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
     }
 }
