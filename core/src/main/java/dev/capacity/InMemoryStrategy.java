@@ -4,10 +4,16 @@ import dev.capacity.ReservationResult.Status;
 import dev.capacity.internal.Arguments;
 import dev.capacity.internal.CapacityMath;
 import dev.capacity.internal.Events;
+import dev.capacity.internal.Holds;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -16,45 +22,57 @@ import java.util.concurrent.atomic.AtomicReference;
  * database strategies are compared with, and a strategy in its own right for state that lives and
  * dies with the process.
  *
- * <h2>Concurrency</h2>
- * Each resource holds one {@link AtomicReference} to an immutable {@code State}: its capacity, its
- * reserved count and at most one pending operation descriptor. Every change to a resource is a
- * compare-and-set of that reference, so each operation takes effect at one instant:
- * <ul>
- *   <li>A reserve without a key is a single CAS from {@code reserved} to {@code reserved + q},
- *       made only if {@code q <= capacity - reserved} in the state it replaces. A rejection takes
- *       effect at the read of a state without room.</li>
- *   <li>A resize is a single CAS of the capacity. A reserve that read the old capacity fails its
- *       CAS and reads again, so no grant ever exceeds the capacity in force.</li>
- *   <li>Two operations must change a resource <em>and</em> something else exactly once: a keyed
- *       reserve (the resource and the key's claim) and a release (the resource and the
- *       reservation's released mark). They install a descriptor with the tentative numbers in the
- *       same CAS, then decide it with a CAS on the other object, then clear it (keeping or undoing
- *       the numbers). Any thread that finds a descriptor installed finishes it before doing
- *       anything else, so the protocol never waits on a stalled thread (lock-freedom), and the
- *       decision CAS makes helpers agree (each key is granted once, each reservation released
- *       once). The decision is the linearization point.</li>
- * </ul>
- * A thread checks a claim or a released mark only <em>after</em> reading a state without a
- * descriptor; since deciding requires a descriptor that is cleared only after the decision, a
- * CAS based on that state cannot act on an operation that was already decided.
- *
- * <p>Reads ({@link #availability}) finish any pending descriptor first, so they see a state in
- * which every operation is either wholly done or not started.
- *
- * <p>Idempotency keys are kept for the life of the strategy (at most one reservation per key,
- * ever). Released reservations without a key are forgotten; releasing them again answers
- * {@code false} just the same.
+ * <p>Idempotency keys and holds are kept for the life of the strategy (at most one reservation per
+ * key, ever; a hold can always be told from an unknown id). Released permanent reservations
+ * without a key are forgotten; releasing them again answers {@code false}, confirming them
+ * {@link HoldStatus#RELEASED}, just the same.
  *
  * <p>This class is threadsafe.
  */
 public final class InMemoryStrategy implements ReservationStrategy {
+
+    /*
+     * Concurrency.
+     *
+     * Each resource holds one AtomicReference to an immutable State: its capacity, its reserved
+     * count, the held part of it, and at most one pending operation descriptor. Every change to a
+     * resource's numbers is a compare-and-set (CAS) of that reference, so each takes effect at one
+     * instant. A reserve without a key and without a hold is a single CAS from reserved to
+     * reserved + q, made only if q <= capacity - reserved in the state it replaces; a resize is a
+     * single CAS of the capacity.
+     *
+     * Every other operation changes the numbers *and* something else exactly once: a keyed reserve
+     * (and the key's claim), a hold (and the index of holds), a release or an expiry (and the
+     * reservation's life), a confirm (and the life). It installs a descriptor with the tentative
+     * numbers in the same CAS, decides it with a CAS on the other object, then clears it (keeping
+     * or undoing the numbers). Any thread that finds a descriptor installed finishes it before
+     * doing anything else, so the protocol never waits on a stalled thread (lock-freedom), and the
+     * decision CAS makes helpers agree. The decision is the linearization point. A thread reads a
+     * claim or a life only after reading a state without a descriptor, so a CAS based on that
+     * state cannot act on an operation that was already decided.
+     *
+     * A reservation's Life is immutable and replaced by CAS: HELD(expiry) -> PERMANENT (confirm),
+     * HELD(e1) -> HELD(e2) (extend, no change of numbers, so no descriptor), HELD or PERMANENT ->
+     * ENDED (release, expiry). Only one transition from a given Life can win, so each hold ends
+     * exactly once and its units come back exactly once.
+     *
+     * Expiry is judged by the caller's clock reading `now`. The index of a resource's holds, by
+     * expiry, is a hint kept complete for every hold counted in `held`: a hold enters it before
+     * its grant is cleared (in the descriptor's decision), and an extension enters its new key
+     * before it changes the life; stale keys are skipped (and dropped) by whoever meets them. A
+     * reserve that finds no room ends every counted hold whose expiry is at or before `now`, then
+     * reads again; it refuses only after a scan that found none, with the state still the one it
+     * read (the same object: no CAS in between), so the refusal is linearized at that scan and no
+     * expired hold was counted against it.
+     */
 
     private static final String NAME = StrategyKind.IN_MEMORY.strategyName();
 
     private final ConcurrentHashMap<String, Resource> resources = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Entry> reservations = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Claim> claims = new ConcurrentHashMap<>();
+    /** Ids given to candidates that were never granted: with them, a forgotten id is told from an unknown one. */
+    private final Set<Long> neverGranted = ConcurrentHashMap.newKeySet();
     private final AtomicLong ids = new AtomicLong();
     private final StrategyOptions options;
 
@@ -77,7 +95,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
     public void define(String resourceId, long capacity) {
         Arguments.requireId(resourceId, "resourceId");
         Arguments.requireNonNegative(capacity, "capacity");
-        Resource existing = resources.putIfAbsent(resourceId, new Resource(new State(capacity, 0, null)));
+        Resource existing = resources.putIfAbsent(resourceId, new Resource(new State(capacity, 0, 0, null)));
         if (existing != null) {
             long current = existing.state.get().capacity;
             if (current != capacity) {
@@ -96,7 +114,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
             State state = resource.state.get();
             if (state.pending != null) {
                 help(resource, state);
-            } else if (resource.state.compareAndSet(state, new State(newCapacity, state.reserved, null))) {
+            } else if (resource.state.compareAndSet(state, state.withCapacity(newCapacity))) {
                 return;
             }
         }
@@ -113,7 +131,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
                 continue;
             }
             long capacity = CapacityMath.adjusted(resourceId, state.capacity, delta);
-            if (resource.state.compareAndSet(state, new State(capacity, state.reserved, null))) {
+            if (resource.state.compareAndSet(state, state.withCapacity(capacity))) {
                 return capacity;
             }
         }
@@ -122,7 +140,11 @@ public final class InMemoryStrategy implements ReservationStrategy {
     @Override
     public ReservationResult reserve(ReservationRequest request) {
         Arguments.requireNonNull(request, "request");
-        ReservationResult result = request.idempotencyKey() == null ? reserveUnkeyed(request) : reserveKeyed(request);
+        Instant now = now();
+        Instant expiry = request.isHold() ? Holds.expiry(now, request.hold(), "ttl") : null;
+        ReservationResult result = request.idempotencyKey() == null
+                ? reserveUnkeyed(request, now, expiry)
+                : reserveKeyed(request, now, expiry);
         Events.outcome(options.listener(), NAME, request, result);
         return result;
     }
@@ -135,27 +157,38 @@ public final class InMemoryStrategy implements ReservationStrategy {
             return false;
         }
         Resource resource = resources.get(entry.reservation.resourceId());
+        Instant now = now();
         for (;;) {
-            State state = resource.state.get();
-            if (state.pending != null) {
-                help(resource, state);
-                continue;
-            }
-            if (entry.releasedBy.get() != null) {
+            Life life = entry.life.get();
+            if (life.isEnded()) {
                 return false;
             }
-            Release release = new Release(entry, state.reserved);
-            State tentative = new State(state.capacity, state.reserved - entry.reservation.quantity(), release);
-            if (resource.state.compareAndSet(state, tentative)) {
-                help(resource, tentative);
-                if (entry.releasedBy.get() != release) {
-                    return false;
+            if (life.isExpiredAt(now)) {
+                // its units come back now, by expiry, not by this release
+                end(resource, entry, life, Life.Kind.EXPIRED);
+                return false;
+            }
+            if (end(resource, entry, life, Life.Kind.RELEASED)) {
+                if (life.kind == Life.Kind.PERMANENT && !life.wasHold && entry.reservation.idempotencyKey() == null) {
+                    reservations.remove(reservationId, entry);
                 }
-                reservations.remove(reservationId, entry);
                 Events.released(options.listener(), NAME, reservationId);
                 return true;
             }
         }
+    }
+
+    @Override
+    public HoldStatus confirm(long reservationId) {
+        Arguments.requirePositive(reservationId, "reservationId");
+        return changeHold(reservationId, null);
+    }
+
+    @Override
+    public HoldStatus extend(long reservationId, Duration ttl) {
+        Arguments.requirePositive(reservationId, "reservationId");
+        Holds.requireTtl(ttl, "ttl");
+        return changeHold(reservationId, ttl);
     }
 
     @Override
@@ -165,12 +198,24 @@ public final class InMemoryStrategy implements ReservationStrategy {
         if (resource == null) {
             return Optional.empty();
         }
+        Instant now = now();
         for (;;) {
             State state = resource.state.get();
-            if (state.pending == null) {
-                return Optional.of(new Availability(resourceId, state.capacity, state.reserved));
+            if (state.pending != null) {
+                help(resource, state);
+                continue;
             }
-            help(resource, state);
+            long expired = 0;
+            for (Map.Entry<HoldKey, Entry> hold : resource.holdsUntil(now).entrySet()) {
+                if (isCurrentExpired(hold.getKey(), hold.getValue().life.get(), now)) {
+                    expired += hold.getValue().reservation.quantity();
+                }
+            }
+            // the same state object: nothing changed the numbers while the holds were read
+            if (resource.state.get() == state) {
+                return Optional.of(new Availability(resourceId, state.capacity, state.reserved - expired,
+                        state.held - expired));
+            }
         }
     }
 
@@ -179,12 +224,15 @@ public final class InMemoryStrategy implements ReservationStrategy {
         return "InMemoryStrategy{resources=" + resources.size() + ", " + options + '}';
     }
 
-    private ReservationResult reserveUnkeyed(ReservationRequest request) {
+    // ---- reserve
+
+    private ReservationResult reserveUnkeyed(ReservationRequest request, Instant now, Instant expiry) {
         Resource resource = resources.get(request.resourceId());
         if (resource == null) {
             return new ReservationResult(Status.UNKNOWN_RESOURCE, null, 0, 1);
         }
         int quantity = request.quantity();
+        Entry candidate = null;
         for (;;) {
             State state = resource.state.get();
             if (state.pending != null) {
@@ -192,34 +240,48 @@ public final class InMemoryStrategy implements ReservationStrategy {
                 continue;
             }
             if (quantity > state.capacity - state.reserved) {
+                if (reclaimExpired(resource, state, now)) {
+                    continue;
+                }
+                discard(candidate);
                 return new ReservationResult(Status.INSUFFICIENT_CAPACITY, null, state.available(), 1);
             }
-            State granted = new State(state.capacity, state.reserved + quantity, null);
-            if (resource.state.compareAndSet(state, granted)) {
-                Entry entry = newEntry(request);
-                reservations.put(entry.reservation.id(), entry);
-                return new ReservationResult(Status.RESERVED, entry.reservation, granted.available(), 1);
+            if (expiry == null) {
+                State granted = state.plus(quantity, 0, null);
+                if (resource.state.compareAndSet(state, granted)) {
+                    Entry entry = newEntry(request, now, null);
+                    reservations.put(entry.reservation.id(), entry);
+                    return new ReservationResult(Status.RESERVED, entry.reservation, granted.available(), 1);
+                }
+                continue;
+            }
+            if (candidate == null) {
+                candidate = newEntry(request, now, expiry);
+            }
+            State tentative = state.plus(quantity, quantity, new Grant(null, candidate, state));
+            if (resource.state.compareAndSet(state, tentative)) {
+                help(resource, tentative);
+                return new ReservationResult(Status.RESERVED, candidate.reservation, tentative.available(), 1);
             }
         }
     }
 
-    private ReservationResult reserveKeyed(ReservationRequest request) {
+    private ReservationResult reserveKeyed(ReservationRequest request, Instant now, Instant expiry) {
         String key = request.idempotencyKey();
         for (;;) {
-            Claim mine = new Claim(request);
+            Claim mine = new Claim(request, now, expiry);
             Claim existing = claims.putIfAbsent(key, mine);
             Claim claim = existing == null ? mine : existing;
             Decision decision = settle(claim);
             if (decision.status == Status.RESERVED) {
                 Entry entry = decision.entry;
-                if (entry.releasedBy.get() == null) {
-                    reservations.putIfAbsent(entry.reservation.id(), entry);
-                }
+                // the thread that decided may not have recorded it yet; keyed entries are never forgotten
+                reservations.putIfAbsent(entry.reservation.id(), entry);
                 if (claim == mine) {
                     return new ReservationResult(Status.RESERVED, entry.reservation, decision.available, 1);
                 }
                 return request.matches(entry.reservation)
-                        ? new ReservationResult(Status.REPLAYED, entry.reservation, ReservationResult.UNKNOWN_AVAILABLE, 1)
+                        ? new ReservationResult(Status.REPLAYED, entry.current(), ReservationResult.UNKNOWN_AVAILABLE, 1)
                         : new ReservationResult(Status.IDEMPOTENCY_KEY_CONFLICT, null, ReservationResult.UNKNOWN_AVAILABLE, 1);
             }
             // the claim was refused, so the key is still unused: free it
@@ -233,9 +295,13 @@ public final class InMemoryStrategy implements ReservationStrategy {
     /** Decides a claim, helping whatever is pending on its resource; returns the decision. */
     private Decision settle(Claim claim) {
         ReservationRequest request = claim.request;
+        Entry candidate = null;
         for (;;) {
             Decision decided = claim.decision.get();
             if (decided != null) {
+                if (candidate != null && decided.entry != candidate) {
+                    discard(candidate);
+                }
                 return decided;
             }
             Resource resource = resources.get(request.resourceId());
@@ -251,27 +317,161 @@ public final class InMemoryStrategy implements ReservationStrategy {
             if (claim.decision.get() != null) {
                 continue;
             }
-            if (request.quantity() > state.capacity - state.reserved) {
-                claim.decision.compareAndSet(null, new Decision(Status.INSUFFICIENT_CAPACITY, null, state.available()));
+            int quantity = request.quantity();
+            if (quantity > state.capacity - state.reserved) {
+                if (!reclaimExpired(resource, state, claim.now)) {
+                    claim.decision.compareAndSet(null, new Decision(Status.INSUFFICIENT_CAPACITY, null, state.available()));
+                }
                 continue;
             }
-            Grant grant = new Grant(claim, newEntry(request), state.reserved);
-            State tentative = new State(state.capacity, state.reserved + request.quantity(), grant);
+            if (candidate == null) {
+                candidate = newEntry(request, claim.now, claim.expiry);
+            }
+            int held = claim.expiry == null ? 0 : quantity;
+            State tentative = state.plus(quantity, held, new Grant(claim, candidate, state));
             if (resource.state.compareAndSet(state, tentative)) {
                 help(resource, tentative);
             }
         }
     }
 
+    // ---- holds
+
+    /**
+     * Confirms ({@code ttl} null) or extends a hold. A hold found expired is ended by expiry here,
+     * its units coming back, whoever ends it.
+     */
+    private HoldStatus changeHold(long reservationId, Duration ttl) {
+        Instant now = now();
+        Instant newExpiry = ttl == null ? null : Holds.expiry(now, ttl, "ttl");
+        Entry entry = reservations.get(reservationId);
+        if (entry == null) {
+            return reservationId <= ids.get() && !neverGranted.contains(reservationId)
+                    ? HoldStatus.RELEASED : HoldStatus.UNKNOWN_RESERVATION;
+        }
+        Resource resource = resources.get(entry.reservation.resourceId());
+        for (;;) {
+            Life life = entry.life.get();
+            switch (life.kind) {
+                case PERMANENT:
+                    return HoldStatus.ALREADY_CONFIRMED;
+                case RELEASED:
+                    return HoldStatus.RELEASED;
+                case EXPIRED:
+                    return HoldStatus.EXPIRED;
+                default:
+                    break;
+            }
+            if (life.isExpiredAt(now)) {
+                end(resource, entry, life, Life.Kind.EXPIRED);
+                continue;
+            }
+            if (newExpiry == null) {
+                if (confirm(resource, entry, life)) {
+                    return HoldStatus.CONFIRMED;
+                }
+            } else if (extend(resource, entry, life, newExpiry)) {
+                return HoldStatus.EXTENDED;
+            }
+        }
+    }
+
+    /** Makes the hold in {@code expected} permanent: its units leave {@code held}; false if its life changed first. */
+    private boolean confirm(Resource resource, Entry entry, Life expected) {
+        for (;;) {
+            State state = resource.state.get();
+            if (state.pending != null) {
+                help(resource, state);
+                continue;
+            }
+            if (entry.life.get() != expected) {
+                return false;
+            }
+            Confirmation confirmation = new Confirmation(entry, expected, state);
+            State tentative = state.plus(0, -entry.reservation.quantity(), confirmation);
+            if (resource.state.compareAndSet(state, tentative)) {
+                help(resource, tentative);
+                return entry.life.get() == confirmation.confirmed;
+            }
+        }
+    }
+
+    /** Moves the hold in {@code expected} to {@code expiry}; false if its life changed first. No numbers change. */
+    private static boolean extend(Resource resource, Entry entry, Life expected, Instant expiry) {
+        Life extended = expected.extendedTo(expiry);
+        // the new key first: a scan must find the hold under the key of its life at every moment
+        resource.holds.put(new HoldKey(expiry, entry.reservation.id()), entry);
+        if (entry.life.compareAndSet(expected, extended)) {
+            resource.holds.remove(new HoldKey(expected.expiresAt, entry.reservation.id()), entry);
+            return true;
+        }
+        if (!expiry.equals(entry.life.get().expiresAt)) {
+            resource.holds.remove(new HoldKey(expiry, entry.reservation.id()), entry);
+        }
+        return false;
+    }
+
+    /**
+     * Ends every hold counted on the resource whose expiry is at or before {@code now}; true if the
+     * state is no longer {@code seen} (something changed: read it again), false if it still is and
+     * no expired hold is counted in it.
+     */
+    private boolean reclaimExpired(Resource resource, State seen, Instant now) {
+        for (Map.Entry<HoldKey, Entry> hold : resource.holdsUntil(now).entrySet()) {
+            Entry entry = hold.getValue();
+            Life life = entry.life.get();
+            if (life.kind != Life.Kind.HELD) {
+                // ended or confirmed: a stale key (a key of a held life may be an extension in progress)
+                resource.holds.remove(hold.getKey(), entry);
+            } else if (isCurrentExpired(hold.getKey(), life, now)) {
+                end(resource, entry, life, Life.Kind.EXPIRED);
+            }
+        }
+        return resource.state.get() != seen;
+    }
+
+    /** Whether {@code key} is the key of {@code life} (not a stale one) and that hold has expired by {@code now}. */
+    private static boolean isCurrentExpired(HoldKey key, Life life, Instant now) {
+        return life.isExpiredAt(now) && life.expiresAt.equals(key.expiresAt);
+    }
+
+    /**
+     * Ends the reservation whose life is {@code expected}, as {@code kind}: its units come back.
+     * True if this call ended it; false if its life changed first (someone else ended, confirmed
+     * or extended it).
+     */
+    private boolean end(Resource resource, Entry entry, Life expected, Life.Kind kind) {
+        for (;;) {
+            State state = resource.state.get();
+            if (state.pending != null) {
+                help(resource, state);
+                continue;
+            }
+            if (entry.life.get() != expected) {
+                return false;
+            }
+            Ending ending = new Ending(entry, expected, kind, state);
+            int quantity = entry.reservation.quantity();
+            State tentative = state.plus(-quantity, expected.kind == Life.Kind.HELD ? -quantity : 0, ending);
+            if (resource.state.compareAndSet(state, tentative)) {
+                help(resource, tentative);
+                return entry.life.get() == ending.ended;
+            }
+        }
+    }
+
+    // ---- descriptors
+
     /** Finishes the descriptor pending in {@code state}: decides it, then clears it. */
     private void help(Resource resource, State state) {
         Operation operation = state.pending;
-        boolean keep = operation.decide(state);
+        boolean keep = operation.decide(resource, state);
         if (keep && operation instanceof Grant grant) {
             reservations.putIfAbsent(grant.entry.reservation.id(), grant.entry);
         }
-        long reserved = keep ? state.reserved : operation.reservedBefore;
-        resource.state.compareAndSet(state, new State(state.capacity, reserved, null));
+        State cleared = keep ? new State(state.capacity, state.reserved, state.held, null)
+                : new State(state.capacity, operation.reservedBefore, operation.heldBefore, null);
+        resource.state.compareAndSet(state, cleared);
     }
 
     private Resource existing(String resourceId) {
@@ -282,18 +482,44 @@ public final class InMemoryStrategy implements ReservationStrategy {
         return resource;
     }
 
-    private Entry newEntry(ReservationRequest request) {
+    private Entry newEntry(ReservationRequest request, Instant now, Instant expiry) {
         Reservation reservation = new Reservation(ids.incrementAndGet(), request.resourceId(), request.holderId(),
-                request.quantity(), request.idempotencyKey(),
-                options.clock().instant().truncatedTo(ChronoUnit.MICROS));
-        return new Entry(reservation);
+                request.quantity(), request.idempotencyKey(), now, Optional.ofNullable(expiry));
+        return new Entry(reservation, expiry == null ? Life.PERMANENT : Life.held(expiry));
+    }
+
+    /** A candidate that was never granted: its id is known to be no reservation's. */
+    private void discard(Entry candidate) {
+        if (candidate != null) {
+            neverGranted.add(candidate.reservation.id());
+        }
+    }
+
+    private Instant now() {
+        return options.clock().instant().truncatedTo(ChronoUnit.MICROS);
     }
 
     private static final class Resource {
         final AtomicReference<State> state;
+        /** The holds counted in {@code held}, by expiry; may hold stale keys (see "Concurrency"). */
+        final ConcurrentSkipListMap<HoldKey, Entry> holds = new ConcurrentSkipListMap<>();
 
         Resource(State initial) {
             this.state = new AtomicReference<>(initial);
+        }
+
+        /** The indexed holds whose key expires at or before {@code now}. */
+        Map<HoldKey, Entry> holdsUntil(Instant now) {
+            return holds.headMap(new HoldKey(now, Long.MAX_VALUE), true);
+        }
+    }
+
+    /** A hold in the index: its expiry, then its id. */
+    private record HoldKey(Instant expiresAt, long id) implements Comparable<HoldKey> {
+        @Override
+        public int compareTo(HoldKey other) {
+            int byExpiry = expiresAt.compareTo(other.expiresAt);
+            return byExpiry != 0 ? byExpiry : Long.compare(id, other.id);
         }
     }
 
@@ -301,12 +527,23 @@ public final class InMemoryStrategy implements ReservationStrategy {
     private static final class State {
         final long capacity;
         final long reserved;
+        /** The part of {@code reserved} that is holds not yet ended or confirmed, expired ones included. */
+        final long held;
         final Operation pending;
 
-        State(long capacity, long reserved, Operation pending) {
+        State(long capacity, long reserved, long held, Operation pending) {
             this.capacity = capacity;
             this.reserved = reserved;
+            this.held = held;
             this.pending = pending;
+        }
+
+        State withCapacity(long newCapacity) {
+            return new State(newCapacity, reserved, held, null);
+        }
+
+        State plus(long reservedDelta, long heldDelta, Operation operation) {
+            return new State(capacity, reserved + reservedDelta, held + heldDelta, operation);
         }
 
         long available() {
@@ -314,23 +551,82 @@ public final class InMemoryStrategy implements ReservationStrategy {
         }
     }
 
-    /** A granted reservation and the release that took it back, if any. */
+    /** What a reservation is now. Immutable: every change is a CAS of a new one. */
+    private static final class Life {
+        enum Kind { HELD, PERMANENT, RELEASED, EXPIRED }
+
+        static final Life PERMANENT = new Life(Kind.PERMANENT, null, false);
+
+        final Kind kind;
+        /** HELD: when it expires; after a hold ended: when it was to expire; otherwise null. */
+        final Instant expiresAt;
+        /** Whether it began as a hold. */
+        final boolean wasHold;
+
+        private Life(Kind kind, Instant expiresAt, boolean wasHold) {
+            this.kind = kind;
+            this.expiresAt = expiresAt;
+            this.wasHold = wasHold;
+        }
+
+        static Life held(Instant expiresAt) {
+            return new Life(Kind.HELD, expiresAt, true);
+        }
+
+        boolean isEnded() {
+            return kind == Kind.RELEASED || kind == Kind.EXPIRED;
+        }
+
+        boolean isExpiredAt(Instant now) {
+            return kind == Kind.HELD && !expiresAt.isAfter(now);
+        }
+
+        Life extendedTo(Instant expiry) {
+            return new Life(Kind.HELD, expiry, true);
+        }
+
+        Life confirmed() {
+            return new Life(Kind.PERMANENT, null, wasHold);
+        }
+
+        Life ended(Kind how) {
+            return new Life(how, expiresAt, wasHold);
+        }
+    }
+
+    /** A granted reservation and its life. */
     private static final class Entry {
         final Reservation reservation;
-        final AtomicReference<Release> releasedBy = new AtomicReference<>();
+        final AtomicReference<Life> life;
 
-        Entry(Reservation reservation) {
+        Entry(Reservation reservation, Life life) {
             this.reservation = reservation;
+            this.life = new AtomicReference<>(life);
+        }
+
+        /** The reservation as it is now: a hold shows its current expiry, a confirmed one none. */
+        Reservation current() {
+            Life now = life.get();
+            Optional<Instant> expiry = Optional.ofNullable(now.expiresAt);
+            if (expiry.equals(reservation.expiresAt())) {
+                return reservation;
+            }
+            return new Reservation(reservation.id(), reservation.resourceId(), reservation.holderId(),
+                    reservation.quantity(), reservation.idempotencyKey(), reservation.createdAt(), expiry);
         }
     }
 
     /** The one decision about an idempotency key's request. */
     private static final class Claim {
         final ReservationRequest request;
+        final Instant now;
+        final Instant expiry;
         final AtomicReference<Decision> decision = new AtomicReference<>();
 
-        Claim(ReservationRequest request) {
+        Claim(ReservationRequest request, Instant now, Instant expiry) {
             this.request = request;
+            this.now = now;
+            this.expiry = expiry;
         }
     }
 
@@ -339,44 +635,85 @@ public final class InMemoryStrategy implements ReservationStrategy {
     /** A descriptor: tentative numbers that stand only if {@link #decide} says so. */
     private abstract static class Operation {
         final long reservedBefore;
+        final long heldBefore;
 
-        Operation(long reservedBefore) {
-            this.reservedBefore = reservedBefore;
+        Operation(State before) {
+            this.reservedBefore = before.reserved;
+            this.heldBefore = before.held;
         }
 
         /** Makes (or reads) the one decision about this operation; true keeps its numbers. */
-        abstract boolean decide(State tentative);
+        abstract boolean decide(Resource resource, State tentative);
     }
 
+    /** A grant: of a keyed request (decided by its claim), or of a hold without a key (always kept). */
     private static final class Grant extends Operation {
         final Claim claim;
         final Entry entry;
 
-        Grant(Claim claim, Entry entry, long reservedBefore) {
-            super(reservedBefore);
+        Grant(Claim claim, Entry entry, State before) {
+            super(before);
             this.claim = claim;
             this.entry = entry;
         }
 
         @Override
-        boolean decide(State tentative) {
-            claim.decision.compareAndSet(null, new Decision(Status.RESERVED, entry, tentative.available()));
-            return claim.decision.get().entry == entry;
+        boolean decide(Resource resource, State tentative) {
+            boolean granted = claim == null || (claim.decision.compareAndSet(null,
+                    new Decision(Status.RESERVED, entry, tentative.available())) || claim.decision.get().entry == entry);
+            if (granted && entry.reservation.isHold()) {
+                // indexed before the grant is cleared: see "Concurrency"
+                resource.holds.put(new HoldKey(entry.reservation.expiresAt().orElseThrow(), entry.reservation.id()), entry);
+            }
+            return granted;
         }
     }
 
-    private static final class Release extends Operation {
+    /** The end of a reservation, by release or by expiry: its units come back. */
+    private static final class Ending extends Operation {
         final Entry entry;
+        final Life expected;
+        final Life ended;
 
-        Release(Entry entry, long reservedBefore) {
-            super(reservedBefore);
+        Ending(Entry entry, Life expected, Life.Kind how, State before) {
+            super(before);
             this.entry = entry;
+            this.expected = expected;
+            this.ended = expected.ended(how);
         }
 
         @Override
-        boolean decide(State tentative) {
-            entry.releasedBy.compareAndSet(null, this);
-            return entry.releasedBy.get() == this;
+        boolean decide(Resource resource, State tentative) {
+            entry.life.compareAndSet(expected, ended);
+            boolean mine = entry.life.get() == ended;
+            if (mine && expected.kind == Life.Kind.HELD) {
+                resource.holds.remove(new HoldKey(expected.expiresAt, entry.reservation.id()), entry);
+            }
+            return mine;
+        }
+    }
+
+    /** A hold made permanent: its units stay reserved and leave {@code held}. */
+    private static final class Confirmation extends Operation {
+        final Entry entry;
+        final Life expected;
+        final Life confirmed;
+
+        Confirmation(Entry entry, Life expected, State before) {
+            super(before);
+            this.entry = entry;
+            this.expected = expected;
+            this.confirmed = expected.confirmed();
+        }
+
+        @Override
+        boolean decide(Resource resource, State tentative) {
+            entry.life.compareAndSet(expected, confirmed);
+            boolean mine = entry.life.get() == confirmed;
+            if (mine) {
+                resource.holds.remove(new HoldKey(expected.expiresAt, entry.reservation.id()), entry);
+            }
+            return mine;
         }
     }
 }

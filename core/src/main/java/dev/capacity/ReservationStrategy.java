@@ -1,5 +1,6 @@
 package dev.capacity;
 
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -57,17 +58,45 @@ public interface ReservationStrategy {
      */
     long adjust(String resourceId, long delta);
 
-    /** Reserves {@code request.quantity()} units, or says why not. */
+    /**
+     * Reserves {@code request.quantity()} units, or says why not. A request with a hold
+     * ({@link ReservationRequest#withHold}) makes a hold that expires at the strategy's clock plus
+     * its time to live; a hold that has expired never blocks a reservation, whether or not
+     * anything has swept it.
+     *
+     * @throws IllegalArgumentException if the hold would expire past {@link ReservationRequest#LATEST_HOLD_EXPIRY}
+     */
     ReservationResult reserve(ReservationRequest request);
 
     /**
-     * Returns the units of a reservation to its resource.
+     * Returns the units of a reservation to its resource; for a live hold, voids it.
      *
      * @return {@code true} if the units were returned by this call; {@code false} if the
-     *     reservation was already released or never existed
+     *     reservation was already released, its hold had expired (its units came back then), or
+     *     it never existed
      */
     boolean release(long reservationId);
 
-    /** The capacity and reserved count of a resource, or empty if there is no such resource. */
+    /**
+     * Makes a live hold permanent ({@link HoldStatus#CONFIRMED}). A hold at or past its expiry by
+     * the strategy's clock is {@link HoldStatus#EXPIRED} (its units are free); a permanent
+     * reservation is {@link HoldStatus#ALREADY_CONFIRMED}; a released one {@link HoldStatus#RELEASED}.
+     */
+    HoldStatus confirm(long reservationId);
+
+    /**
+     * Makes a live hold expire at the strategy's clock plus {@code ttl} ({@link HoldStatus#EXTENDED}),
+     * sooner or later than before. Otherwise answers as {@link #confirm} does, changing nothing.
+     *
+     * @throws NullPointerException if {@code ttl} is null
+     * @throws IllegalArgumentException if {@code ttl} is not positive, or the hold would expire
+     *     past {@link ReservationRequest#LATEST_HOLD_EXPIRY}
+     */
+    HoldStatus extend(long reservationId, Duration ttl);
+
+    /**
+     * The capacity, reserved count and live holds of a resource by the strategy's clock, or
+     * empty if there is no such resource.
+     */
     Optional<Availability> availability(String resourceId);
 }

@@ -76,9 +76,16 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
             return Transactions.Step.discard(decisions);
         }
         strategy.requireFamily(locked.get().family(), resourceId);
+        Instant now = strategy.now();
+        ResourceRow row = locked.get();
+        if (requested() > row.capacity() - row.reserved() && strategy.reclaimExpired(store, c, resourceId, now) > 0) {
+            // short of room: expired holds are reclaimed under this batch's lock first
+            row = store.resources.select(c, resourceId).orElseThrow();
+        }
         Map<String, Reservation> taken = store.reservations.byKeys(c, keys());
         Map<String, Integer> grantedKeys = new HashMap<>();
-        long left = locked.get().capacity() - locked.get().reserved();
+        long left = row.capacity() - row.reserved();
+        boolean refused = false;
         List<ReservationRequest> grants = new ArrayList<>();
         List<Integer> granted = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
@@ -98,15 +105,22 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
                 }
             } else {
                 decisions.refuse(i, Status.INSUFFICIENT_CAPACITY, Math.max(0, left));
+                refused = true;
             }
+        }
+        if (refused && store.reservations.anyExpired(c, resourceId, now)) {
+            return Transactions.Step.lostRace("an expired hold of '" + resourceId + "' is being ended by another transaction");
         }
         if (grants.isEmpty()) {
             return Transactions.Step.discard(decisions);
         }
-        Instant now = strategy.now();
+        List<Instant> expiries = new ArrayList<>(grants.size());
+        for (ReservationRequest grant : grants) {
+            expiries.add(JdbiStrategy.expiryOf(grant, now));
+        }
         long[] ids;
         try {
-            ids = store.reservations.insertAll(c, grants, now);
+            ids = store.reservations.insertAll(c, grants, now, expiries);
         } catch (SQLException e) {
             if (SqlErrors.classify(e) == SqlErrors.Kind.UNIQUE_VIOLATION) {
                 return Transactions.Step.lostRace("an idempotency key of the batch was taken meanwhile");
@@ -115,11 +129,20 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
         }
         long units = 0;
         for (int g = 0; g < ids.length; g++) {
-            decisions.reserved(granted.get(g), JdbiStrategy.reservation(ids[g], grants.get(g), now));
+            decisions.reserved(granted.get(g), JdbiStrategy.reservation(ids[g], grants.get(g), now, expiries.get(g)));
             units += grants.get(g).quantity();
         }
         store.resources.increment(c, resourceId, units);
         return Transactions.Step.keep(decisions);
+    }
+
+    /** The units the batch asks for, repeats of a key included: enough to tell whether it may not fit. */
+    private long requested() {
+        long units = 0;
+        for (RequestCombiner.Pending<ReservationRequest, ReservationResult> pending : batch) {
+            units += pending.request().quantity();
+        }
+        return units;
     }
 
     private Set<String> keys() {

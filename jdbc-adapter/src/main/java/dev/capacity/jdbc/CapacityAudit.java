@@ -7,6 +7,8 @@ import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,7 +32,9 @@ import java.util.List;
  * ({@link Discrepancy.Kind#SLOT_COUNT_MISMATCH}), and reservations that hold other than their
  * quantity while the totals agree ({@link Discrepancy.Kind#MISALLOCATED_SLOTS}). Unreleased
  * reservations adding up to more than the capacity are not a fault (a shrink below what is
- * reserved leaves exactly that); they are reported as {@link Report#notices() notices}.
+ * reserved leaves exactly that); they are reported as {@link Report#notices() notices}. Holds
+ * count as reserved until they expire by the options' clock; expired holds that nothing has
+ * ended yet count as free, are no fault, and a repair ends them.
  *
  * <h2>Guarantees</h2>
  * {@link #audit()} takes no locks and writes nothing. It reads each resource in one statement,
@@ -76,7 +80,7 @@ public final class CapacityAudit {
     public Report audit() {
         return transactions.onConnection("auditing every resource", (store, c) -> {
             Findings findings = new Findings();
-            List<LedgerRows.Ledger> ledgers = store.ledgers.all(c);
+            List<LedgerRows.Ledger> ledgers = store.ledgers.all(c, now());
             ledgers.forEach(findings::add);
             return new Report(ledgers.size(), findings.discrepancies, findings.notices, List.of());
         });
@@ -90,7 +94,7 @@ public final class CapacityAudit {
     public Report audit(String resourceId) {
         Arguments.requireId(resourceId, "resourceId");
         return transactions.onConnection("auditing resource '" + resourceId + "'", (store, c) -> {
-            LedgerRows.Ledger ledger = store.ledgers.of(c, resourceId).orElseThrow(() -> undefined(resourceId));
+            LedgerRows.Ledger ledger = store.ledgers.of(c, resourceId, now()).orElseThrow(() -> undefined(resourceId));
             Findings findings = new Findings();
             findings.add(ledger);
             return new Report(1, findings.discrepancies, findings.notices, List.of());
@@ -147,7 +151,7 @@ public final class CapacityAudit {
 
     /** Repairs a resource in a transaction, retrying lost lock races; false if it does not exist. */
     private boolean repairOne(String resourceId, Findings findings, List<Change> changes) {
-        LedgerRepair repair = new LedgerRepair(resourceId);
+        LedgerRepair repair = new LedgerRepair(resourceId, now());
         boolean exists = transactions.inOwnTransaction(null, repair);
         findings.addAll(repair.found);
         changes.addAll(repair.changes);
@@ -155,6 +159,11 @@ public final class CapacityAudit {
             LOG.warn("repaired resource '{}': {}", change.resourceId(), change.description());
         }
         return exists;
+    }
+
+    /** The audit's clock reading: holds expired by then count as free. */
+    private Instant now() {
+        return transactions.options().clock().instant().truncatedTo(ChronoUnit.MICROS);
     }
 
     private static IllegalArgumentException undefined(String resourceId) {

@@ -26,9 +26,11 @@ abstract class CounterStrategy extends JdbiStrategy {
     }
 
     @Override
-    final boolean releaseUnits(Store store, Connection c, ReservationRows.ForRelease reservation, long reservationId,
-                               Instant now) throws SQLException {
-        if (!store.reservations.markReleased(c, reservationId, now)) {
+    final boolean endReservation(Store store, Connection c, ReservationRows.State reservation, long reservationId,
+                                 Instant now, boolean byExpiry) throws SQLException {
+        boolean ended = byExpiry ? store.reservations.expire(c, reservationId, now)
+                : store.reservations.release(c, reservationId, now);
+        if (!ended) {
             return false;
         }
         store.resources.decrement(c, reservation.resourceId(), reservation.quantity());
@@ -64,34 +66,35 @@ abstract class CounterStrategy extends JdbiStrategy {
     /**
      * The conditional-update attempt: the reservation row, then one guarded increment
      * ({@code UPDATE ... WHERE reserved <= capacity - q}); for any counter strategy that reserves
-     * this way. The counter row is locked only from the guarded update to the commit.
+     * this way. The counter row is locked only from the guarded update to the commit. When the
+     * guard refuses, the resource's expired holds are reclaimed in this transaction (which then
+     * holds the counter row's lock) and the guard is tried once more.
      */
     final Attempt guardedIncrement(Store store, Connection c, ReservationRequest request, Instant now) throws SQLException {
-        OptionalLong id = store.reservations.insert(c, request, now);
+        Instant expiry = expiryOf(request, now);
+        OptionalLong id = store.reservations.insert(c, request, now, expiry);
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
-        OptionalLong left = store.resources.conditionalIncrement(c, request.resourceId(), request.quantity());
-        if (left.isPresent()) {
-            return Attempt.reserved(reservation(id.getAsLong(), request, now), left.getAsLong());
+        for (boolean reclaimed = false; ; reclaimed = true) {
+            OptionalLong left = store.resources.conditionalIncrement(c, request.resourceId(), request.quantity());
+            if (left.isPresent()) {
+                return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), left.getAsLong());
+            }
+            // why not: no such resource, the other family, or not enough room
+            Optional<ResourceRow> row = store.resources.select(c, request.resourceId());
+            if (row.isEmpty()) {
+                return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
+            }
+            requireFamily(row.get().family(), request.resourceId());
+            if (fits(row.get(), request)) {
+                // a release or a resize landed in between
+                return Attempt.retry("capacity changed during the attempt");
+            }
+            if (reclaimed || reclaimExpired(store, c, request.resourceId(), now) == 0) {
+                return full(store, c, request, row.get(), now);
+            }
         }
-        return refusal(store, c, request);
-    }
-
-    /**
-     * Why a guarded change did not happen: no such resource, the other family, or not enough
-     * room. If there is room now (a release or a resize landed in between), the attempt is retried.
-     */
-    private Attempt refusal(Store store, Connection c, ReservationRequest request) throws SQLException {
-        Optional<ResourceRow> row = store.resources.select(c, request.resourceId());
-        if (row.isEmpty()) {
-            return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
-        }
-        requireFamily(row.get().family(), request.resourceId());
-        if (fits(row.get(), request)) {
-            return Attempt.retry("capacity changed during the attempt");
-        }
-        return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.get().available());
     }
 
     static boolean fits(ResourceRow row, ReservationRequest request) {

@@ -84,7 +84,7 @@ abstract class Dialect {
     }
 
     /**
-     * The statement that inserts reservation rows in bulk (see {@link #insertReservations(Connection, Sql, List, Instant)});
+     * The statement that inserts reservation rows in bulk (see {@link #insertReservations(Connection, Sql, List, Instant, List)});
      * here the plain insert of one row, run as a batch.
      */
     String insertReservations(String reservationTable, String insertOne) {
@@ -104,6 +104,11 @@ abstract class Dialect {
     /** The type of an id column: up to 200 code points ({@code Arguments.MAX_ID_LENGTH}). */
     String idType() {
         return "VARCHAR(200)";
+    }
+
+    /** What makes an index cover only the rows where {@code condition} holds; here nothing (a full index). */
+    String partialIndex(String condition) {
+        return "";
     }
 
     /** What follows the resource table's definition. */
@@ -154,15 +159,16 @@ abstract class Dialect {
     }
 
     /**
-     * Inserts one reservation row per request, all of one resource; their ids, in the order of
-     * the requests. A taken idempotency key fails the statement. Here: one JDBC batch.
+     * Inserts one reservation row per request, all of one resource, each expiring as
+     * {@code expiries} says (null: permanent); their ids, in the order of the requests. A taken
+     * idempotency key fails the statement. Here: one JDBC batch.
      */
-    long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt)
-            throws SQLException {
+    long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt,
+                              List<Instant> expiries) throws SQLException {
         try (PreparedStatement s = prepareReturningId(c, sql.insertReservations)) {
             OffsetDateTime at = Jdbc.timestamp(createdAt);
-            for (ReservationRequest request : requests) {
-                ReservationRows.bindInsert(s, request, at);
+            for (int i = 0; i < requests.size(); i++) {
+                ReservationRows.bindInsert(s, requests.get(i), at, expiries.get(i));
                 s.addBatch();
             }
             s.executeBatch();

@@ -35,8 +35,10 @@ final class Findings {
                 discrepancies.add(new Discrepancy(id, l.family(), Discrepancy.Kind.MISALLOCATED_SLOTS, l.misheld(), 0));
             }
         }
-        if (l.unreleased() > l.capacity()) {
-            notices.add(new Discrepancy(id, l.family(), Discrepancy.Kind.OVER_CAPACITY, l.unreleased(), l.capacity()));
+        // holds expired and not yet ended are free: they are no part of what is over the capacity
+        long reserved = l.unreleased() - l.expired();
+        if (reserved > l.capacity()) {
+            notices.add(new Discrepancy(id, l.family(), Discrepancy.Kind.OVER_CAPACITY, reserved, l.capacity()));
         }
         return discrepancies.size() > before;
     }

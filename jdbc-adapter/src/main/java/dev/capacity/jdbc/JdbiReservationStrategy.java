@@ -1,5 +1,6 @@
 package dev.capacity.jdbc;
 
+import dev.capacity.HoldStatus;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
@@ -56,6 +57,25 @@ public interface JdbiReservationStrategy extends ReservationStrategy, AutoClosea
      * {@code handle} is not in a transaction, this behaves like {@link #release(long)} on that handle.
      */
     boolean release(Handle handle, long reservationId);
+
+    /**
+     * {@link #confirm(long)} inside the caller's transaction: the hold becomes permanent when it
+     * commits, together with the caller's own rows (the paid order and its seat, or neither). An
+     * answer other than {@code CONFIRMED} or {@code EXPIRED} writes nothing; {@code EXPIRED} returns
+     * the hold's units with the caller's transaction. A failure leaves the caller's transaction as
+     * it was (a savepoint). If {@code handle} is not in a transaction, this behaves like
+     * {@link #confirm(long)} on that handle.
+     */
+    HoldStatus confirm(Handle handle, long reservationId);
+
+    /**
+     * Ends every hold of this strategy's family that has expired by the strategy's clock and that
+     * nothing has ended yet, returning its units; the number of holds ended. Housekeeping only:
+     * an expired hold never blocks a reservation whether or not it was swept, and reservations
+     * reclaim what they need themselves. Safe to run from many processes at once: each hold ends
+     * exactly once, and a hold that another transaction is ending is skipped, not waited for.
+     */
+    long sweepExpiredHolds();
 
     /**
      * Stops accepting reservations (combining; for the other strategies this does nothing).

@@ -2,6 +2,7 @@ package dev.capacity.jdbc;
 
 import dev.capacity.Availability;
 import dev.capacity.CapacityException;
+import dev.capacity.HoldStatus;
 import dev.capacity.OutcomeUnknownException;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
@@ -11,13 +12,16 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.Arguments;
 import dev.capacity.internal.Events;
+import dev.capacity.internal.Holds;
 
 import org.jdbi.v3.core.Handle;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -37,6 +41,10 @@ import java.util.Optional;
  * <p>This class is threadsafe: it holds only immutable configuration and the runner.
  */
 abstract class JdbiStrategy implements JdbiReservationStrategy {
+
+    /** How many resources with expired holds a sweep takes up at a time. */
+    private static final int SWEEP_RESOURCES = 100;
+
 
     final StrategyOptions options;
     final Transactions transactions;
@@ -59,9 +67,21 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     abstract Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined)
             throws SQLException;
 
-    /** Returns the units of a reservation of this strategy's family; false if it was already released. */
-    abstract boolean releaseUnits(Store store, Connection c, ReservationRows.ForRelease reservation, long reservationId,
-                                  Instant now) throws SQLException;
+    /**
+     * Ends a live reservation of this strategy's family, by release or (for a hold at or past its
+     * expiry) by expiry, and returns its units; false if it was not in the state that ending
+     * needs any more (another transaction ended, confirmed or extended it first).
+     */
+    abstract boolean endReservation(Store store, Connection c, ReservationRows.State reservation, long reservationId,
+                                    Instant now, boolean byExpiry) throws SQLException;
+
+    /**
+     * Ends the live holds of a resource of this family that expired at {@code now} and returns
+     * their units; holds that another transaction has locked are skipped. The units reclaimed.
+     */
+    final long reclaimExpired(Store store, Connection c, String resourceId, Instant now) throws SQLException {
+        return ExpiredHolds.reclaim(store, c, resourceId, family, now);
+    }
 
     /** Resizes a resource in the given transaction. */
     abstract void resizeIn(Store store, Connection c, String resourceId, long newCapacity) throws SQLException;
@@ -126,14 +146,23 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     @Override
     public final Optional<Availability> availability(String resourceId) {
         Arguments.requireId(resourceId, "resourceId");
+        Instant now = now();
         return transactions.onConnection("reading resource '" + resourceId + "'",
-                (store, c) -> store.resources.availability(c, resourceId));
+                (store, c) -> store.resources.availability(c, resourceId, now));
     }
 
     @Override
     public ReservationResult reserve(ReservationRequest request) {
         Arguments.requireNonNull(request, "request");
+        requireValidHold(request);
         return report(request, reserveInOwnTransaction(request));
+    }
+
+    /** Refuses a hold whose expiry would be out of range, before anything is written. */
+    final void requireValidHold(ReservationRequest request) {
+        if (request.isHold()) {
+            Holds.expiry(now(), request.hold(), "ttl");
+        }
     }
 
     /** Reserves in transactions of the strategy's own, with retries; the caller reports the outcome. */
@@ -145,6 +174,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     public final ReservationResult reserve(Handle handle, ReservationRequest request) {
         requireOpen(handle);
         Arguments.requireNonNull(request, "request");
+        requireValidHold(request);
         requireAccepting();
         return report(request, onHandle(handle, new Reserving(request, handle.isInTransaction())));
     }
@@ -160,6 +190,50 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         requireOpen(handle);
         Arguments.requirePositive(reservationId, "reservationId");
         return reportRelease(reservationId, onHandle(handle, new Releasing(reservationId)));
+    }
+
+    @Override
+    public final HoldStatus confirm(long reservationId) {
+        Arguments.requirePositive(reservationId, "reservationId");
+        return transactions.inOwnTransaction(null, new ChangingHold(reservationId, null));
+    }
+
+    @Override
+    public final HoldStatus confirm(Handle handle, long reservationId) {
+        requireOpen(handle);
+        Arguments.requirePositive(reservationId, "reservationId");
+        return onHandle(handle, new ChangingHold(reservationId, null));
+    }
+
+    @Override
+    public final HoldStatus extend(long reservationId, Duration ttl) {
+        Arguments.requirePositive(reservationId, "reservationId");
+        Holds.expiry(now(), ttl, "ttl");
+        return transactions.inOwnTransaction(null, new ChangingHold(reservationId, ttl));
+    }
+
+    @Override
+    public final long sweepExpiredHolds() {
+        Instant now = now();
+        long swept = 0;
+        for (;;) {
+            List<String> resources = transactions.onConnection("finding expired holds",
+                    (store, c) -> store.reservations.resourcesWithExpired(c, now, SWEEP_RESOURCES));
+            long before = swept;
+            for (String resourceId : resources) {
+                swept += transactions.inOwnTransaction(null, Transactions.writing(
+                        "sweeping the expired holds of '" + resourceId + "'", (store, c) -> {
+                            Optional<ResourceRow> row = store.resources.select(c, resourceId);
+                            if (row.isEmpty() || !family.equals(row.get().family())) {
+                                return 0L;  // the other family's holds are its strategy's to sweep
+                            }
+                            return reclaimExpired(store, c, resourceId, now);
+                        }));
+            }
+            if (resources.size() < SWEEP_RESOURCES || swept == before) {
+                return swept;
+            }
+        }
     }
 
     @Override
@@ -203,9 +277,9 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                 .orElseGet(() -> Attempt.retry("idempotency key taken by a transaction this one cannot see"));
     }
 
-    static Reservation reservation(long id, ReservationRequest request, Instant createdAt) {
+    static Reservation reservation(long id, ReservationRequest request, Instant createdAt, Instant expiresAt) {
         return new Reservation(id, request.resourceId(), request.holderId(), request.quantity(),
-                request.idempotencyKey(), createdAt);
+                request.idempotencyKey(), createdAt, Optional.ofNullable(expiresAt));
     }
 
     // ---- reserve
@@ -272,9 +346,13 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
-    // ---- release
+    // ---- release, confirm, extend
 
-    /** A release as a unit of work; after an unknown COMMIT, ours is the release whose stamp is recorded. */
+    /**
+     * A release as a unit of work. A hold found past its expiry ends by expiry instead (its units
+     * come back now, and the answer is false). After an unknown COMMIT, ours is the ending whose
+     * stamp is recorded.
+     */
     private final class Releasing extends Transactions.Unit<Boolean> {
         private final long reservationId;
         private Instant stamp;
@@ -291,29 +369,126 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         @Override
         Transactions.Step<Boolean> run(Store store, Connection c, int attempt) throws SQLException {
             stamp = now();
-            Optional<ReservationRows.ForRelease> row = store.reservations.forRelease(c, reservationId);
-            if (row.isEmpty() || row.get().released()) {
+            Optional<ReservationRows.State> found = store.reservations.state(c, reservationId);
+            if (found.isEmpty() || found.get().ended()) {
                 return Transactions.Step.discard(false);
             }
-            ReservationRows.ForRelease reservation = row.get();
-            if (reservation.family() == null) {
-                throw new IllegalStateException("reservation " + reservationId + " refers to resource '"
-                        + reservation.resourceId() + "', which does not exist");
+            ReservationRows.State reservation = requireOwn(found.get());
+            boolean byExpiry = reservation.expiredUnended(stamp);
+            if (!endReservation(store, c, reservation, reservationId, stamp, byExpiry)) {
+                return Transactions.Step.lostRace("reservation " + reservationId + " changed during the release");
             }
-            requireFamily(reservation.family(), reservation.resourceId());
-            boolean released = releaseUnits(store, c, reservation, reservationId, stamp);
-            return released ? Transactions.Step.keep(true) : Transactions.Step.discard(false);
+            return Transactions.Step.keep(!byExpiry);
         }
 
         @Override
         Boolean afterUnknownCommit(Boolean committed, SQLException failure) {
-            Optional<Instant> releasedAt = transactions.onConnection("checking a release",
-                    (store, c) -> store.reservations.releasedAt(c, reservationId));
-            if (releasedAt.isEmpty()) {
+            Optional<ReservationRows.Ending> ending = transactions.onConnection("checking a release",
+                    (store, c) -> store.reservations.ending(c, reservationId));
+            if (ending.isEmpty() || ending.get().endedAt() == null) {
                 return null;
             }
-            return releasedAt.get().equals(stamp);
+            return ending.get().endedAt().equals(stamp) && !ending.get().expired();
         }
+    }
+
+    /** A confirm ({@code ttl} null) or an extension as a unit of work. */
+    private final class ChangingHold extends Transactions.Unit<HoldStatus> {
+        private final long reservationId;
+        private final Duration ttl;
+        private Instant stamp;
+        private Instant newExpiry;
+
+        ChangingHold(long reservationId, Duration ttl) {
+            this.reservationId = reservationId;
+            this.ttl = ttl;
+        }
+
+        @Override
+        String what() {
+            return (ttl == null ? "confirming" : "extending") + " reservation " + reservationId;
+        }
+
+        @Override
+        Transactions.Step<HoldStatus> run(Store store, Connection c, int attempt) throws SQLException {
+            stamp = now();
+            if (ttl == null) {
+                if (store.reservations.confirm(c, reservationId, stamp)) {
+                    return Transactions.Step.keep(HoldStatus.CONFIRMED);
+                }
+            } else {
+                newExpiry = Holds.expiry(stamp, ttl, "ttl");
+                if (store.reservations.extend(c, reservationId, stamp, newExpiry)) {
+                    return Transactions.Step.keep(HoldStatus.EXTENDED);
+                }
+            }
+            Optional<ReservationRows.State> found = store.reservations.state(c, reservationId);
+            if (found.isEmpty()) {
+                return Transactions.Step.discard(HoldStatus.UNKNOWN_RESERVATION);
+            }
+            ReservationRows.State reservation = found.get();
+            if (reservation.ended()) {
+                return Transactions.Step.discard(reservation.expired() ? HoldStatus.EXPIRED : HoldStatus.RELEASED);
+            }
+            if (reservation.expiresAt() == null) {
+                return Transactions.Step.discard(HoldStatus.ALREADY_CONFIRMED);
+            }
+            requireOwn(reservation);
+            if (reservation.expiredUnended(stamp) && endReservation(store, c, reservation, reservationId, stamp, true)) {
+                // its units come back now, by expiry, and stay free
+                return Transactions.Step.keep(HoldStatus.EXPIRED);
+            }
+            return Transactions.Step.lostRace("hold " + reservationId + " changed during the call");
+        }
+
+        /** Ours is the change whose stamp (or new expiry) is recorded; otherwise it did not happen: run again. */
+        @Override
+        HoldStatus afterUnknownCommit(HoldStatus committed, SQLException failure) {
+            Optional<ReservationRows.Ending> ending = transactions.onConnection("checking a hold",
+                    (store, c) -> store.reservations.ending(c, reservationId));
+            if (ending.isEmpty()) {
+                return null;
+            }
+            ReservationRows.Ending row = ending.get();
+            if (committed == HoldStatus.CONFIRMED && stamp.equals(row.confirmedAt())) {
+                return committed;
+            }
+            if (committed == HoldStatus.EXTENDED && row.endedAt() == null && newExpiry.equals(row.expiresAt())) {
+                return committed;
+            }
+            if (committed == HoldStatus.EXPIRED && stamp.equals(row.endedAt()) && row.expired()) {
+                return committed;
+            }
+            return null;
+        }
+    }
+
+    /** Checks that a reservation's resource still exists and is of this strategy's family. */
+    private ReservationRows.State requireOwn(ReservationRows.State reservation) {
+        if (reservation.family() == null) {
+            throw new IllegalStateException("reservation refers to resource '" + reservation.resourceId()
+                    + "', which does not exist");
+        }
+        requireFamily(reservation.family(), reservation.resourceId());
+        return reservation;
+    }
+
+    /**
+     * The answer when a request does not fit a resource even after {@link #reclaimExpired}: full,
+     * unless an expired hold is still counted (another transaction holds its row, about to end
+     * it), which is a lost race to try again.
+     */
+    final Attempt full(Store store, Connection c, ReservationRequest request, ResourceRow row, Instant now)
+            throws SQLException {
+        if (store.reservations.anyExpired(c, request.resourceId(), now)) {
+            return Attempt.retry("an expired hold of '" + request.resourceId() + "' is being ended by another transaction");
+        }
+        return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
+    }
+
+    /** When a hold made at {@code now} for {@code request} expires; null for a permanent reservation. */
+    static Instant expiryOf(ReservationRequest request, Instant now) {
+        return request.isHold() ? Holds.expiry(now, request.hold(), "ttl") : null;
     }
 
     // ---- plumbing

@@ -5,8 +5,10 @@ import dev.capacity.jdbc.CapacityAudit.Change;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The repair of one resource's ledger, as a unit of work: its lock, then its ledger, then the
@@ -45,12 +47,14 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
      */
 
     private final String resourceId;
+    private final Instant now;
     /** What this attempt found and changed; kept only if it commits. */
     Findings found;
     List<Change> changes;
 
-    LedgerRepair(String resourceId) {
+    LedgerRepair(String resourceId, Instant now) {
         this.resourceId = resourceId;
+        this.now = now;
     }
 
     @Override
@@ -68,13 +72,19 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
         found = new Findings();
         changes = new ArrayList<>();
         // the lock first; the ledger after it, in a statement of its own
-        if (store.resources.lock(c, resourceId).isEmpty()) {
+        Optional<ResourceRow> locked = store.resources.lock(c, resourceId);
+        if (locked.isEmpty()) {
             return Transactions.Step.discard(false);
         }
-        LedgerRows.Ledger ledger = store.ledgers.of(c, resourceId).orElseThrow(
+        long reclaimed = ExpiredHolds.reclaim(store, c, resourceId, locked.get().family(), now);
+        if (reclaimed > 0) {
+            changes.add(new Change(resourceId, "ended the holds that had expired by " + now + ", " + reclaimed
+                    + " unit(s) back"));
+        }
+        LedgerRows.Ledger ledger = store.ledgers.of(c, resourceId, now).orElseThrow(
                 () -> new CapacityException("resource '" + resourceId + "' vanished while it was locked"));
         if (!found.add(ledger)) {
-            return Transactions.Step.discard(true);
+            return reclaimed > 0 ? Transactions.Step.keep(true) : Transactions.Step.discard(true);
         }
         if (Sql.COUNTER.equals(ledger.family())) {
             store.resources.setReserved(c, resourceId, ledger.unreleased());

@@ -3,6 +3,7 @@ package dev.capacity.jdbc;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,10 +18,12 @@ final class LedgerRows {
     /**
      * One resource's ledger: the counter, the sum of the unreleased reservations, and for the
      * slots family the slot rows, those held by unreleased reservations of the resource, and how
-     * many unreleased reservations hold other than their quantity.
+     * many unreleased reservations hold other than their quantity; and the units of holds expired
+     * at the time of reading that nothing has ended yet (counted in both sides: free for the
+     * capacity, still part of the ledger until they are reclaimed).
      */
     record Ledger(String id, String family, long capacity, long reserved, long unreleased, long occupied,
-                  long held, long misheld) {}
+                  long held, long misheld, long expired) {}
 
     /** An unreleased reservation that holds {@code held} slots instead of {@code quantity}. */
     record Misheld(long reservationId, int quantity, long held) {}
@@ -32,12 +35,12 @@ final class LedgerRows {
     }
 
     /** Every resource's ledger, read in one statement, in id order. */
-    List<Ledger> all(Connection c) throws SQLException {
-        return Jdbc.list(c, sql.ledgers, LedgerRows::ledger);
+    List<Ledger> all(Connection c, Instant now) throws SQLException {
+        return Jdbc.list(c, sql.ledgers, LedgerRows::ledger, Jdbc.timestamp(now));
     }
 
-    Optional<Ledger> of(Connection c, String id) throws SQLException {
-        return Jdbc.one(c, sql.ledgerOf, LedgerRows::ledger, id);
+    Optional<Ledger> of(Connection c, String id, Instant now) throws SQLException {
+        return Jdbc.one(c, sql.ledgerOf, LedgerRows::ledger, Jdbc.timestamp(now), id);
     }
 
     List<Misheld> misheld(Connection c, String id) throws SQLException {
@@ -46,6 +49,6 @@ final class LedgerRows {
 
     private static Ledger ledger(ResultSet rs) throws SQLException {
         return new Ledger(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
-                rs.getLong(6), rs.getLong(7), rs.getLong(8));
+                rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9));
     }
 }

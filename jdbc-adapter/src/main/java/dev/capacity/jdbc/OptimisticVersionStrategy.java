@@ -41,6 +41,10 @@ final class OptimisticVersionStrategy extends CounterStrategy {
         }
         ResourceRow row = read.get();
         requireFamily(row.family(), request.resourceId());
+        if (!fits(row, request) && reclaimExpired(store, c, request.resourceId(), now) > 0) {
+            // the reclaim changed the row, and this transaction holds its lock now: read it again
+            row = store.resources.select(c, request.resourceId()).orElseThrow();
+        }
         if (!fits(row, request)) {
             // a refusal must not hide a replay: a key already used is answered as such
             if (request.idempotencyKey() != null) {
@@ -49,17 +53,18 @@ final class OptimisticVersionStrategy extends CounterStrategy {
                     return Attempt.replayOf(request, existing.get());
                 }
             }
-            return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
+            return full(store, c, request, row, now);
         }
         if (!store.resources.versionedIncrement(c, request.resourceId(), request.quantity(), row.version())) {
             return Attempt.retry("version " + row.version() + " of '" + request.resourceId() + "' changed");
         }
-        OptionalLong id = store.reservations.insert(c, request, now);
+        Instant expiry = expiryOf(request, now);
+        OptionalLong id = store.reservations.insert(c, request, now, expiry);
         if (id.isEmpty()) {
             // the key is taken: this attempt's increment is rolled back with it
             return replay(store, c, request);
         }
-        return Attempt.reserved(reservation(id.getAsLong(), request, now),
+        return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry),
                 row.capacity() - row.reserved() - request.quantity());
     }
 }

@@ -26,7 +26,8 @@ final class PessimisticLockStrategy extends CounterStrategy {
 
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
-        OptionalLong id = store.reservations.insert(c, request, now);
+        Instant expiry = expiryOf(request, now);
+        OptionalLong id = store.reservations.insert(c, request, now, expiry);
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
@@ -38,11 +39,15 @@ final class PessimisticLockStrategy extends CounterStrategy {
         }
         ResourceRow row = locked.get();
         requireFamily(row.family(), request.resourceId());
+        if (!fits(row, request) && reclaimExpired(store, c, request.resourceId(), now) > 0) {
+            // under the lock this attempt holds: the row as the reclaim left it
+            row = store.resources.select(c, request.resourceId()).orElseThrow();
+        }
         if (!fits(row, request)) {
-            return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
+            return full(store, c, request, row, now);
         }
         store.resources.increment(c, request.resourceId(), request.quantity());
-        return Attempt.reserved(reservation(id.getAsLong(), request, now),
+        return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry),
                 row.capacity() - row.reserved() - request.quantity());
     }
 }

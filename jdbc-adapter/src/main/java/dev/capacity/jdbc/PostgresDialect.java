@@ -63,6 +63,11 @@ final class PostgresDialect extends Dialect {
         return "SELECT set_config('lock_timeout', ?, true)";
     }
 
+    @Override
+    String partialIndex(String condition) {
+        return " WHERE " + condition;
+    }
+
     /** Half-empty pages leave room for HOT updates of the hot counter rows. */
     @Override
     String resourceTableOptions() {
@@ -71,9 +76,10 @@ final class PostgresDialect extends Dialect {
 
     @Override
     String insertReservations(String reservationTable, String insertOne) {
-        return "INSERT INTO " + reservationTable + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
-                + " SELECT ?, u.h, u.q, u.k, ? FROM unnest(?::varchar[], ?::int[], ?::varchar[]) AS u(h, q, k)"
-                + " RETURNING id, holder_id, quantity, idempotency_key";
+        return "INSERT INTO " + reservationTable + " (resource_id, holder_id, quantity, idempotency_key, created_at,"
+                + " expires_at) SELECT ?, u.h, u.q, u.k, ?, u.e"
+                + " FROM unnest(?::varchar[], ?::int[], ?::varchar[], ?::varchar[]::timestamptz[]) AS u(h, q, k, e)"
+                + " RETURNING id, holder_id, quantity, idempotency_key, expires_at";
     }
 
     @Override
@@ -96,12 +102,13 @@ final class PostgresDialect extends Dialect {
 
     /** One statement from arrays; {@code RETURNING} promises no order, so rows are matched to requests by what they hold. */
     @Override
-    long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt)
-            throws SQLException {
+    long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt,
+                              List<Instant> expiries) throws SQLException {
         int n = requests.size();
         String[] holders = new String[n];
         Integer[] quantities = new Integer[n];
         String[] keys = new String[n];
+        String[] expiryTexts = new String[n];
         // requests that hold the same are interchangeable
         Map<String, ArrayDeque<Integer>> byContent = new HashMap<>();
         for (int i = 0; i < n; i++) {
@@ -109,22 +116,27 @@ final class PostgresDialect extends Dialect {
             holders[i] = request.holderId();
             quantities[i] = request.quantity();
             keys[i] = request.idempotencyKey();
-            byContent.computeIfAbsent(content(holders[i], quantities[i], keys[i]), k -> new ArrayDeque<>()).add(i);
+            Instant expiry = expiries.get(i);
+            expiryTexts[i] = expiry == null ? null : expiry.toString();
+            byContent.computeIfAbsent(content(holders[i], quantities[i], keys[i], expiry), k -> new ArrayDeque<>()).add(i);
         }
         Array holderArray = c.createArrayOf("varchar", holders);
         Array quantityArray = c.createArrayOf("int4", quantities);
         Array keyArray = c.createArrayOf("varchar", keys);
+        Array expiryArray = c.createArrayOf("varchar", expiryTexts);
         try (PreparedStatement s = c.prepareStatement(sql.insertReservations)) {
             s.setString(1, requests.get(0).resourceId());
             s.setObject(2, Jdbc.timestamp(createdAt));
             s.setArray(3, holderArray);
             s.setArray(4, quantityArray);
             s.setArray(5, keyArray);
+            s.setArray(6, expiryArray);
             long[] ids = new long[n];
             int returned = 0;
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    ArrayDeque<Integer> same = byContent.get(content(rs.getString(2), rs.getInt(3), rs.getString(4)));
+                    ArrayDeque<Integer> same = byContent.get(content(rs.getString(2), rs.getInt(3), rs.getString(4),
+                            Jdbc.instant(rs, 5)));
                     if (same == null || same.isEmpty()) {
                         throw new SQLException("the database returned a row no request of the batch asked for");
                     }
@@ -140,12 +152,13 @@ final class PostgresDialect extends Dialect {
             holderArray.free();
             quantityArray.free();
             keyArray.free();
+            expiryArray.free();
         }
     }
 
 
-    private static String content(String holder, int quantity, String key) {
-        return holder + '\u0000' + quantity + '\u0000' + key;
+    private static String content(String holder, int quantity, String key, Instant expiry) {
+        return holder + '\u0000' + quantity + '\u0000' + key + '\u0000' + expiry;
     }
 
     /**

@@ -19,13 +19,34 @@ import java.util.OptionalLong;
 
 /**
  * The statements on the reservation table, one method each; transactions belong to the caller.
+ * Every change that ends a reservation or a hold names the live state it expects
+ * ({@code released_at IS NULL}, and the expiry against the caller's clock), so that of two
+ * transactions racing to end, confirm or extend one hold, the second changes nothing.
  *
  * <p>This class is immutable and threadsafe.
  */
 final class ReservationRows {
 
-    /** What a release needs to know about a reservation; {@code family} is null if its resource is gone. */
-    record ForRelease(String resourceId, int quantity, boolean released, String family) {}
+    /**
+     * What a reservation is now: {@code family} is null if its resource is gone, {@code expiresAt}
+     * null unless it is (or, once ended, was) an unconfirmed hold.
+     */
+    record State(String resourceId, int quantity, boolean ended, boolean expired, Instant expiresAt, String family) {
+
+        /** Whether it is an unconfirmed hold whose expiry is at or before {@code now} and that nobody ended yet. */
+        boolean expiredUnended(Instant now) {
+            return !ended && expiresAt != null && !expiresAt.isAfter(now);
+        }
+    }
+
+    /**
+     * How a reservation ended, if it did, when it was confirmed, if it was, and when its hold
+     * expires, if it is one: for lookups after an unknown COMMIT.
+     */
+    record Ending(Instant endedAt, boolean expired, Instant confirmedAt, Instant expiresAt) {}
+
+    /** An expired hold taken for reclaiming, locked by this transaction. */
+    record ExpiredHold(long id, int quantity) {}
 
     private final Sql sql;
 
@@ -34,28 +55,35 @@ final class ReservationRows {
     }
 
     /**
-     * Inserts the reservation row; its id, or empty if the idempotency key is taken (committed,
-     * or written earlier in this transaction). Never aborts the transaction for a taken key.
+     * Inserts the reservation row, a hold if {@code expiresAt} is not null; its id, or empty if
+     * the idempotency key is taken (committed, or written earlier in this transaction). Never
+     * aborts the transaction for a taken key.
      */
-    OptionalLong insert(Connection c, ReservationRequest request, Instant createdAt) throws SQLException {
-        return sql.dialect.insertReturningId(c, sql.insertReservation, s -> bindInsert(s, request, Jdbc.timestamp(createdAt)));
+    OptionalLong insert(Connection c, ReservationRequest request, Instant createdAt, Instant expiresAt)
+            throws SQLException {
+        return sql.dialect.insertReturningId(c, sql.insertReservation,
+                s -> bindInsert(s, request, Jdbc.timestamp(createdAt), expiresAt));
     }
 
     /**
-     * Inserts one row per request, all of one resource; their ids, in the order of the requests.
-     * A taken idempotency key fails the statement (and, on PostgreSQL, the transaction).
+     * Inserts one row per request, all of one resource, each expiring as {@code expiries} says
+     * (null: permanent); their ids, in the order of the requests. A taken idempotency key fails
+     * the statement (and, on PostgreSQL, the transaction).
      */
-    long[] insertAll(Connection c, List<ReservationRequest> requests, Instant createdAt) throws SQLException {
-        return sql.dialect.insertReservations(c, sql, requests, createdAt);
+    long[] insertAll(Connection c, List<ReservationRequest> requests, Instant createdAt, List<Instant> expiries)
+            throws SQLException {
+        return sql.dialect.insertReservations(c, sql, requests, createdAt, expiries);
     }
 
     /** Binds the parameters of {@link Sql#insertReservationRow}. */
-    static void bindInsert(PreparedStatement s, ReservationRequest request, OffsetDateTime createdAt) throws SQLException {
+    static void bindInsert(PreparedStatement s, ReservationRequest request, OffsetDateTime createdAt, Instant expiresAt)
+            throws SQLException {
         s.setString(1, request.resourceId());
         s.setString(2, request.holderId());
         s.setInt(3, request.quantity());
         s.setString(4, request.idempotencyKey());
         s.setObject(5, createdAt);
+        s.setObject(6, expiresAt == null ? null : Jdbc.timestamp(expiresAt));
     }
 
     Optional<Reservation> byKey(Connection c, String key) throws SQLException {
@@ -83,23 +111,71 @@ final class ReservationRows {
         return Jdbc.one(c, sql.reservationExists, rs -> Boolean.TRUE, id).isPresent();
     }
 
-    Optional<ForRelease> forRelease(Connection c, long id) throws SQLException {
-        return Jdbc.one(c, sql.reservationForRelease,
-                rs -> new ForRelease(rs.getString(1), rs.getInt(2), rs.getObject(3) != null, rs.getString(4)), id);
+    Optional<State> state(Connection c, long id) throws SQLException {
+        return Jdbc.one(c, sql.reservationState, rs -> new State(rs.getString(1), rs.getInt(2), rs.getObject(3) != null,
+                rs.getBoolean(4), Jdbc.instant(rs, 5), rs.getString(6)), id);
     }
 
-    /** Marks the reservation released unless it already is; true if this call marked it. */
-    boolean markReleased(Connection c, long id, Instant now) throws SQLException {
-        return Jdbc.update(c, sql.markReleased, Jdbc.timestamp(now), id) == 1;
+    /** Marks the reservation released if it is live and not an expired hold at {@code now}; true if this call did. */
+    boolean release(Connection c, long id, Instant now) throws SQLException {
+        OffsetDateTime at = Jdbc.timestamp(now);
+        return Jdbc.update(c, sql.release, at, id, at) == 1;
     }
 
-    /** When the reservation was released; empty if it was not, or does not exist. */
-    Optional<Instant> releasedAt(Connection c, long id) throws SQLException {
-        return Jdbc.one(c, sql.releasedAt, rs -> Jdbc.instant(rs, 1), id);
+    /** Marks the hold ended by expiry if it is live and expired at {@code now}; true if this call did. */
+    boolean expire(Connection c, long id, Instant now) throws SQLException {
+        OffsetDateTime at = Jdbc.timestamp(now);
+        return Jdbc.update(c, sql.expire, at, id, at) == 1;
+    }
+
+    /** Makes the hold permanent if it is live at {@code now}; true if this call did. */
+    boolean confirm(Connection c, long id, Instant now) throws SQLException {
+        OffsetDateTime at = Jdbc.timestamp(now);
+        return Jdbc.update(c, sql.confirm, at, id, at) == 1;
+    }
+
+    /** Moves the hold's expiry to {@code expiresAt} if it is live at {@code now}; true if this call did. */
+    boolean extend(Connection c, long id, Instant now, Instant expiresAt) throws SQLException {
+        return Jdbc.update(c, sql.extend, Jdbc.timestamp(expiresAt), id, Jdbc.timestamp(now)) == 1;
+    }
+
+    /** How the reservation ended and when it was confirmed; empty if it does not exist. */
+    Optional<Ending> ending(Connection c, long id) throws SQLException {
+        return Jdbc.one(c, sql.ending, rs -> new Ending(Jdbc.instant(rs, 1), rs.getBoolean(2), Jdbc.instant(rs, 3),
+                Jdbc.instant(rs, 4)), id);
+    }
+
+    /**
+     * Up to {@code limit} live holds of the resource expired at {@code now}, locked for this
+     * transaction; holds another transaction has locked are skipped, not waited for.
+     */
+    List<ExpiredHold> lockExpired(Connection c, String resourceId, Instant now, int limit) throws SQLException {
+        return Jdbc.list(c, sql.expiredHolds, rs -> new ExpiredHold(rs.getLong(1), rs.getInt(2)), resourceId,
+                Jdbc.timestamp(now), limit);
+    }
+
+    /** Marks the given holds (locked by this transaction) ended by expiry. */
+    void expireAll(Connection c, List<ExpiredHold> holds, Instant now) throws SQLException {
+        Array ids = c.createArrayOf("BIGINT", holds.stream().map(ExpiredHold::id).toArray());
+        try {
+            Jdbc.update(c, sql.expireAll, Jdbc.timestamp(now), ids);
+        } finally {
+            ids.free();
+        }
+    }
+
+    /** Whether the resource has a live hold expired at {@code now} (one that another transaction has locked, say). */
+    boolean anyExpired(Connection c, String resourceId, Instant now) throws SQLException {
+        return Jdbc.one(c, sql.anyExpiredHold, rs -> Boolean.TRUE, resourceId, Jdbc.timestamp(now)).isPresent();
+    }
+
+    /** Up to {@code limit} resources with live holds expired at {@code now}. */
+    List<String> resourcesWithExpired(Connection c, Instant now, int limit) throws SQLException {
+        return Jdbc.list(c, sql.resourcesWithExpiredHolds, rs -> rs.getString(1), Jdbc.timestamp(now), limit);
     }
 
     private static Reservation reservation(ResultSet rs) throws SQLException {
         return new Reservation(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
-                Jdbc.instant(rs, 6));
+                Jdbc.instant(rs, 6), Optional.ofNullable(Jdbc.instant(rs, 7)));
     }
 }

@@ -5,6 +5,8 @@ import dev.capacity.Availability;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -58,8 +60,16 @@ final class ResourceRows {
         return Jdbc.lastQuery(c, sql.shareResource, ResourceRows::row, id);
     }
 
-    Optional<Availability> availability(Connection c, String id) throws SQLException {
-        return Jdbc.one(c, sql.availability, rs -> new Availability(id, rs.getLong(2), rs.getLong(3)), id, id);
+    /**
+     * The resource's availability at {@code now}, read in one statement: holds expired at
+     * {@code now} count as free whether or not anything ended them yet.
+     */
+    Optional<Availability> availability(Connection c, String id, Instant now) throws SQLException {
+        OffsetDateTime at = Jdbc.timestamp(now);
+        return Jdbc.one(c, sql.availability, rs -> {
+            long expired = rs.getLong(4);
+            return new Availability(id, rs.getLong(2), rs.getLong(3) - expired, rs.getLong(5));
+        }, id, id, at, id, at, id);
     }
 
     /** Sets a counter resource's capacity; false if there is no counter resource of that id. */
@@ -100,7 +110,7 @@ final class ResourceRows {
         Jdbc.update(c, sql.increment, quantity, id);
     }
 
-    void decrement(Connection c, String id, int quantity) throws SQLException {
+    void decrement(Connection c, String id, long quantity) throws SQLException {
         Jdbc.update(c, sql.decrement, quantity, id);
     }
 

@@ -40,9 +40,16 @@ final class Sql {
     final String reservationByKey;
     final String reservationsByKeys;
     final String reservationExists;
-    final String reservationForRelease;
-    final String markReleased;
-    final String releasedAt;
+    final String reservationState;
+    final String release;
+    final String expire;
+    final String confirm;
+    final String extend;
+    final String ending;
+    final String expiredHolds;
+    final String expireAll;
+    final String anyExpiredHold;
+    final String resourcesWithExpiredHolds;
 
     final String occupiedSlots;
     final String insertSlot;
@@ -78,8 +85,13 @@ final class Sql {
         selectResource = resourceColumns;
         lockResource = dialect.lockForUpdate(resourceColumns, lockTimeout);
         shareResource = dialect.lockShared(resourceColumns, lockTimeout);
+        // one statement, one snapshot: the counter (or the slots), less the holds expired by ?, and the live holds
+        String unreleasedHolds = "SELECT COALESCE(SUM(quantity), 0) FROM " + v
+                + " WHERE resource_id = ? AND released_at IS NULL AND expires_at IS NOT NULL";
         availability = "SELECT family, capacity, CASE WHEN family = '" + SLOTS + "'"
-                + " THEN (SELECT COUNT(*) FROM " + s + " WHERE resource_id = ?) ELSE reserved END AS reserved"
+                + " THEN (SELECT COUNT(*) FROM " + s + " WHERE resource_id = ?) ELSE reserved END AS reserved,"
+                + " (" + unreleasedHolds + " AND expires_at <= ?) AS expired,"
+                + " (" + unreleasedHolds + " AND expires_at > ?) AS held"
                 + " FROM " + r + " WHERE id = ?";
         resizeCounter = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ? AND family = '" + COUNTER + "'";
         setCapacity = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ?";
@@ -94,18 +106,31 @@ final class Sql {
         increment = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ?";
         decrement = "UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?";
 
-        insertReservationRow = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at)"
-                + " VALUES (?, ?, ?, ?, ?)";
+        insertReservationRow = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at,"
+                + " expires_at) VALUES (?, ?, ?, ?, ?, ?)";
         insertReservation = dialect.insertUnlessDuplicate(insertReservationRow, "idempotency_key");
         insertReservations = dialect.insertReservations(v, insertReservationRow);
-        String reservationColumns = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at FROM " + v;
+        String reservationColumns = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at, expires_at FROM " + v;
         reservationByKey = reservationColumns + " WHERE idempotency_key = ?";
         reservationsByKeys = reservationColumns + " WHERE idempotency_key = ANY(?)";
         reservationExists = "SELECT 1 FROM " + v + " WHERE id = ?";
-        reservationForRelease = "SELECT v.resource_id, v.quantity, v.released_at, r.family FROM " + v + " v"
-                + " LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = ?";
-        markReleased = "UPDATE " + v + " SET released_at = ? WHERE id = ? AND released_at IS NULL";
-        releasedAt = "SELECT released_at FROM " + v + " WHERE id = ?";
+        reservationState = "SELECT v.resource_id, v.quantity, v.released_at, v.expired, v.expires_at, r.family FROM "
+                + v + " v LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = ?";
+        // a hold ends exactly once: each of these changes a live row only, and a live hold only before (or,
+        // for an expiry, at or after) its expiry by the caller's clock
+        String liveRow = " WHERE id = ? AND released_at IS NULL";
+        release = "UPDATE " + v + " SET released_at = ?, expired = FALSE" + liveRow + " AND (expires_at IS NULL OR expires_at > ?)";
+        expire = "UPDATE " + v + " SET released_at = ?, expired = TRUE" + liveRow + " AND expires_at <= ?";
+        confirm = "UPDATE " + v + " SET expires_at = NULL, confirmed_at = ?" + liveRow + " AND expires_at > ?";
+        extend = "UPDATE " + v + " SET expires_at = ?" + liveRow + " AND expires_at > ?";
+        ending = "SELECT released_at, expired, confirmed_at, expires_at FROM " + v + " WHERE id = ?";
+        String expiredOf = " WHERE resource_id = ? AND released_at IS NULL AND expires_at <= ?";
+        // rows another transaction has locked (a release, a confirm, a sweep in flight) are skipped, never waited for
+        expiredHolds = "SELECT id, quantity FROM " + v + expiredOf + " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED";
+        expireAll = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE id = ANY(?) AND released_at IS NULL";
+        anyExpiredHold = "SELECT 1 FROM " + v + expiredOf + " LIMIT 1";
+        resourcesWithExpiredHolds = "SELECT DISTINCT resource_id FROM " + v
+                + " WHERE released_at IS NULL AND expires_at <= ? LIMIT ?";
 
         // ORDER BY names both key columns: H2 reads the primary key in order only then (instead of sorting the range)
         occupiedSlots = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? AND slot < ?"
@@ -130,7 +155,9 @@ final class Sql {
                 + "   WHERE " + s + ".resource_id = r.id AND " + live + ") ELSE 0 END AS held,"
                 + " " + slotsOnly + "(SELECT COUNT(*) FROM " + v + " WHERE " + live + " AND " + v + ".quantity <>"
                 + "   (SELECT COUNT(*) FROM " + s + " WHERE " + s + ".reservation_id = " + v + ".id"
-                + "    AND " + s + ".resource_id = r.id)) ELSE 0 END AS misheld"
+                + "    AND " + s + ".resource_id = r.id)) ELSE 0 END AS misheld,"
+                + " (SELECT COALESCE(SUM(" + v + ".quantity), 0) FROM " + v + " WHERE " + live + " AND " + v
+                + ".expires_at <= ?) AS expired"
                 + " FROM " + r + " r";
         ledgers = ledger + " ORDER BY r.id";
         ledgerOf = ledger + " WHERE r.id = ?";
@@ -172,10 +199,22 @@ final class Sql {
                         + "    idempotency_key " + id + ",\n"
                         + "    created_at      TIMESTAMP WITH TIME ZONE NOT NULL,\n"
                         + "    released_at     TIMESTAMP WITH TIME ZONE,\n"
+                        + "    expires_at      TIMESTAMP WITH TIME ZONE,\n"
+                        + "    confirmed_at    TIMESTAMP WITH TIME ZONE,\n"
+                        + "    expired         BOOLEAN      NOT NULL DEFAULT FALSE,\n"
                         + "    CONSTRAINT " + v + "_quantity CHECK (quantity > 0),\n"
                         + "    CONSTRAINT " + v + "_key UNIQUE (idempotency_key)\n"
                         + ")",
+                // 0.1 tables gain the columns of holds
+                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP WITH TIME ZONE",
+                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirmed_at TIMESTAMP WITH TIME ZONE",
+                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expired BOOLEAN NOT NULL DEFAULT FALSE",
                 "CREATE INDEX IF NOT EXISTS " + v + "_resource ON " + v + " (resource_id)",
+                // the unended holds by expiry: what a reserve reclaims, what availability subtracts, what a sweep finds
+                "CREATE INDEX IF NOT EXISTS " + v + "_holds ON " + v + " (resource_id, expires_at)"
+                        + dialect.partialIndex("released_at IS NULL AND expires_at IS NOT NULL"),
+                "CREATE INDEX IF NOT EXISTS " + v + "_expiry ON " + v + " (expires_at)"
+                        + dialect.partialIndex("released_at IS NULL AND expires_at IS NOT NULL"),
                 "CREATE TABLE IF NOT EXISTS " + s + " (\n"
                         + "    resource_id    " + id + " NOT NULL,\n"
                         + "    slot           BIGINT       NOT NULL,\n"

@@ -64,25 +64,33 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         }
         requireFamily(shared.get().family(), resourceId);
         long capacity = shared.get().capacity();
-        OptionalLong id = store.reservations.insert(c, request, now);
+        Instant expiry = expiryOf(request, now);
+        OptionalLong id = store.reservations.insert(c, request, now, expiry);
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
         int quantity = request.quantity();
-        List<Long> chosen = quantity > capacity ? List.of() : freeSlots(store, c, resourceId, capacity, quantity);
+        List<Long> chosen = List.of();
+        for (boolean reclaimed = false; quantity <= capacity; reclaimed = true) {
+            chosen = freeSlots(store, c, resourceId, capacity, quantity);
+            // short of slots: the slots of expired holds are freed (under the shared lock this attempt holds), once
+            if (chosen.size() == quantity || reclaimed || reclaimExpired(store, c, resourceId, now) == 0) {
+                break;
+            }
+        }
         if (chosen.size() < quantity) {
             // one snapshot decides: fewer free slots than asked for means full
             long free = capacity - store.slots.countBelow(c, resourceId, capacity);
             if (free >= quantity) {
                 return Attempt.retry("slots were released behind the walk");
             }
-            return Attempt.refused(Status.INSUFFICIENT_CAPACITY, Math.max(0, free));
+            return full(store, c, request, new ResourceRow(Sql.SLOTS, capacity, capacity - Math.max(0, free), 0), now);
         }
         int taken = store.slots.insert(c, resourceId, chosen, id.getAsLong());
         if (taken < quantity) {
             return Attempt.retry((quantity - taken) + " of the chosen slots were taken meanwhile");
         }
-        return Attempt.reserved(reservation(id.getAsLong(), request, now), ReservationResult.UNKNOWN_AVAILABLE);
+        return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), ReservationResult.UNKNOWN_AVAILABLE);
     }
 
     /**
@@ -99,14 +107,32 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     }
 
     @Override
-    boolean releaseUnits(Store store, Connection c, ReservationRows.ForRelease reservation, long reservationId, Instant now) throws SQLException {
+    boolean endReservation(Store store, Connection c, ReservationRows.State reservation, long reservationId, Instant now,
+                           boolean byExpiry) throws SQLException {
         String resourceId = reservation.resourceId();
-        long capacity = store.resources.share(c, resourceId)
-                .orElseThrow(() -> new IllegalStateException("resource '" + resourceId + "' vanished"))
-                .capacity();
-        if (!store.reservations.markReleased(c, reservationId, now)) {
+        long capacity = sharedCapacity(store, c, resourceId);
+        boolean ended = byExpiry ? store.reservations.expire(c, reservationId, now)
+                : store.reservations.release(c, reservationId, now);
+        if (!ended) {
             return false;
         }
+        freeSlotsOf(store, c, resourceId, capacity, reservationId);
+        return true;
+    }
+
+    /** Takes the resource row's shared lock (held until the end of the transaction) and returns its capacity. */
+    static long sharedCapacity(Store store, Connection c, String resourceId) throws SQLException {
+        return store.resources.share(c, resourceId)
+                .orElseThrow(() -> new IllegalStateException("resource '" + resourceId + "' vanished"))
+                .capacity();
+    }
+
+    /**
+     * Deletes the slots of a reservation that ended in this transaction; while overflow exists
+     * after a shrink, every slot this freed below the capacity takes one in.
+     */
+    static void freeSlotsOf(Store store, Connection c, String resourceId, long capacity, long reservationId)
+            throws SQLException {
         // deleted by reservation, not by slot number: a concurrent release may have moved one of them
         List<Long> freed = store.slots.deleteOf(c, reservationId);
         if (store.slots.highestFrom(c, resourceId, capacity).isPresent()) {
@@ -117,7 +143,6 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
                 }
             }
         }
-        return true;
     }
 
     /** Moves the highest overflow slot to {@code free}, trying the next if a concurrent release took it. */

@@ -1,6 +1,7 @@
 package dev.capacity.stress;
 
 import dev.capacity.Availability;
+import dev.capacity.HoldStatus;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
@@ -14,6 +15,7 @@ import org.jdbi.v3.core.Jdbi;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -120,5 +122,15 @@ public final class NaiveCheckThenActStrategy implements ReservationStrategy {
     @Override
     public Optional<Availability> availability(String resourceId) {
         return honest.availability(resourceId);
+    }
+
+    @Override
+    public HoldStatus confirm(long reservationId) {
+        return honest.confirm(reservationId);
+    }
+
+    @Override
+    public HoldStatus extend(long reservationId, Duration ttl) {
+        return honest.extend(reservationId, ttl);
     }
 }

@@ -1,6 +1,7 @@
 package dev.capacity.stress.faults;
 
 import dev.capacity.Availability;
+import dev.capacity.HoldStatus;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
@@ -10,6 +11,7 @@ import dev.capacity.jdbc.JdbiStrategies;
 
 import org.jdbi.v3.core.Jdbi;
 
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -72,5 +74,15 @@ final class RetryOnErrorStrategy implements ReservationStrategy {
     @Override
     public Optional<Availability> availability(String resourceId) {
         return inner.availability(resourceId);
+    }
+
+    @Override
+    public HoldStatus confirm(long reservationId) {
+        return inner.confirm(reservationId);
+    }
+
+    @Override
+    public HoldStatus extend(long reservationId, Duration ttl) {
+        return inner.extend(reservationId, ttl);
     }
 }

@@ -1,0 +1,48 @@
+package dev.capacity.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Ends the holds of a resource that have expired and that nothing has ended yet, returning their
+ * units as their family keeps them: for a reservation that needs the room, a sweep, a repair.
+ * A hold that another transaction has locked (ending, confirming or extending it) is skipped, not
+ * waited for, so a reclaim never deadlocks with them; each hold ends exactly once either way.
+ */
+final class ExpiredHolds {
+
+    /** How many expired holds of a resource one statement ends. */
+    private static final int BATCH = 1000;
+
+    private ExpiredHolds() {}
+
+    /** Reclaims the resource's holds expired at {@code now}; the units that came back. */
+    static long reclaim(Store store, Connection c, String resourceId, String family, Instant now) throws SQLException {
+        long units = 0;
+        for (;;) {
+            List<ReservationRows.ExpiredHold> holds = store.reservations.lockExpired(c, resourceId, now, BATCH);
+            if (holds.isEmpty()) {
+                return units;
+            }
+            store.reservations.expireAll(c, holds, now);
+            long batch = 0;
+            for (ReservationRows.ExpiredHold hold : holds) {
+                batch += hold.quantity();
+            }
+            if (Sql.SLOTS.equals(family)) {
+                long capacity = UniqueSlotsStrategy.sharedCapacity(store, c, resourceId);
+                for (ReservationRows.ExpiredHold hold : holds) {
+                    UniqueSlotsStrategy.freeSlotsOf(store, c, resourceId, capacity, hold.id());
+                }
+            } else {
+                store.resources.decrement(c, resourceId, batch);
+            }
+            units += batch;
+            if (holds.size() < BATCH) {
+                return units;
+            }
+        }
+    }
+}
