@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.Availability;
 import dev.capacity.CapacityException;
+import dev.capacity.HoldStatus;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
@@ -18,6 +19,7 @@ import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.testing.MutableClock;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -267,5 +269,41 @@ final class JoinedTransactionTest {
         assertThat(strategy.availability(run)).contains(new Availability(run, 3, 1));
         assertThat(fixture.ledger(run).releasedRows()).isZero();
         assertThat(strategy.release(reservation)).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void confirm_inTheCallersTransaction_landsWithTheOrderOrNotAtAll(StrategyFixture fixture) {
+        Jdbi jdbi = jdbiWithOrders(fixture);
+        MutableClock clock = MutableClock.start();
+        JdbiReservationStrategy strategy = (JdbiReservationStrategy) fixture.strategy(
+                StrategyOptions.builder().clock(clock).build());
+        String run = newId("run");
+        String paid = newId("order");
+        String declined = newId("order");
+        strategy.define(run, 2);
+        long first = strategy.reserve(ReservationRequest.of(run, "ada").withHold(Duration.ofMinutes(10))).reservation().id();
+        long second = strategy.reserve(ReservationRequest.of(run, "bob").withHold(Duration.ofMinutes(10))).reservation().id();
+
+        HoldStatus confirmed = jdbi.inTransaction(handle -> {
+            HoldStatus status = strategy.confirm(handle, first);
+            insertOrder(handle, paid, first);
+            return status;
+        });
+        assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
+            assertThat(strategy.confirm(handle, second)).isEqualTo(HoldStatus.CONFIRMED);
+            insertOrder(handle, declined, second);
+            throw new IllegalStateException("payment declined");
+        })).hasMessage("payment declined");
+
+        assertThat(confirmed).isEqualTo(HoldStatus.CONFIRMED);
+        assertThat(orders(jdbi, paid)).isEqualTo(1);
+        assertThat(orders(jdbi, declined)).isZero();
+        assertThat(strategy.availability(run)).as("the rolled-back confirm left a hold").contains(new Availability(run, 2, 2, 1));
+        clock.advance(Duration.ofMinutes(10));
+        assertThat(strategy.availability(run)).contains(new Availability(run, 2, 1, 0));
+        HoldStatus late = jdbi.inTransaction(handle -> strategy.confirm(handle, second));
+        assertThat(late).isEqualTo(HoldStatus.EXPIRED);
+        assertThat(strategy.confirm(first)).isEqualTo(HoldStatus.ALREADY_CONFIRMED);
     }
 }

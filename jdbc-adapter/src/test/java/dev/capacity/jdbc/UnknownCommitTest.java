@@ -6,6 +6,8 @@ import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.capacity.Availability;
+import dev.capacity.HoldStatus;
 import dev.capacity.OutcomeUnknownException;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.time.Duration;
 import java.util.stream.Stream;
 
 /**
@@ -248,5 +251,50 @@ final class UnknownCommitTest {
         assertThat(strategy.release(held.id())).isTrue();
         assertThat(strategy.release(held.id())).isFalse();
         assertThat(fixture.ledger(run).reserved()).isZero();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void confirm_commitLostEitherWay_confirmsOnceAndSaysSo(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 2);
+        long afterCommit = strategy.reserve(ReservationRequest.of(run, "a").withHold(Duration.ofMinutes(10))).reservation().id();
+        long insteadOfCommit = strategy.reserve(ReservationRequest.of(run, "b").withHold(Duration.ofMinutes(10)))
+                .reservation().id();
+
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT);
+        HoldStatus looked = strategy.confirm(afterCommit);
+        faulty.failNextCommits(1, CommitFault.INSTEAD_OF_COMMIT);
+        HoldStatus retried = strategy.confirm(insteadOfCommit);
+
+        assertThat(faulty.failedCommits()).isEqualTo(2);
+        assertThat(looked).isEqualTo(HoldStatus.CONFIRMED);
+        assertThat(retried).isEqualTo(HoldStatus.CONFIRMED);
+        assertThat(strategy.confirm(afterCommit)).isEqualTo(HoldStatus.ALREADY_CONFIRMED);
+        assertThat(strategy.confirm(insteadOfCommit)).isEqualTo(HoldStatus.ALREADY_CONFIRMED);
+        assertThat(strategy.availability(run)).contains(new Availability(run, 2, 2, 0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void extendAndRelease_ofHolds_commitLostAfterCommitting_answerWhatHappened(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String run = newId("run");
+        strategy.define(run, 2);
+        long extended = strategy.reserve(ReservationRequest.of(run, "a").withHold(Duration.ofMinutes(10))).reservation().id();
+        long released = strategy.reserve(ReservationRequest.of(run, "b").withHold(Duration.ofMinutes(10))).reservation().id();
+
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT);
+        HoldStatus extension = strategy.extend(extended, Duration.ofMinutes(30));
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT);
+        boolean release = strategy.release(released);
+
+        assertThat(extension).isEqualTo(HoldStatus.EXTENDED);
+        assertThat(release).isTrue();
+        assertThat(strategy.release(released)).isFalse();
+        assertThat(strategy.availability(run)).contains(new Availability(run, 2, 1, 1));
     }
 }
