@@ -15,9 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 
 final class CourseRegistrationTest {
@@ -93,16 +90,8 @@ final class CourseRegistrationTest {
 
     @Test
     void main_printsTheOversoldOriginalAndTheFixedStrategies() {
-        PrintStream original = System.out;
-        ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-        try {
-            CourseRegistration.main(new String[0]);
-        } finally {
-            System.setOut(original);
-        }
+        String output = Printed.byMain(CourseRegistration::main);
 
-        String output = printed.toString(StandardCharsets.UTF_8);
         assertThat(output).contains("read-then-insert (the original)", "69 attendances for 20 places  (oversold by 49)",
                 "capacity, conditional-update", "capacity, unique-slots", "20 attendances for 20 places  (1 registered");
     }
