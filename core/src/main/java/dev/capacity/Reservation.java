@@ -40,4 +40,13 @@ public record Reservation(long id, String resourceId, String holderId, int quant
     public boolean isHold() {
         return expiresAt.isPresent();
     }
+
+    /**
+     * Whether this is a hold that has expired by {@code now}: a replayed hold (the same
+     * idempotency key sent again) is answered {@code REPLAYED} even after it expired, and its units
+     * are free then.
+     */
+    public boolean isExpiredAt(Instant now) {
+        return expiresAt.isPresent() && !expiresAt.get().isAfter(now);
+    }
 }

@@ -32,7 +32,10 @@ public record ReservationResult(Status status, Reservation reservation, long ava
         }
     }
 
-    /** Whether the request holds units now: {@link Status#RESERVED} or {@link Status#REPLAYED}. */
+    /**
+     * Whether the request was granted: {@link Status#RESERVED} or {@link Status#REPLAYED}. A
+     * replayed hold may have expired since ({@link Reservation#isExpiredAt}).
+     */
     public boolean isReserved() {
         return reservation != null;
     }

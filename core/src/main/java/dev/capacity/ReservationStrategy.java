@@ -81,6 +81,9 @@ public interface ReservationStrategy {
      * Makes a live hold permanent ({@link HoldStatus#CONFIRMED}). A hold at or past its expiry by
      * the strategy's clock is {@link HoldStatus#EXPIRED} (its units are free); a permanent
      * reservation is {@link HoldStatus#ALREADY_CONFIRMED}; a released one {@link HoldStatus#RELEASED}.
+     *
+     * @throws CapacityException if every attempt lost a race (the retry budget is spent): nothing
+     *     changed, and calling again is safe
      */
     HoldStatus confirm(long reservationId);
 

@@ -146,8 +146,8 @@ public final class TicketCheckout {
                     return new Hold(cart, HoldOutcome.PAID, seat.id(), null);
                 }
                 // a replay shows the hold as it was made: past its expiry, it is a seat no more
-                boolean live = expiresAt.isAfter(clock.instant());
-                return new Hold(cart, live ? HoldOutcome.HELD : HoldOutcome.RAN_OUT, seat.id(), expiresAt);
+                HoldOutcome outcome = seat.isExpiredAt(clock.instant()) ? HoldOutcome.RAN_OUT : HoldOutcome.HELD;
+                return new Hold(cart, outcome, seat.id(), expiresAt);
             case INSUFFICIENT_CAPACITY:
                 return new Hold(cart, HoldOutcome.SOLD_OUT, 0, null);
             case CONTENDED:

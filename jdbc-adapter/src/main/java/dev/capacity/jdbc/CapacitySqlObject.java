@@ -1,12 +1,13 @@
 package dev.capacity.jdbc;
 
+import dev.capacity.HoldStatus;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 
 import org.jdbi.v3.sqlobject.SqlObject;
 
 /**
- * A mixin for Jdbi SqlObject DAOs: reserve, release and adjust on the DAO's own handle, so that
+ * A mixin for Jdbi SqlObject DAOs: reserve, confirm, release and adjust on the DAO's own handle, so that
  * a {@code @Transaction} method of the DAO reserves in the same transaction as its own statements
  * and both commit or roll back together. The strategy is the one {@link CapacityPlugin} put in
  * the Jdbi's configuration.
@@ -41,6 +42,11 @@ public interface CapacitySqlObject extends SqlObject {
     /** {@link JdbiReservationStrategy#release(org.jdbi.v3.core.Handle, long)} on this DAO's handle. */
     default boolean release(long reservationId) {
         return capacity().release(getHandle(), reservationId);
+    }
+
+    /** {@link JdbiReservationStrategy#confirm(org.jdbi.v3.core.Handle, long)} on this DAO's handle. */
+    default HoldStatus confirm(long reservationId) {
+        return capacity().confirm(getHandle(), reservationId);
     }
 
     /** {@link JdbiReservationStrategy#adjust(org.jdbi.v3.core.Handle, String, long)} on this DAO's handle. */
