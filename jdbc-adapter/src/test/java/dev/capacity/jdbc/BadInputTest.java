@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.Availability;
+import dev.capacity.HoldStatus;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
@@ -99,9 +100,9 @@ final class BadInputTest {
 
     /**
      * What the calls refer to, made before the first snapshot: a resource of capacity 3 with one
-     * live reservation (quantity 1, key {@code key}) and one released one.
+     * live reservation (quantity 1, key {@code key}), one released one, and a hold of a day.
      */
-    record Given(String existing, String key, long live, long released, String unknown, String fresh) {
+    record Given(String existing, String key, long live, long released, long hold, String unknown, String fresh) {
 
         static Given on(ReservationStrategy strategy) {
             String existing = ResourceIds.newId("existing");
@@ -111,7 +112,9 @@ final class BadInputTest {
                     .reservation().id();
             long released = strategy.reserve(ReservationRequest.of(existing, "h")).reservation().id();
             assertThat(strategy.release(released)).isTrue();
-            return new Given(existing, key, live, released, ResourceIds.newId("unknown"),
+            long hold = strategy.reserve(ReservationRequest.of(existing, "cart").withHold(Duration.ofDays(1)))
+                    .reservation().id();
+            return new Given(existing, key, live, released, hold, ResourceIds.newId("unknown"),
                     ResourceIds.newId("fresh"));
         }
 
@@ -224,7 +227,36 @@ final class BadInputTest {
                 BadCall.refused("release(Long.MIN_VALUE)", s -> s.release(Long.MIN_VALUE), IAE,
                         "reservationId must be positive, was -9223372036854775808"),
                 BadCall.answered("release(an id never issued)", s -> s.release(NEVER_ISSUED), false),
-                BadCall.answered("release(an id already released)", s -> s.release(g.released()), false));
+                BadCall.answered("release(an id already released)", s -> s.release(g.released()), false),
+                // holds: a time to live is checked when the request is built, its end when it is made
+                BadCall.refused("reserve(withHold(null))", s -> s.reserve(g.request().withHold(null)), NPE,
+                        "ttl must not be null"),
+                BadCall.refused("reserve(withHold(zero))", s -> s.reserve(g.request().withHold(Duration.ZERO)), IAE,
+                        "ttl must be positive, was PT0S"),
+                BadCall.refused("reserve(withHold(-1 s))", s -> s.reserve(g.request().withHold(Duration.ofSeconds(-1))),
+                        IAE, "ttl must be positive, was PT-1S"),
+                BadCall.refused("reserve(withHold(past the year 9999))",
+                        s -> s.reserve(g.request().withHold(Duration.ofDays(366L * 8000))), IAE, "is past the latest expiry"),
+                BadCall.refused("reserve(withHold(Long.MAX_VALUE seconds))",
+                        s -> s.reserve(g.request().withHold(Duration.ofSeconds(Long.MAX_VALUE))), IAE,
+                        "is past the latest expiry"),
+                // confirm and extend
+                BadCall.refused("confirm(0)", s -> s.confirm(0), IAE, "reservationId must be positive, was 0"),
+                BadCall.refused("confirm(Long.MIN_VALUE)", s -> s.confirm(Long.MIN_VALUE), IAE,
+                        "reservationId must be positive, was -9223372036854775808"),
+                BadCall.refused("extend(-1, 1 min)", s -> s.extend(-1, Duration.ofMinutes(1)), IAE,
+                        "reservationId must be positive, was -1"),
+                BadCall.refused("extend(hold, null)", s -> s.extend(g.hold(), null), NPE, "ttl must not be null"),
+                BadCall.refused("extend(hold, zero)", s -> s.extend(g.hold(), Duration.ZERO), IAE,
+                        "ttl must be positive, was PT0S"),
+                BadCall.refused("extend(hold, past the year 9999)", s -> s.extend(g.hold(), Duration.ofDays(366L * 8000)),
+                        IAE, "is past the latest expiry"),
+                BadCall.answered("confirm(an id never issued)", s -> s.confirm(NEVER_ISSUED), HoldStatus.UNKNOWN_RESERVATION),
+                BadCall.answered("extend(an id never issued, 1 min)", s -> s.extend(NEVER_ISSUED, Duration.ofMinutes(1)),
+                        HoldStatus.UNKNOWN_RESERVATION),
+                BadCall.answered("confirm(an id already released)", s -> s.confirm(g.released()), HoldStatus.RELEASED),
+                BadCall.answered("extend(a permanent reservation, 1 min)", s -> s.extend(g.live(), Duration.ofMinutes(1)),
+                        HoldStatus.ALREADY_CONFIRMED));
     }
 
     /** A JDBI strategy and the Jdbi its tables are on. */
@@ -254,6 +286,17 @@ final class BadInputTest {
                         j -> j.jdbi().inTransaction(h -> j.strategy().release(h, NEVER_ISSUED)), false),
                 BadCall.answered("release(handle, an id already released)",
                         j -> j.jdbi().inTransaction(h -> j.strategy().release(h, g.released())), false),
+                BadCall.refused("confirm(null handle, hold)", j -> j.strategy().confirm(null, g.hold()), NPE,
+                        "handle must not be null"),
+                BadCall.refused("confirm(closed handle, hold)", j -> j.strategy().confirm(closed(j), g.hold()), IAE,
+                        "handle is closed"),
+                BadCall.refused("confirm(handle, 0)", j -> j.jdbi().useTransaction(h -> j.strategy().confirm(h, 0)),
+                        IAE, "reservationId must be positive, was 0"),
+                BadCall.answered("confirm(handle, an id never issued)",
+                        j -> j.jdbi().inTransaction(h -> j.strategy().confirm(h, NEVER_ISSUED)), HoldStatus.UNKNOWN_RESERVATION),
+                BadCall.refused("reserve(handle, withHold(past the year 9999))",
+                        j -> j.jdbi().useTransaction(h -> j.strategy().reserve(h,
+                                g.request().withHold(Duration.ofDays(366L * 8000)))), IAE, "is past the latest expiry"),
                 BadCall.refused("adjust(null handle, existing, 1)", j -> j.strategy().adjust(null, e, 1), NPE,
                         "handle must not be null"),
                 BadCall.refused("adjust(closed handle, existing, 1)", j -> j.strategy().adjust(closed(j), e, 1), IAE,
@@ -365,7 +408,7 @@ final class BadInputTest {
         if (fixture.hasDatabase()) {
             assertThat(snapshot(fixture.database())).isEqualTo(before);
         }
-        assertThat(strategy.availability(given.existing())).contains(new Availability(given.existing(), 3, 1));
+        assertThat(strategy.availability(given.existing())).contains(new Availability(given.existing(), 3, 2, 1));
         assertThat(strategy.availability(given.fresh())).isEmpty();
         assertThat(strategy.availability(given.unknown())).isEmpty();
         assertThat(strategy.release(given.live())).as("the live reservation is still live").isTrue();
@@ -382,7 +425,7 @@ final class BadInputTest {
         SoftAssertions.assertSoftly(softly -> handleCalls(given).forEach(bad -> bad.check(softly, target)));
 
         assertThat(snapshot(fixture.database())).isEqualTo(before);
-        assertThat(strategy.availability(given.existing())).contains(new Availability(given.existing(), 3, 1));
+        assertThat(strategy.availability(given.existing())).contains(new Availability(given.existing(), 3, 2, 1));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -400,7 +443,7 @@ final class BadInputTest {
 
     @Test
     void theCatalogue_holdsAtLeastThirtyDistinctBadCalls() {
-        Given given = new Given("existing", "key", 1, 2, "unknown", "fresh");
+        Given given = new Given("existing", "key", 1, 2, 3, "unknown", "fresh");
         List<String> descriptions = new ArrayList<>();
         strategyCalls(given).forEach(call -> descriptions.add(call.description()));
         handleCalls(given).forEach(call -> descriptions.add(call.description()));
@@ -536,7 +579,7 @@ final class BadInputTest {
 
         assertThat(snapshot(database)).isEqualTo(before);
         // releases, reads and capacity changes go on after close: units can still be handed back
-        assertThat(strategy.availability(given.existing())).contains(new Availability(given.existing(), 3, 1));
+        assertThat(strategy.availability(given.existing())).contains(new Availability(given.existing(), 3, 2, 1));
         assertThat(strategy.release(given.live())).isTrue();
     }
 
