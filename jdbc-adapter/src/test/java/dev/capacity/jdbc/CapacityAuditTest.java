@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.Availability;
+import dev.capacity.HoldStatus;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
@@ -25,6 +26,7 @@ import dev.capacity.jdbc.testing.Seeds;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TableSnapshot;
 import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.testing.MutableClock;
 
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
@@ -34,6 +36,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -457,9 +461,12 @@ final class CapacityAuditTest {
     // ---- helpers
 
     private static Reservation reserve(JdbiReservationStrategy strategy, String id, int quantity) {
-        ReservationResult result = Race.reserveUntilDecided(strategy,
-                ReservationRequest.of(id, "holder-" + UUID.randomUUID()).withQuantity(quantity));
-        assertThat(result.status()).as("reserving %d of %s", quantity, id).isEqualTo(RESERVED);
+        return reserve(strategy, id, ReservationRequest.of(id, "holder-" + UUID.randomUUID()).withQuantity(quantity));
+    }
+
+    private static Reservation reserve(JdbiReservationStrategy strategy, String id, ReservationRequest request) {
+        ReservationResult result = Race.reserveUntilDecided(strategy, request);
+        assertThat(result.status()).as("reserving %s", request).isEqualTo(RESERVED);
         return result.reservation();
     }
 
@@ -481,10 +488,46 @@ final class CapacityAuditTest {
     }
 
     /** Tables of their own, so that an audit of every resource sees only this test's resources. */
+    // ---- holds
+
+    @ParameterizedTest(name = "{1} @ {0}")
+    @MethodSource("databasesAndKinds")
+    void audit_expiredHoldsNobodyEnded_areNoFaultAndRepairEndsThem(TestDatabase database, StrategyKind kind) {
+        MutableClock clock = MutableClock.start();
+        Tables tables = Tables.fresh(database, clock);
+        try (JdbiReservationStrategy strategy = tables.strategy(kind)) {
+            String run = newId("run");
+            strategy.define(run, 4);
+            long expired = reserve(strategy, run, ReservationRequest.of(run, "gone").withQuantity(2)
+                    .withHold(Duration.ofMinutes(1))).id();
+            reserve(strategy, run, ReservationRequest.of(run, "sold"));
+            clock.advance(Duration.ofMinutes(1));
+            long live = reserve(strategy, run, ReservationRequest.of(run, "cart").withHold(Duration.ofMinutes(1))).id();
+            // shrunk to what is really taken: the expired hold is free, so nothing is over the capacity
+            strategy.resize(run, 2);
+
+            Report audit = tables.audit.audit(run);
+            Report repair = tables.audit.repair(run);
+
+            assertThat(audit.isClean()).as("%s", audit).isTrue();
+            assertThat(audit.notices()).as("%s", audit).isEmpty();
+            assertThat(repair.isClean()).isTrue();
+            assertThat(repair.changes()).singleElement().asString().contains("ended the holds that had expired", "2 unit(s)");
+            assertThat(tables.audit.repair(run).changes()).isEmpty();
+            assertThat(strategy.confirm(expired)).isEqualTo(HoldStatus.EXPIRED);
+            assertThat(strategy.confirm(live)).isEqualTo(HoldStatus.CONFIRMED);
+            assertThat(strategy.availability(run)).contains(new Availability(run, 2, 2, 0));
+        }
+    }
+
     private record Tables(Jdbi jdbi, String prefix, StrategyOptions options, CapacityAudit audit) {
         static Tables fresh(TestDatabase database) {
+            return fresh(database, Clock.systemUTC());
+        }
+
+        static Tables fresh(TestDatabase database, Clock clock) {
             String prefix = "audit_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10) + "_";
-            StrategyOptions options = StrategyOptions.builder().tablePrefix(prefix).build();
+            StrategyOptions options = StrategyOptions.builder().tablePrefix(prefix).clock(clock).build();
             Jdbi jdbi = database.jdbi(prefix);
             return new Tables(jdbi, prefix, options, CapacityAudit.of(jdbi, options));
         }
