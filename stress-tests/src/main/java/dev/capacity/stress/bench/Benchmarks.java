@@ -64,11 +64,14 @@ public final class Benchmarks {
                     List.of("hot"), 1, 1, 1, 4, 3);
             case "smoke" -> new Profile(name, List.of("jdbc-baseline", "conditional-update"), List.of("h2"), List.of(2),
                     List.of("hot"), 0, 1, 1, 1, 1);
+            // a resource that carries 10,000 live and 10,000 expired holds, against one without
+            case "holds" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "postgres"), List.of(1),
+                    List.of("hot", "held"), 1, 1, 1, 4, 3);
             // what a Handle per transaction costs: a strategy built on a Jdbi against one built on its DataSource
             case "connections" -> new Profile(name, List.of("jdbc-baseline", "conditional-update",
                     "conditional-update" + ReserveBenchmark.VIA_JDBI), List.of("h2", "postgres"), List.of(1),
                     List.of("hot"), 1, 1, 1, 4, 5);
-            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, connections, smoke");
+            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds, connections, smoke");
         };
     }
 
@@ -213,6 +216,17 @@ public final class Benchmarks {
             target(out, rows, strategy + " >= 0.8x JDBC baseline, postgres, hot, 1 thread",
                     ratio(rows, strategy, "jdbc-baseline", "postgres", 1), 0.8);
         }
+        for (String database : List.of("h2", "postgres")) {
+            for (String strategy : List.of("conditional-update", "pessimistic-lock", "optimistic-version", "unique-slots",
+                    "combining", "in-memory")) {
+                String where = strategy.equals("in-memory") ? "memory" : database;
+                if (strategy.equals("in-memory") && database.equals("postgres")) {
+                    continue;
+                }
+                target(out, rows, strategy + " with 10,000 live and 10,000 expired holds >= 0.8x without, " + where
+                        + ", 1 thread", heldRatio(rows, strategy, where), 0.8);
+            }
+        }
         return out.toString();
     }
 
@@ -225,6 +239,13 @@ public final class Benchmarks {
     private static Optional<Double> ratio(List<Row> rows, String a, String b, String database, int threads) {
         return find(rows, a, database, threads).flatMap(x -> find(rows, b, database, threads)
                 .map(y -> x.throughput() / y.throughput()));
+    }
+
+    /** {@code strategy}'s throughput on the resource with holds against the one without, 1 thread. */
+    private static Optional<Double> heldRatio(List<Row> rows, String strategy, String database) {
+        return rows.stream().filter(r -> r.strategy().equals(strategy) && r.database().equals(database)
+                        && r.shape().equals("held") && r.threads() == 1).findFirst()
+                .flatMap(held -> find(rows, strategy, database, 1).map(hot -> held.throughput() / hot.throughput()));
     }
 
     /** How many times lower {@code a}'s p99 is than {@code b}'s: at least 1 means no worse. */

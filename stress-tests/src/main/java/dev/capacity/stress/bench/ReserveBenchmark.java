@@ -5,6 +5,7 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
@@ -21,14 +22,22 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One reservation of one unit, by every benchmark thread in a loop, on one hot resource or on
- * 1,000 resources chosen uniformly. Every iteration starts from empty tables and fresh resources
+ * One reservation of one unit, by every benchmark thread in a loop, on one hot resource, on
+ * 1,000 resources chosen uniformly, or on one hot resource that carries 10,000 live holds and
+ * 10,000 expired ones that nothing has ended ({@code held}). Every iteration starts from empty tables and fresh resources
  * whose capacity no iteration can exhaust, so the run measures grants, never the cheap refusal of
  * a sold-out resource. The in-memory strategy releases each reservation right after it (a reserve
  * and a release per operation), since it would otherwise keep millions of them on the heap.
@@ -53,7 +62,7 @@ public class ReserveBenchmark {
     @Param({"h2"})
     public String database;
 
-    /** {@code hot} (one resource) or {@code uniform} (1,000 resources). */
+    /** {@code hot} (one resource), {@code uniform} (1,000 resources) or {@code held} (one resource with holds). */
     @Param({"hot"})
     public String shape;
 
@@ -63,10 +72,15 @@ public class ReserveBenchmark {
 
     static final String VIA_JDBI = "/jdbi";
     static final int RESOURCES = 1000;
+    /** Live holds, and as many expired ones, on the resource of the {@code held} shape. */
+    static final int HOLDS = 10_000;
     static final long CAPACITY = 1_000_000_000L;
     static final long SLOT_CAPACITY = 10_000_000L;
 
     private CapacityPool pool;
+    private boolean postgres;
+    /** The in-memory strategy's clock: set back to make the expired holds of the {@code held} shape. */
+    private final SettableClock clock = new SettableClock();
     private ReservationStrategy reserver;
     private JdbcBaseline baseline;
     private String[] ids;
@@ -85,7 +99,7 @@ public class ReserveBenchmark {
         if (url == null) {
             throw new IllegalStateException("no database URL for " + database + "; run through Benchmarks");
         }
-        boolean postgres = database.equals("postgres");
+        postgres = database.equals("postgres");
         pool = CapacityPool.open(url, postgres ? "postgres" : "sa", postgres ? "postgres" : "", threads + 4);
         CapacitySchema.install(pool.jdbi());
         if (strategy.equals("jdbc-baseline")) {
@@ -109,14 +123,82 @@ public class ReserveBenchmark {
                 }
             }
         } else {
-            reserver = new InMemoryStrategy();
+            clock.set(Instant.now());
+            reserver = new InMemoryStrategy(StrategyOptions.builder().clock(clock).build());
         }
         ReservationStrategy definer = reserver != null ? reserver
                 : JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.dataSource());
-        ids = new String[shape.equals("hot") ? 1 : RESOURCES];
+        ids = new String[shape.equals("uniform") ? RESOURCES : 1];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = "bench-" + iteration + "-" + i;
             definer.define(ids[i], strategy.equals("unique-slots") ? SLOT_CAPACITY : CAPACITY);
+        }
+        if (shape.equals("held")) {
+            hold(ids[0]);
+        }
+    }
+
+    /**
+     * Puts {@link #HOLDS} live holds (a day long) and as many expired ones on the resource: through
+     * the in-memory strategy on a clock set back for the expired ones; in a database in one
+     * statement each, counted in the resource's counter (or given slots) as a strategy would.
+     */
+    private void hold(String id) throws SQLException {
+        if (pool == null) {
+            Instant now = clock.instant();
+            clock.set(now.minus(Duration.ofDays(2)));
+            for (int i = 0; i < HOLDS; i++) {
+                reserver.reserve(ReservationRequest.of(id, "gone-" + i).withHold(Duration.ofDays(1)));
+            }
+            clock.set(now);
+            for (int i = 0; i < HOLDS; i++) {
+                reserver.reserve(ReservationRequest.of(id, "cart-" + i).withHold(Duration.ofDays(1)));
+            }
+            return;
+        }
+        String rows = postgres ? "generate_series(0, " + (2 * HOLDS - 1) + ") AS g(x)"
+                : "SYSTEM_RANGE(0, " + (2 * HOLDS - 1) + ")";
+        try (Connection c = pool.dataSource().getConnection();
+             PreparedStatement insert = c.prepareStatement("INSERT INTO capacity_reservation"
+                     + " (resource_id, holder_id, quantity, created_at, expires_at) SELECT ?, 'bench-hold', 1, ?,"
+                     + " CASE WHEN x < " + HOLDS + " THEN ? ELSE ? END FROM " + rows);
+             Statement s = c.createStatement()) {
+            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            insert.setString(1, id);
+            insert.setObject(2, now.minusDays(2));
+            insert.setObject(3, now.minusDays(1));
+            insert.setObject(4, now.plusDays(1));
+            insert.executeUpdate();
+            if (strategy.equals("unique-slots")) {
+                s.execute("INSERT INTO capacity_slot (resource_id, slot, reservation_id) SELECT resource_id,"
+                        + " ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM capacity_reservation WHERE resource_id = '" + id + "'");
+            } else {
+                s.execute("UPDATE capacity_resource SET reserved = reserved + " + (2 * HOLDS) + " WHERE id = '" + id + "'");
+            }
+        }
+    }
+
+    /** A clock the benchmark sets. */
+    private static final class SettableClock extends Clock {
+        private volatile Instant now = Instant.now();
+
+        void set(Instant instant) {
+            now = instant;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
         }
     }
 
