@@ -21,8 +21,8 @@ import java.util.function.Function;
  *
  * <p>The strategy's clock then reads one instant on every thread ({@link #live}: START, the hold
  * is live; {@link #atExpiry}: EXPIRY, the hold expires at that very instant and nothing has ended
- * it yet), except in {@link #confirmJustBeforeExpiry}, whose thread reads the last microsecond
- * before it (the strategies keep microseconds).
+ * it yet), except in {@link #confirmJustBeforeExpiry} and {@link #extendJustBeforeExpiry}, whose
+ * thread reads the last microsecond before it (the strategies keep microseconds).
  *
  * <p>The arbiter writes the ledger ({@code reserved 1 held 0}) and the hold's fate, which a
  * confirm after the race reads without changing anything when the hold has ended or is
@@ -73,6 +73,11 @@ final class HoldRace {
 
     String confirmJustBeforeExpiry() {
         return PerThreadClock.reading(JUST_BEFORE_EXPIRY, this::confirm);
+    }
+
+    /** Extends the hold by {@link #TTL} from the last microsecond before its expiry. */
+    String extendJustBeforeExpiry() {
+        return PerThreadClock.reading(JUST_BEFORE_EXPIRY, () -> Outcomes.extend(strategy, hold, TTL));
     }
 
     String release() {

@@ -5,6 +5,8 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 
+import java.time.Duration;
+
 /**
  * Turns what a strategy did into the short words the jcstress outcomes are written in. An
  * exception becomes {@code ERROR}, which every test lists as forbidden, so no outcome is left
@@ -33,6 +35,14 @@ final class Outcomes {
     static String confirm(ReservationStrategy strategy, long reservationId) {
         try {
             return strategy.confirm(reservationId).name();
+        } catch (RuntimeException e) {
+            return "ERROR";
+        }
+    }
+
+    static String extend(ReservationStrategy strategy, long reservationId, Duration ttl) {
+        try {
+            return strategy.extend(reservationId, ttl).name();
         } catch (RuntimeException e) {
             return "ERROR";
         }
