@@ -1,8 +1,11 @@
 package dev.capacity.stress.jcstress;
 
+import dev.capacity.Availability;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
+
+import java.time.Duration;
 
 /**
  * Turns what a strategy did into the short words the jcstress outcomes are written in. An
@@ -24,6 +27,32 @@ final class Outcomes {
     static String release(ReservationStrategy strategy, long reservationId) {
         try {
             return String.valueOf(strategy.release(reservationId));
+        } catch (RuntimeException e) {
+            return "ERROR";
+        }
+    }
+
+    static String confirm(ReservationStrategy strategy, long reservationId) {
+        try {
+            return strategy.confirm(reservationId).name();
+        } catch (RuntimeException e) {
+            return "ERROR";
+        }
+    }
+
+    static String extend(ReservationStrategy strategy, long reservationId, Duration ttl) {
+        try {
+            return strategy.extend(reservationId, ttl).name();
+        } catch (RuntimeException e) {
+            return "ERROR";
+        }
+    }
+
+    /** The reserved count and its held part, as {@code reserved 1 held 0}. */
+    static String ledger(ReservationStrategy strategy, String resourceId) {
+        try {
+            Availability availability = strategy.availability(resourceId).orElseThrow();
+            return "reserved " + availability.reserved() + " held " + availability.held();
         } catch (RuntimeException e) {
             return "ERROR";
         }
