@@ -165,8 +165,11 @@ public final class InMemoryStrategy implements ReservationStrategy {
             }
             if (life.isExpiredAt(now)) {
                 // its units come back now, by expiry, not by this release
-                end(resource, entry, life, Life.Kind.EXPIRED);
-                return false;
+                if (end(resource, entry, life, Life.Kind.EXPIRED)) {
+                    return false;
+                }
+                // its life changed first (a confirm or an extension whose clock read earlier): look again
+                continue;
             }
             if (end(resource, entry, life, Life.Kind.RELEASED)) {
                 if (life.kind == Life.Kind.PERMANENT && !life.wasHold && entry.reservation.idempotencyKey() == null) {
@@ -391,7 +394,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
             State tentative = state.plus(0, -entry.reservation.quantity(), confirmation);
             if (resource.state.compareAndSet(state, tentative)) {
                 help(resource, tentative);
-                return entry.life.get() == confirmation.confirmed;
+                return confirmation.kept();
             }
         }
     }
@@ -455,7 +458,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
             State tentative = state.plus(-quantity, expected.kind == Life.Kind.HELD ? -quantity : 0, ending);
             if (resource.state.compareAndSet(state, tentative)) {
                 help(resource, tentative);
-                return entry.life.get() == ending.ended;
+                return ending.kept();
             }
         }
     }
@@ -465,7 +468,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
     /** Finishes the descriptor pending in {@code state}: decides it, then clears it. */
     private void help(Resource resource, State state) {
         Operation operation = state.pending;
-        boolean keep = operation.decide(resource, state);
+        boolean keep = operation.decideOnce(resource, state);
         if (keep && operation instanceof Grant grant) {
             reservations.putIfAbsent(grant.entry.reservation.id(), grant.entry);
         }
@@ -636,10 +639,31 @@ public final class InMemoryStrategy implements ReservationStrategy {
     private abstract static class Operation {
         final long reservedBefore;
         final long heldBefore;
+        /**
+         * The decision, made once while the descriptor is installed: whether the numbers are kept
+         * (the operation took effect). A helper that comes late, after the descriptor was cleared
+         * and the reservation changed again, must not decide anew from what it sees then.
+         */
+        private final AtomicReference<Boolean> decision = new AtomicReference<>();
 
         Operation(State before) {
             this.reservedBefore = before.reserved;
             this.heldBefore = before.held;
+        }
+
+        /** Decides this operation, or reads the decision already made; true keeps its numbers. */
+        final boolean decideOnce(Resource resource, State tentative) {
+            Boolean decided = decision.get();
+            if (decided == null) {
+                decision.compareAndSet(null, decide(resource, tentative));
+                decided = decision.get();
+            }
+            return decided;
+        }
+
+        /** Whether the operation took effect; called after helping it through. */
+        final boolean kept() {
+            return decision.get();
         }
 
         /** Makes (or reads) the one decision about this operation; true keeps its numbers. */

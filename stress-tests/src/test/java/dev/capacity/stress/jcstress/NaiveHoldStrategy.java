@@ -104,6 +104,7 @@ final class NaiveHoldStrategy implements ReservationStrategy {
             expire(entry);
             return false;
         }
+        betweenCheckAndAct();
         entry.kind = Kind.RELEASED;
         entry.resource.reserved -= entry.quantity;
         return true;
@@ -139,6 +140,7 @@ final class NaiveHoldStrategy implements ReservationStrategy {
             expire(entry);
             return HoldStatus.EXPIRED;
         }
+        betweenCheckAndAct();
         if (ttl == null) {
             entry.kind = Kind.PERMANENT;
             return HoldStatus.CONFIRMED;
@@ -148,8 +150,19 @@ final class NaiveHoldStrategy implements ReservationStrategy {
     }
 
     private static void expire(Entry hold) {
+        betweenCheckAndAct();
         hold.kind = Kind.EXPIRED;
         hold.resource.reserved -= hold.quantity;
+    }
+
+    /**
+     * Widens the window between a decision and its write, as a slow path through real code would,
+     * so that each run of a control shows its bug many times over and the gate never misses it.
+     */
+    private static void betweenCheckAndAct() {
+        for (int i = 0; i < 100; i++) {
+            Thread.onSpinWait();
+        }
     }
 
     @Override
