@@ -3,16 +3,20 @@ package dev.capacity.stress;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.InMemoryStrategy;
+import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.jdbc.testing.NeverSellsLastUnitStrategy;
+import dev.capacity.jdbc.testing.NeverSellsLastUnitStrategy.Answer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -107,5 +111,27 @@ final class RaceHarnessTest {
         assertThat(reports).as(table).allMatch(r -> !r.ok() && r.verdict().ledger() > 0);
         assertThat(reports).as(table).filteredOn(r -> !r.workload().equals("churn"))
                 .allMatch(r -> r.verdict().oversold() > 0);
+    }
+
+    @Test
+    void runThreads_clientStuckInACall_isReportedAtTheDeadlineBesideTheHistorySoFar() {
+        InMemoryStrategy memory = new InMemoryStrategy();
+        memory.define("stuck-a", 2);
+        // the second caller waits a minute for a unit this strategy never sells
+        ReservationStrategy hanging = new NeverSellsLastUnitStrategy(memory, Answer.CONTENDED, Duration.ofMinutes(1));
+        List<List<Scenario.Step>> scripts = List.of(List.of(new Scenario.Reserve("stuck-a", "h0", 1, "")),
+                List.of(new Scenario.Reserve("stuck-a", "h1", 1, "")));
+        History history = new History();
+
+        List<String> stuck = RaceHarness.runThreads(0, scripts, hanging, history, 100, 0, false, () -> false,
+                Duration.ofSeconds(1));
+
+        assertThat(stuck).singleElement().asString()
+                .matches("(?s)stuck: thread [01] of process 0 still running at the race's deadline \\(1 s\\), in a"
+                        + " reserve of 1 unit\\(s\\) of stuck-a for h[01] for 1\\.\\d s\\n.*")
+                .contains("dev.capacity.jdbc.testing.NeverSellsLastUnitStrategy.reserve(");
+        // the other caller's grant is in the history (and what the stuck one did once interrupted)
+        assertThat(history.ops()).filteredOn(o -> o.result().equals("RESERVED")).singleElement()
+                .extracting(Op::holderId).isNotEqualTo(stuck.get(0).split(" for ")[1]);
     }
 }
