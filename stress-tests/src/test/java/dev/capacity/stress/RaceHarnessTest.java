@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
+import java.util.function.Function;
 
 /**
  * The race harness on every strategy, on H2 and on PostgreSQL, through every scenario: each
@@ -133,5 +135,45 @@ final class RaceHarnessTest {
         // the other caller's grant is in the history (and what the stuck one did once interrupted)
         assertThat(history.ops()).filteredOn(o -> o.result().equals("RESERVED")).singleElement()
                 .extracting(Op::holderId).isNotEqualTo(stuck.get(0).split(" for ")[1]);
+    }
+
+    @Test
+    void neverSellingTheLastUnit_isCaughtUnderselling_onEveryStoreAndEitherAnswer() {
+        long seed = seed();
+        InMemoryStrategy memory = new InMemoryStrategy();
+        List<RaceReport> reports = new ArrayList<>();
+        reports.add(raceNeverSellingTheLastUnit(memory, Answer.CONTENDED, "memory",
+                r -> Snapshot.fromAvailability(memory, r.capacities().keySet()), seed));
+        for (CapacityPool pool : List.of(h2, pg)) {
+            String database = pool == h2 ? "h2" : "postgres";
+            Answer answer = pool == h2 ? Answer.INSUFFICIENT_CAPACITY : Answer.CONTENDED;
+            reports.add(raceNeverSellingTheLastUnit(JdbiStrategies.conditionalUpdate(pool.jdbi()), answer, database,
+                    r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()), seed));
+        }
+        System.out.println(RaceReport.table(reports));
+    }
+
+    /**
+     * The hot race against {@link NeverSellsLastUnitStrategy} over {@code honest}: its one unit
+     * left must be reported undersold, refused or given up on, and the race must end well before
+     * a minute (a guard against a hang, not a measure of speed: a client gives up after
+     * {@link RaceHarness#PATIENCE}, and that ends the race).
+     */
+    private static RaceReport raceNeverSellingTheLastUnit(ReservationStrategy honest, Answer answer, String database,
+                                                          Function<RaceHarness.Resources, Snapshot> snapshot, long seed) {
+        NeverSellsLastUnitStrategy broken = new NeverSellsLastUnitStrategy(honest, answer);
+        long started = System.nanoTime();
+        RaceReport report = RaceHarness.run(broken.name() + "/" + answer.name().toLowerCase(Locale.ROOT), database,
+                broken, snapshot, new RaceHarness.Config(Scenario.HOT, THREADS, CAPACITY, seed, 100));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        HistoryChecker.Verdict verdict = report.verdict();
+        assertThat(verdict.undersold()).as(report.toString()).isPositive();
+        assertThat(verdict.oversold() + verdict.ledger() + verdict.lost()).as(report.toString()).isZero();
+        assertThat(verdict.problems()).as(report.toString()).anyMatch(answer == Answer.CONTENDED
+                ? p -> p.matches("undersold: 1 unit of race-\\S+-hot never sold: h\\d+ \\(process 0, thread \\d\\) gave up after .*")
+                : p -> p.matches("undersold: 1 unit of race-\\S+-hot refused while at most 79 of at least 80 were held: .*"));
+        assertThat(took).as(report.toString()).isLessThan(Duration.ofSeconds(60));
+        return report;
     }
 }
