@@ -1,6 +1,5 @@
 package dev.capacity.jdbc;
 
-import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 import static dev.capacity.ReservationResult.Status.RESERVED;
 import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,7 +10,9 @@ import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.jdbc.testing.Ledger;
 import dev.capacity.jdbc.testing.LedgersAddUp;
+import dev.capacity.jdbc.testing.LastUnits;
 import dev.capacity.jdbc.testing.Race;
+import dev.capacity.jdbc.testing.Race.Decision;
 import dev.capacity.jdbc.testing.Seeds;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TestDatabase;
@@ -30,8 +31,8 @@ import java.util.stream.Stream;
  * same moment. 32 threads are released by one latch against a resource with a few units left,
  * 50 rounds per strategy and database; each round must sell exactly the units left (oversold = 0,
  * undersold = 0) and leave a ledger that adds up. A client retries CONTENDED answers, as a real
- * one would, so every request ends granted or refused. The seed of each run is in every failure
- * message.
+ * one would, for {@link Race#PATIENCE} at most, so every request ends granted, refused, or given
+ * up (a failure: see {@link LastUnits}). The seed of each run is in every failure message.
  */
 @ExtendWith(LedgersAddUp.class)
 final class LastUnitsRaceTest {
@@ -54,22 +55,11 @@ final class LastUnitsRaceTest {
                 String run = newId("run");
                 int capacity = 4 + random.nextInt(16);
                 int left = 1 + random.nextInt(3);
-                strategy.define(run, capacity);
-                if (capacity > left) {
-                    assertThat(strategy.reserve(ReservationRequest.of(run, "early").withQuantity(capacity - left))
-                            .status()).isEqualTo(RESERVED);
-                }
-
-                List<ReservationResult> results = race.run(
-                        i -> Race.reserveUntilDecided(strategy, ReservationRequest.of(run, "user-" + i)));
-
                 String where = String.format("%s round %d (seed %d, capacity %d, %d left)",
                         fixture, round, seed, capacity, left);
-                long granted = results.stream().filter(r -> r.status() == RESERVED).count();
-                assertThat(granted).as("oversold = %d, undersold = %d in %s",
-                        Math.max(0, granted - left), Math.max(0, left - granted), where).isEqualTo(left);
-                assertThat(results).as(where).allMatch(r -> r.status() == RESERVED
-                        || r.status() == INSUFFICIENT_CAPACITY);
+
+                List<ReservationResult> results = LastUnits.race(race, strategy, run, capacity, left, where);
+
                 assertThat(results.stream().filter(ReservationResult::isReserved).map(r -> r.reservation().id()))
                         .as(where).doesNotHaveDuplicates();
                 assertThat(strategy.availability(run)).as(where).contains(new Availability(run, capacity, capacity));
@@ -93,21 +83,16 @@ final class LastUnitsRaceTest {
                 int[] quantities = random.ints(THREADS, 1, 6).toArray();
                 strategy.define(run, capacity);
 
-                List<ReservationResult> results = race.run(i -> Race.reserveUntilDecided(strategy,
+                List<Decision> decisions = race.run(i -> Race.decide(strategy,
                         ReservationRequest.of(run, "user-" + i).withQuantity(quantities[i])));
 
                 String where = String.format("%s round %d (seed %d, capacity %d)", fixture, round, seed, capacity);
-                long reserved = results.stream().filter(ReservationResult::isReserved)
-                        .mapToLong(r -> r.reservation().quantity()).sum();
+                long reserved = decisions.stream().filter(d -> d.result().isReserved())
+                        .mapToLong(d -> d.result().reservation().quantity()).sum();
                 assertThat(reserved).as("oversold in %s", where).isLessThanOrEqualTo(capacity);
                 assertThat(strategy.availability(run)).as(where).contains(new Availability(run, capacity, reserved));
                 // nothing was released, so a refusal of q units means fewer than q are left at the end
-                for (int i = 0; i < THREADS; i++) {
-                    if (results.get(i).status() == INSUFFICIENT_CAPACITY) {
-                        assertThat(capacity - reserved).as("undersold: %d units refused with %d left in %s",
-                                quantities[i], capacity - reserved, where).isLessThan(quantities[i]);
-                    }
-                }
+                LastUnits.assertNoneUndersold(strategy, run, decisions, where);
             }
         }
     }
@@ -130,12 +115,13 @@ final class LastUnitsRaceTest {
                     strategies.get(0).reserve(ReservationRequest.of(run, "early").withQuantity(capacity - left));
                 }
 
-                List<ReservationResult> results = race.run(i -> Race.reserveUntilDecided(strategies.get(i % strategies.size()),
+                List<Decision> decisions = race.run(i -> Race.decide(strategies.get(i % strategies.size()),
                         ReservationRequest.of(run, "user-" + i)));
 
                 String where = String.format("%s round %d (seed %d, capacity %d, %d left)",
                         database, round, seed, capacity, left);
-                long granted = results.stream().filter(r -> r.status() == RESERVED).count();
+                LastUnits.assertNoneUndersold(strategies.get(0), run, decisions, where);
+                long granted = decisions.stream().filter(d -> d.result().status() == RESERVED).count();
                 assertThat(granted).as("oversold = %d, undersold = %d in %s",
                         Math.max(0, granted - left), Math.max(0, left - granted), where).isEqualTo(left);
                 assertThat(Ledger.read(database.jdbi(), "capacity_", run).reserved()).as(where).isEqualTo(capacity);

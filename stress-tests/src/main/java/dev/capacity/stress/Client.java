@@ -9,46 +9,62 @@ import dev.capacity.StoreUnavailableException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
 /**
  * One racing thread: runs a script against a strategy and records every call in a history. A
- * CONTENDED answer is retried as a patient client would, up to a limit; each try is an operation
- * of its own. Not threadsafe: one per thread.
+ * CONTENDED answer is retried as a patient client would, up to a number of retries and for
+ * {@link RaceHarness#PATIENCE} at most; each try is an operation of its own. Not threadsafe: one
+ * per thread, except {@link #doing()}.
  */
 final class Client {
 
     /** A reservation this thread holds, so that it can release it later. */
     private record Held(String resourceId, long id) {}
 
+    /** A call in progress: what, and since when ({@link System#nanoTime()}). */
+    private record Call(String what, long since) {}
+
     private final int process;
     private final int thread;
     private final ReservationStrategy strategy;
     private final History history;
     private final int contendedRetries;
-    private final long deadlineNanos;
+    private final long endNanos;
     private final BooleanSupplier stop;
+    private final Runnable gaveUp;
     private final List<Held> held = new ArrayList<>();
+    private volatile Call call;
 
     /**
-     * @param deadlineNanos a {@link System#nanoTime()} after which the client stops, or
-     *     {@link Long#MAX_VALUE} to run its script once; with a deadline the script is repeated
+     * @param endNanos a {@link System#nanoTime()} after which the client stops, or
+     *     {@link Long#MAX_VALUE} to run its script once; with an end the script is repeated
      *     until then, its keys made new for each round
      * @param stop asked before each step: true ends the client early
+     * @param gaveUp told when the client gives up on a request that stayed CONTENDED
      */
     Client(int process, int thread, ReservationStrategy strategy, History history, int contendedRetries,
-           long deadlineNanos, BooleanSupplier stop) {
+           long endNanos, BooleanSupplier stop, Runnable gaveUp) {
         this.process = process;
         this.thread = thread;
         this.strategy = strategy;
         this.history = history;
         this.contendedRetries = contendedRetries;
-        this.deadlineNanos = deadlineNanos;
+        this.endNanos = endNanos;
         this.stop = stop;
+        this.gaveUp = gaveUp;
+    }
+
+    /** The call this client is in, and for how long, or null between calls; any thread may ask. */
+    String doing() {
+        Call current = call;
+        return current == null ? null : String.format(Locale.ROOT, "%s for %.1f s", current.what(),
+                (System.nanoTime() - current.since()) / 1e9);
     }
 
     void run(List<Scenario.Step> script) {
-        if (deadlineNanos == Long.MAX_VALUE) {
+        if (endNanos == Long.MAX_VALUE) {
             runOnce(script, "");
             return;
         }
@@ -78,14 +94,16 @@ final class Client {
     }
 
     private boolean finished() {
-        return System.nanoTime() >= deadlineNanos || stop.getAsBoolean();
+        return System.nanoTime() >= endNanos || stop.getAsBoolean();
     }
 
     private void reserve(Scenario.Reserve step) {
         ReservationRequest request = new ReservationRequest(step.resourceId(), step.holderId(), step.quantity(),
                 step.key().isEmpty() ? null : step.key());
-        for (int attempt = 0; attempt <= contendedRetries; attempt++) {
+        long started = System.nanoTime();
+        for (int attempt = 0; ; attempt++) {
             long invoked = now();
+            begin("reserve of " + step.quantity() + " unit(s) of " + step.resourceId() + " for " + step.holderId());
             Op.Outcome outcome;
             String result;
             long id = 0;
@@ -114,14 +132,24 @@ final class Client {
             }
             history.record(new Op(process, thread, Op.Kind.RESERVE, step.resourceId(), step.holderId(), step.quantity(),
                     step.key(), invoked, now(), outcome, result, id, attempts));
+            call = null;
             if (!"CONTENDED".equals(result)) {
+                return;
+            }
+            if (attempt >= contendedRetries || System.nanoTime() - started >= RaceHarness.PATIENCE.toNanos()) {
+                gaveUp.run();
                 return;
             }
         }
     }
 
+    private void begin(String what) {
+        call = new Call(what, System.nanoTime());
+    }
+
     private void release(Held victim) {
         long invoked = now();
+        begin("release of reservation " + victim.id() + " of " + victim.resourceId());
         Op.Outcome outcome;
         String result;
         try {
@@ -139,10 +167,12 @@ final class Client {
         }
         history.record(new Op(process, thread, Op.Kind.RELEASE, victim.resourceId(), "", 0, "", invoked, now(), outcome,
                 result, victim.id(), 0));
+        call = null;
     }
 
     private void resize(Scenario.Resize step) {
         long invoked = now();
+        begin("resize of " + step.resourceId() + " to " + step.capacity());
         Op.Outcome outcome;
         String result;
         try {
@@ -155,6 +185,7 @@ final class Client {
         }
         history.record(new Op(process, thread, Op.Kind.RESIZE, step.resourceId(), "", (int) step.capacity(), "",
                 invoked, now(), outcome, result, 0, 0));
+        call = null;
     }
 
     /** An unexpected exception, in one short line without tabs (the history files are tab-separated). */

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -19,9 +20,14 @@ import java.util.Set;
  *       for every grant, the units <em>certainly</em> held by others while it ran (granted before it
  *       started, not released before it ended) plus its own exceed every capacity that can have
  *       been in force meanwhile.</li>
- *   <li><b>undersold</b>, in refusals: a refusal of q units while, at every moment of the refusal, the smallest
- *       capacity possibly in force minus the units <em>possibly</em> held left room for q; and, where
- *       nothing was released or resized, a refusal of q with q units still free at the end.</li>
+ *   <li><b>undersold</b>, in requests: a refusal of q units while, at every moment of the refusal, the smallest
+ *       capacity possibly in force minus the units <em>possibly</em> held left room for q; or, where
+ *       nothing was released or resized, a refusal of q with q units still free at the end. In a race
+ *       without faults the same goes for a request a client gave up on: one thread's tries of one
+ *       request, every one answered CONTENDED, judged from the first try's start to the last one's end.</li>
+ *   <li><b>stuck</b>: in a race without faults, a request a client gave up on (a livelock, even where
+ *       nothing proves a unit was free); and a thread still running at the race's deadline
+ *       ({@link Verdict#withStuck}).</li>
  *   <li><b>ledger</b>: the counter (or slot count) differs from the sum of the unreleased rows (for
  *       the in-memory strategy, from the grants minus the releases of the history).</li>
  *   <li><b>lost</b>: an acknowledged reservation with no row (or a row with another resource or
@@ -49,11 +55,36 @@ public final class HistoryChecker {
 
     /** What the check found; {@link #ok()} when every count of a violation is zero. */
     public record Verdict(long oversold, long undersold, long ledger, long lost, long unexpected, long duplicateKeys,
-                          long errors, long unknown, long explainedByUnknown, List<String> problems) {
+                          long errors, long stuck, long unknown, long explainedByUnknown, List<String> problems) {
 
         public boolean ok() {
             return oversold == 0 && undersold == 0 && ledger == 0 && lost == 0 && unexpected == 0
-                    && duplicateKeys == 0 && errors == 0;
+                    && duplicateKeys == 0 && errors == 0 && stuck == 0;
+        }
+
+        /** This verdict with threads that were still running at the race's deadline, described, first. */
+        public Verdict withStuck(List<String> threads) {
+            List<String> all = new ArrayList<>(threads);
+            all.addAll(problems);
+            return new Verdict(oversold, undersold, ledger, lost, unexpected, duplicateKeys, errors,
+                    stuck + threads.size(), unknown, explainedByUnknown, List.copyOf(all));
+        }
+    }
+
+    /**
+     * A request that ended without units: a refusal (one operation, {@code first == last}), or the
+     * {@code tries} of a request a client gave up on, every one answered CONTENDED.
+     */
+    private record Unsold(Op first, Op last, int tries) {
+
+        boolean gaveUp() {
+            return !last.refused();
+        }
+
+        String gaveUpAfter() {
+            return String.format(Locale.ROOT, "%s (process %d, thread %d) gave up after %.1f s of retries (%d CONTENDED"
+                    + " answer%s)", last.holderId(), last.process(), last.thread(),
+                    (last.completedMicros() - first.invokedMicros()) / 1e6, tries, tries == 1 ? "" : "s");
         }
     }
 
@@ -86,10 +117,18 @@ public final class HistoryChecker {
         }
     }
 
+    /** Checks a race without faults: see {@link #check(List, Snapshot, Map, boolean)}. */
+    public static Verdict check(List<Op> ops, Snapshot snapshot, Map<String, Long> initialCapacities) {
+        return check(ops, snapshot, initialCapacities, false);
+    }
+
     /**
      * @param initialCapacities the capacity each resource had when the race started
+     * @param underFaults whether faults were injected: then CONTENDED is an answer the design
+     *     allows for as long as they last, and a request a client gave up on is not judged
      */
-    public static Verdict check(List<Op> ops, Snapshot snapshot, Map<String, Long> initialCapacities) {
+    public static Verdict check(List<Op> ops, Snapshot snapshot, Map<String, Long> initialCapacities,
+                                boolean underFaults) {
         Findings f = new Findings();
         Map<Long, Holding> holdings = new LinkedHashMap<>();
         Map<String, Set<Long>> idsByKey = new HashMap<>();
@@ -151,21 +190,60 @@ public final class HistoryChecker {
                 continue;
             }
             List<Holding> mine = holdings.values().stream().filter(h -> id.equals(h.resourceId)).toList();
-            checkResource(f, id, resource.getValue(), state, byResource.getOrDefault(id, List.of()), mine, holdings,
-                    snapshot);
+            List<Op> opsHere = byResource.getOrDefault(id, List.of());
+            List<Unsold> unsold = new ArrayList<>();
+            opsHere.stream().filter(Op::refused).forEach(o -> unsold.add(new Unsold(o, o, 1)));
+            if (!underFaults) {
+                unsold.addAll(givenUp(opsHere));
+            }
+            checkResource(f, id, resource.getValue(), state, opsHere, unsold, mine, holdings, snapshot);
         }
-        return new Verdict(f.oversold, f.undersold, f.ledger, f.lost, f.unexpected, f.duplicateKeys, f.errors, f.unknown,
-                f.explained, List.copyOf(f.problems));
+        return new Verdict(f.oversold, f.undersold, f.ledger, f.lost, f.unexpected, f.duplicateKeys, f.errors, f.stuck,
+                f.unknown, f.explained, List.copyOf(f.problems));
+    }
+
+    /**
+     * The requests clients gave up on, among the operations of one resource: a client retries a
+     * CONTENDED answer at once, so its tries of one request are consecutive among its thread's
+     * operations, and the request was given up if the last of them is CONTENDED.
+     */
+    private static List<Unsold> givenUp(List<Op> ops) {
+        Map<List<Integer>, List<Op>> byThread = new LinkedHashMap<>();
+        for (Op op : ops) {
+            byThread.computeIfAbsent(List.of(op.process(), op.thread()), k -> new ArrayList<>()).add(op);
+        }
+        List<Unsold> givenUp = new ArrayList<>();
+        for (List<Op> mine : byThread.values()) {
+            int first = 0;
+            for (int i = 0; i < mine.size(); i++) {
+                Op op = mine.get(i);
+                if (i > 0 && !sameRequest(mine.get(i - 1), op)) {
+                    first = i;
+                }
+                boolean last = i + 1 == mine.size() || !sameRequest(op, mine.get(i + 1));
+                if (last && op.kind() == Op.Kind.RESERVE && "CONTENDED".equals(op.result())) {
+                    givenUp.add(new Unsold(mine.get(first), op, i - first + 1));
+                }
+            }
+        }
+        return givenUp;
+    }
+
+    /** Whether {@code b} is a retry of {@code a}: CONTENDED, then the same reserve again. */
+    private static boolean sameRequest(Op a, Op b) {
+        return a.kind() == Op.Kind.RESERVE && b.kind() == Op.Kind.RESERVE && "CONTENDED".equals(a.result())
+                && a.resourceId().equals(b.resourceId()) && a.holderId().equals(b.holderId())
+                && a.quantity() == b.quantity() && a.key().equals(b.key());
     }
 
     private static void checkResource(Findings f, String id, long initialCapacity, Snapshot.ResourceState state,
-                                      List<Op> ops, List<Holding> mine, Map<Long, Holding> holdings, Snapshot snapshot) {
+                                      List<Op> ops, List<Unsold> unsold, List<Holding> mine, Map<Long, Holding> holdings,
+                                      Snapshot snapshot) {
         Capacities capacities = new Capacities(initialCapacity,
                 ops.stream().filter(o -> o.kind() == Op.Kind.RESIZE && o.outcome() != Op.Outcome.FAIL).toList());
         boolean resized = !capacities.resizes.isEmpty();
         boolean released = ops.stream().anyMatch(o -> o.released() || (o.kind() == Op.Kind.RELEASE
                 && o.outcome() == Op.Outcome.UNKNOWN));
-        List<Op> refusals = ops.stream().filter(Op::refused).toList();
 
         // what is held at the end, and the ledger
         long held;
@@ -182,15 +260,6 @@ public final class HistoryChecker {
         if (!resized && held > state.capacity()) {
             f.oversold = Math.max(f.oversold, held - state.capacity());
             f.problem(id + ": " + held + " units held at the end, capacity " + state.capacity());
-        }
-        if (!resized && !released) {
-            for (Op refusal : refusals) {
-                if (state.capacity() - held >= refusal.quantity()) {
-                    f.undersold++;
-                    f.problem(id + ": refused " + refusal.quantity() + " units, but " + (state.capacity() - held)
-                            + " were still free at the end: " + refusal);
-                }
-            }
         }
 
         // grants: the units certainly held by others while each ran
@@ -218,8 +287,8 @@ public final class HistoryChecker {
             }
         }
 
-        // refusals: the units possibly held while each ran
-        if (!refusals.isEmpty()) {
+        // refusals and requests given up: the units possibly held while each ran, and at the end
+        if (!unsold.isEmpty()) {
             DominanceSum possiblyHeld = new DominanceSum();
             if (snapshot.hasRows()) {
                 for (Snapshot.Row row : snapshot.rows().values()) {
@@ -236,17 +305,27 @@ public final class HistoryChecker {
                     possiblyHeld.add(from, h.certainlyReleasedAt(), h.quantity);
                 }
             }
-            long[] ends = refusals.stream().mapToLong(o -> o.completedMicros() + 1).toArray();
+            long[] ends = unsold.stream().mapToLong(u -> u.last().completedMicros() + 1).toArray();
             long[] startedBefore = possiblyHeld.sums(ends, null);
-            long[] goneBefore = possiblyHeld.sums(ends, refusals.stream().mapToLong(Op::invokedMicros).toArray());
-            for (int i = 0; i < refusals.size(); i++) {
-                Op refusal = refusals.get(i);
+            long[] goneBefore = possiblyHeld.sums(ends, unsold.stream().mapToLong(u -> u.first().invokedMicros()).toArray());
+            long freeAtEnd = resized || released ? -1 : state.capacity() - held;
+            for (int i = 0; i < unsold.size(); i++) {
+                Unsold u = unsold.get(i);
+                int quantity = u.last().quantity();
                 long possibly = startedBefore[i] - goneBefore[i];
-                long min = capacities.min(refusal.invokedMicros(), refusal.completedMicros());
-                if (min - possibly >= refusal.quantity()) {
+                long min = capacities.min(u.first().invokedMicros(), u.last().completedMicros());
+                String why = min - possibly >= quantity ? "while at most " + possibly + " of at least " + min
+                        + " were held" : freeAtEnd >= quantity ? "with " + freeAtEnd + " still free at the end" : null;
+                if (why != null) {
                     f.undersold++;
-                    f.problem(id + ": refused " + refusal.quantity() + " units while at most " + possibly + " of at least "
-                            + min + " were held: " + refusal);
+                }
+                String units = quantity + (quantity == 1 ? " unit of " : " units of ") + id;
+                if (u.gaveUp()) {
+                    f.stuck++;
+                    f.problem(why != null ? "undersold: " + units + " never sold: " + u.gaveUpAfter() + " " + why + ": "
+                            + u.last() : "stuck: " + u.gaveUpAfter() + " on " + units + ": " + u.last());
+                } else if (why != null) {
+                    f.problem("undersold: " + units + " refused " + why + ": " + u.last());
                 }
             }
         }
@@ -389,6 +468,7 @@ public final class HistoryChecker {
         long unexpected;
         long duplicateKeys;
         long errors;
+        long stuck;
         long unknown;
         long explained;
         final List<String> problems = new ArrayList<>();

@@ -13,6 +13,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MultiProcessRace {
 
-    private static final long TIMEOUT_SECONDS = 300;
+    /** Beyond the race's deadline, for a process to start, connect and write its history. */
+    private static final Duration START_AND_END = Duration.ofSeconds(60);
 
     private MultiProcessRace() {}
 
@@ -58,6 +60,8 @@ public final class MultiProcessRace {
                     awaitLine(children.get(p), "READY", p, workDirectory);
                 }
                 long started = System.nanoTime();
+                // each process ends its own race by the deadline: waiting longer is a backstop
+                long limit = started + RaceHarness.deadline(plan.scripts(), 0).plus(START_AND_END).toNanos();
                 for (Process child : children) {
                     Writer go = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8);
                     go.write("GO\n");
@@ -65,8 +69,9 @@ public final class MultiProcessRace {
                 }
                 for (int p = 0; p < processes; p++) {
                     Process child = children.get(p);
-                    if (!child.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                        throw new IllegalStateException("process " + p + " did not finish in " + TIMEOUT_SECONDS + " s");
+                    if (!child.waitFor(Math.max(0, limit - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                        throw new IllegalStateException("process " + p + " did not finish in "
+                                + TimeUnit.NANOSECONDS.toSeconds(limit - started) + " s:\n" + log(workDirectory, prefix, p));
                     }
                     if (child.exitValue() != 0) {
                         throw new IllegalStateException("process " + p + " failed with exit code " + child.exitValue()
@@ -75,9 +80,16 @@ public final class MultiProcessRace {
                 }
                 long elapsed = System.nanoTime() - started;
                 History merged = new History();
-                histories.forEach(file -> merged.recordAll(History.read(file).ops()));
+                List<String> stuck = new ArrayList<>();
+                for (Path file : histories) {
+                    merged.recordAll(History.read(file).ops());
+                    if (Files.exists(RaceWorker.stuckFile(file))) {
+                        stuck.addAll(List.of(Files.readString(RaceWorker.stuckFile(file)).split("\n\n")));
+                    }
+                }
                 Snapshot after = Snapshot.fromTables(pool.jdbi(), "capacity_", prefix);
-                HistoryChecker.Verdict verdict = HistoryChecker.check(merged.ops(), after, plan.capacities());
+                HistoryChecker.Verdict verdict = HistoryChecker.check(merged.ops(), after, plan.capacities())
+                        .withStuck(stuck);
                 RaceHarness.Race race = new RaceHarness.Race(String.join("+", config.strategies()),
                         database.name() + " x" + processes, config.scenario().name().toLowerCase(Locale.ROOT),
                         config.seed(), prefix, plan, 100, 0, null);

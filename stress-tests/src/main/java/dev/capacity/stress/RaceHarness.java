@@ -1,15 +1,23 @@
 package dev.capacity.stress;
 
 import dev.capacity.ReservationStrategy;
+import dev.capacity.StrategyOptions;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -17,12 +25,34 @@ import java.util.function.Function;
  * Runs one scenario against one strategy: defines the resources, starts every thread at one
  * barrier, records every call, then reads what the store holds and checks the history against
  * it ({@link HistoryChecker}). The result is a {@link RaceReport}; a violation carries the seed
- * that replays it.
+ * that replays it. A race fails rather than hangs: a client gives up on a request after
+ * {@link #PATIENCE}, which ends a race without faults, and threads still running at the race's
+ * {@link #deadline} are reported stuck, beside what the history shows so far.
  */
 public final class RaceHarness {
 
-    /** How long one race may take before it is declared stuck. */
-    private static final long TIMEOUT_SECONDS = 600;
+    /**
+     * The longest call of a sound strategy: its retry time ({@link StrategyOptions#maxRetryTime()},
+     * 5 s by default), and a last attempt begun just before it ran out that waits out its lock
+     * timeout (5 s).
+     */
+    static final Duration LONGEST_CALL = StrategyOptions.DEFAULT_MAX_RETRY_TIME.plus(StrategyOptions.DEFAULT_LOCK_TIMEOUT);
+
+    /**
+     * How long a client retries CONTENDED answers to one request before it gives up: a CONTENDED
+     * answer can take {@link #LONGEST_CALL}, and after it the client retries for one more retry
+     * time. Measured on 2 cores beside other builds: this harness's test, and the command line
+     * with 32 threads on PostgreSQL, saw no CONTENDED answer; the multi-process race saw CONTENDED
+     * after up to 5.8 s, and every retry succeeded.
+     */
+    public static final Duration PATIENCE = LONGEST_CALL.plus(StrategyOptions.DEFAULT_MAX_RETRY_TIME);
+
+    /**
+     * The time a race allows each step of its scripts, counted over all of them. The slowest races
+     * measured took 2.3 ms a step (32 threads on one PostgreSQL row) and, beside other builds,
+     * 23 ms a step (the multi-process race, with a stall of 5.8 s); this is 4 times the latter.
+     */
+    static final Duration PER_STEP = Duration.ofMillis(100);
 
     private RaceHarness() {}
 
@@ -33,7 +63,8 @@ public final class RaceHarness {
      * @param threads racing threads
      * @param capacity the scale of the scenario, in units
      * @param seed the seed of the plan
-     * @param contendedRetries how often a client retries a CONTENDED answer
+     * @param contendedRetries how often a client retries a CONTENDED answer at most (and for
+     *     {@link #PATIENCE} at most)
      */
     public record Config(Scenario scenario, int threads, int capacity, long seed, int contendedRetries) {
         public Config {
@@ -70,9 +101,18 @@ public final class RaceHarness {
      * @param prefix the prefix of the plan's resource ids (no {@code _} or {@code %})
      * @param durationNanos 0 to run every script once; otherwise repeat the scripts for this long
      * @param replay the command that replays the race, for the report
+     * @param underFaults whether faults are injected: then a client that gives up on a request
+     *     moves on; without faults that is a livelock, which ends the race and fails it
      */
     public record Race(String strategy, String database, String workload, long seed, String prefix, Scenario.Plan plan,
-                       int contendedRetries, long durationNanos, String replay) {}
+                       int contendedRetries, long durationNanos, String replay, boolean underFaults) {
+
+        /** A race without faults. */
+        public Race(String strategy, String database, String workload, long seed, String prefix, Scenario.Plan plan,
+                    int contendedRetries, long durationNanos, String replay) {
+            this(strategy, database, workload, seed, prefix, plan, contendedRetries, durationNanos, replay, false);
+        }
+    }
 
     /**
      * Runs a race, recording into {@code history} as it goes (so that a caller can watch its size),
@@ -102,11 +142,12 @@ public final class RaceHarness {
         Scenario.Plan plan = race.plan();
         plan.capacities().forEach(definer::define);
         long started = System.nanoTime();
-        long deadline = race.durationNanos() == 0 ? Long.MAX_VALUE : started + race.durationNanos();
-        runThreads(0, plan.scripts(), strategy, history, race.contendedRetries(), deadline, stop);
+        List<String> stuck = runThreads(0, plan.scripts(), strategy, history, race.contendedRetries(),
+                race.durationNanos(), race.underFaults(), stop);
         long elapsedNanos = System.nanoTime() - started;
         Snapshot after = snapshot.apply(new Resources(race.prefix(), plan.capacities()));
-        HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities());
+        HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities(),
+                race.underFaults()).withStuck(stuck);
         return RaceReport.of(race, plan.scripts().size(), history.ops(), elapsedNanos, verdict);
     }
 
@@ -118,28 +159,92 @@ public final class RaceHarness {
     /** The resources of a race: their id prefix and their starting capacities. */
     public record Resources(String prefix, Map<String, Long> capacities) {}
 
-    /** Runs each script on a thread of its own, all released by one barrier; waits for all. */
-    static void runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
-                           History history, int contendedRetries, long deadlineNanos, BooleanSupplier stop) {
-        ExecutorService pool = Executors.newFixedThreadPool(scripts.size());
+    /**
+     * How long the threads of a race may run before they count as stuck: the race's duration, or,
+     * for a race that runs its scripts once, {@link #PER_STEP} for each of their steps; then a
+     * client's patience, and the call it may be in when that runs out.
+     */
+    static Duration deadline(List<List<Scenario.Step>> scripts, long durationNanos) {
+        Duration work = durationNanos != 0 ? Duration.ofNanos(durationNanos)
+                : PER_STEP.multipliedBy(scripts.stream().mapToLong(List::size).sum());
+        return work.plus(PATIENCE).plus(LONGEST_CALL);
+    }
+
+    /**
+     * Runs each script on a thread of its own, all released by one barrier, and waits for all
+     * until the race's {@link #deadline}. Without faults, a client that gives up on a request ends
+     * the race: the others stop before their next step.
+     *
+     * @param durationNanos 0 to run every script once; otherwise repeat the scripts for this long
+     * @return the threads still running at the deadline, each with the call it was in and where:
+     *     none, unless something hangs
+     */
+    static List<String> runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
+                                   History history, int contendedRetries, long durationNanos, boolean underFaults,
+                                   BooleanSupplier stop) {
+        return runThreads(process, scripts, strategy, history, contendedRetries, durationNanos, underFaults, stop,
+                deadline(scripts, durationNanos));
+    }
+
+    /** {@link #runThreads} with another deadline: for the test of the deadline itself. */
+    static List<String> runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
+                                   History history, int contendedRetries, long durationNanos, boolean underFaults,
+                                   BooleanSupplier stop, Duration deadline) {
+        long started = System.nanoTime();
+        long end = durationNanos == 0 ? Long.MAX_VALUE : started + durationNanos;
+        AtomicBoolean halted = new AtomicBoolean();
+        BooleanSupplier stops = () -> halted.get() || stop.getAsBoolean();
+        Runnable gaveUp = underFaults ? () -> { } : () -> halted.set(true);
+        ExecutorService pool = Executors.newFixedThreadPool(scripts.size(), task -> {
+            Thread thread = new Thread(task);
+            thread.setDaemon(true); // a stuck client must not keep the JVM alive
+            return thread;
+        });
         try {
             CyclicBarrier start = new CyclicBarrier(scripts.size());
+            List<Client> clients = new ArrayList<>();
+            AtomicReferenceArray<Thread> threads = new AtomicReferenceArray<>(scripts.size());
             List<Future<?>> running = new ArrayList<>();
             for (int t = 0; t < scripts.size(); t++) {
                 int thread = t;
+                Client client = new Client(process, thread, strategy, history, contendedRetries, end, stops, gaveUp);
+                clients.add(client);
                 running.add(pool.submit(() -> {
+                    threads.set(thread, Thread.currentThread());
                     start.await();
-                    new Client(process, thread, strategy, history, contendedRetries, deadlineNanos, stop).run(scripts.get(thread));
+                    client.run(scripts.get(thread));
                     return null;
                 }));
             }
-            for (Future<?> future : running) {
-                future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            List<String> stuck = new ArrayList<>();
+            for (int t = 0; t < running.size(); t++) {
+                try {
+                    running.get(t).get(Math.max(0, started + deadline.toNanos() - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    halted.set(true);
+                    stuck.add(stuck(process, t, clients.get(t), threads.get(t), deadline));
+                }
             }
-        } catch (Exception e) {
-            throw new IllegalStateException("a racing thread failed or got stuck: " + e, e);
+            return stuck;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while racing", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a racing thread failed: " + e.getCause(), e.getCause());
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** What a thread still running at the deadline was doing, and where. */
+    private static String stuck(int process, int thread, Client client, Thread running, Duration deadline) {
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "stuck: thread %d of process %d still running"
+                + " at the race's deadline (%d s)", thread, process, deadline.toSeconds()));
+        String doing = client.doing();
+        out.append(doing == null ? ", between calls" : ", in a " + doing);
+        if (running != null) {
+            Arrays.stream(running.getStackTrace()).limit(10).forEach(frame -> out.append("\n    at ").append(frame));
+        }
+        return out.toString();
     }
 }

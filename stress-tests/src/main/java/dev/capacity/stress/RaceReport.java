@@ -73,14 +73,14 @@ public record RaceReport(String strategy, String database, String workload, long
         StringBuilder out = new StringBuilder();
         out.append(String.format("%-20s %-11s %-8s %8s %8s %7s %6s %6s %8s %7s %7s  %s%n", "strategy", "database",
                 "workload", "reserves", "granted", "refused", "contnd", "unknwn", "ops/s", "p99 ms", "retries",
-                "verdict (oversold undersold ledger lost unexpected dup-keys errors)"));
+                "verdict (oversold undersold ledger lost unexpected dup-keys errors stuck)"));
         for (RaceReport r : reports) {
             HistoryChecker.Verdict v = r.verdict();
             out.append(String.format(Locale.ROOT, "%-20s %-11s %-8s %8d %8d %7d %6d %6d %8.0f %7.1f %7.2f  %s%n",
                     r.strategy(), r.database(), r.workload(), r.reserves(), r.grantedUnits(), r.refused(), r.contended(),
                     v.unknown(), r.throughput(), r.p99Micros() / 1000.0, r.retriesPerGrant(),
-                    r.ok() ? "ok" : String.format("VIOLATED %d %d %d %d %d %d %d", v.oversold(), v.undersold(),
-                            v.ledger(), v.lost(), v.unexpected(), v.duplicateKeys(), v.errors())));
+                    r.ok() ? "ok" : String.format("VIOLATED %d %d %d %d %d %d %d %d", v.oversold(), v.undersold(),
+                            v.ledger(), v.lost(), v.unexpected(), v.duplicateKeys(), v.errors(), v.stuck())));
         }
         for (RaceReport r : reports) {
             if (!r.ok()) {

@@ -10,6 +10,7 @@ import org.jdbi.v3.core.Jdbi;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -20,7 +21,8 @@ import java.util.Map;
  * One process of a {@link MultiProcessRace}: rebuilds the race's plan from the seed, takes its
  * threads' share of the scripts, says {@code READY} on standard output, waits for {@code GO} on
  * standard input (so that every process starts together, without sleeping), races, and writes
- * its history to a file.
+ * its history to a file, and beside it ({@link #stuckFile}) the threads still running at the
+ * race's deadline, if any.
  */
 public final class RaceWorker {
 
@@ -52,11 +54,20 @@ public final class RaceWorker {
                 throw new IllegalStateException("expected GO, got " + line);
             }
             History history = new History();
-            RaceHarness.runThreads(process, mine, strategy, history, 100, Long.MAX_VALUE, () -> false);
-            history.write(Path.of(options.get("history")));
+            List<String> stuck = RaceHarness.runThreads(process, mine, strategy, history, 100, 0, false, () -> false);
+            Path file = Path.of(options.get("history"));
+            history.write(file);
+            if (!stuck.isEmpty()) {
+                Files.writeString(stuckFile(file), String.join("\n\n", stuck), StandardCharsets.UTF_8);
+            }
             closer.close();
         }
         System.out.println("DONE");
+    }
+
+    /** Where a worker that wrote {@code history} lists its stuck threads, one paragraph each. */
+    static Path stuckFile(Path history) {
+        return history.resolveSibling(history.getFileName() + ".stuck");
     }
 
     /**

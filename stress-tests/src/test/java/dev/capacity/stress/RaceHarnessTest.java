@@ -3,19 +3,25 @@ package dev.capacity.stress;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.InMemoryStrategy;
+import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.jdbc.testing.NeverSellsLastUnitStrategy;
+import dev.capacity.jdbc.testing.NeverSellsLastUnitStrategy.Answer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
+import java.util.function.Function;
 
 /**
  * The race harness on every strategy, on H2 and on PostgreSQL, through every scenario: each
@@ -107,5 +113,67 @@ final class RaceHarnessTest {
         assertThat(reports).as(table).allMatch(r -> !r.ok() && r.verdict().ledger() > 0);
         assertThat(reports).as(table).filteredOn(r -> !r.workload().equals("churn"))
                 .allMatch(r -> r.verdict().oversold() > 0);
+    }
+
+    @Test
+    void runThreads_clientStuckInACall_isReportedAtTheDeadlineBesideTheHistorySoFar() {
+        InMemoryStrategy memory = new InMemoryStrategy();
+        memory.define("stuck-a", 2);
+        // the second caller waits a minute for a unit this strategy never sells
+        ReservationStrategy hanging = new NeverSellsLastUnitStrategy(memory, Answer.CONTENDED, Duration.ofMinutes(1));
+        List<List<Scenario.Step>> scripts = List.of(List.of(new Scenario.Reserve("stuck-a", "h0", 1, "")),
+                List.of(new Scenario.Reserve("stuck-a", "h1", 1, "")));
+        History history = new History();
+
+        List<String> stuck = RaceHarness.runThreads(0, scripts, hanging, history, 100, 0, false, () -> false,
+                Duration.ofSeconds(1));
+
+        assertThat(stuck).singleElement().asString()
+                .matches("(?s)stuck: thread [01] of process 0 still running at the race's deadline \\(1 s\\), in a"
+                        + " reserve of 1 unit\\(s\\) of stuck-a for h[01] for 1\\.\\d s\\n.*")
+                .contains("dev.capacity.jdbc.testing.NeverSellsLastUnitStrategy.reserve(");
+        // the other caller's grant is in the history (and what the stuck one did once interrupted)
+        assertThat(history.ops()).filteredOn(o -> o.result().equals("RESERVED")).singleElement()
+                .extracting(Op::holderId).isNotEqualTo(stuck.get(0).split(" for ")[1]);
+    }
+
+    @Test
+    void neverSellingTheLastUnit_isCaughtUnderselling_onEveryStoreAndEitherAnswer() {
+        long seed = seed();
+        InMemoryStrategy memory = new InMemoryStrategy();
+        List<RaceReport> reports = new ArrayList<>();
+        reports.add(raceNeverSellingTheLastUnit(memory, Answer.CONTENDED, "memory",
+                r -> Snapshot.fromAvailability(memory, r.capacities().keySet()), seed));
+        for (CapacityPool pool : List.of(h2, pg)) {
+            String database = pool == h2 ? "h2" : "postgres";
+            Answer answer = pool == h2 ? Answer.INSUFFICIENT_CAPACITY : Answer.CONTENDED;
+            reports.add(raceNeverSellingTheLastUnit(JdbiStrategies.conditionalUpdate(pool.jdbi()), answer, database,
+                    r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()), seed));
+        }
+        System.out.println(RaceReport.table(reports));
+    }
+
+    /**
+     * The hot race against {@link NeverSellsLastUnitStrategy} over {@code honest}: its one unit
+     * left must be reported undersold, refused or given up on, and the race must end well before
+     * a minute (a guard against a hang, not a measure of speed: a client gives up after
+     * {@link RaceHarness#PATIENCE}, and that ends the race).
+     */
+    private static RaceReport raceNeverSellingTheLastUnit(ReservationStrategy honest, Answer answer, String database,
+                                                          Function<RaceHarness.Resources, Snapshot> snapshot, long seed) {
+        NeverSellsLastUnitStrategy broken = new NeverSellsLastUnitStrategy(honest, answer);
+        long started = System.nanoTime();
+        RaceReport report = RaceHarness.run(broken.name() + "/" + answer.name().toLowerCase(Locale.ROOT), database,
+                broken, snapshot, new RaceHarness.Config(Scenario.HOT, THREADS, CAPACITY, seed, 100));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        HistoryChecker.Verdict verdict = report.verdict();
+        assertThat(verdict.undersold()).as(report.toString()).isPositive();
+        assertThat(verdict.oversold() + verdict.ledger() + verdict.lost()).as(report.toString()).isZero();
+        assertThat(verdict.problems()).as(report.toString()).anyMatch(answer == Answer.CONTENDED
+                ? p -> p.matches("undersold: 1 unit of race-\\S+-hot never sold: h\\d+ \\(process 0, thread \\d\\) gave up after .*")
+                : p -> p.matches("undersold: 1 unit of race-\\S+-hot refused while at most 79 of at least 80 were held: .*"));
+        assertThat(took).as(report.toString()).isLessThan(Duration.ofSeconds(60));
+        return report;
     }
 }

@@ -170,7 +170,7 @@ public final class FaultSuite {
                 String prefix = RaceHarness.newPrefix("faults", seed);
                 Scenario.Plan plan = racePlan(prefix, threads, settings.capacity(), planSeed);
                 RaceHarness.Race race = new RaceHarness.Race(strategyName, "postgres", fault.name().toLowerCase(Locale.ROOT),
-                        seed, prefix, plan, 100, MAX_RACE_NANOS, null);
+                        seed, prefix, plan, 100, MAX_RACE_NANOS, null, fault != Fault.NONE);
                 History history = new History();
                 long started = System.nanoTime();
                 BooleanSupplier longEnough = () -> {
