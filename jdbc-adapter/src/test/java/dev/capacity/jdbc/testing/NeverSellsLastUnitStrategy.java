@@ -4,6 +4,7 @@ import static dev.capacity.ReservationResult.Status.CONTENDED;
 import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 
 import dev.capacity.Availability;
+import dev.capacity.HoldStatus;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
@@ -118,5 +119,15 @@ public final class NeverSellsLastUnitStrategy implements ReservationStrategy {
     @Override
     public String toString() {
         return name() + " over " + honest.name() + ", answering " + answer;
+    }
+
+    @Override
+    public HoldStatus confirm(long reservationId) {
+        return honest.confirm(reservationId);
+    }
+
+    @Override
+    public HoldStatus extend(long reservationId, Duration ttl) {
+        return honest.extend(reservationId, ttl);
     }
 }
