@@ -106,6 +106,16 @@ abstract class Dialect {
         return "VARCHAR(200)";
     }
 
+    /**
+     * The reservation table's indexes beside the holds index. Here none: without partial indexes,
+     * the holds index on {@code (resource_id, expires_at)} also serves every lookup by resource,
+     * so a reservation maintains one index, as in 0.1 (tables made by 0.1 keep their
+     * {@code _resource} index too). A sweep then reads the whole table, which is housekeeping.
+     */
+    List<String> moreReservationIndexes(String reservationTable, String unendedHolds) {
+        return List.of();
+    }
+
     /** What makes an index cover only the rows where {@code condition} holds; here nothing (a full index). */
     String partialIndex(String condition) {
         return "";

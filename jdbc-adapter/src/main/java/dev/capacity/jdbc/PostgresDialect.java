@@ -63,6 +63,18 @@ final class PostgresDialect extends Dialect {
         return "SELECT set_config('lock_timeout', ?, true)";
     }
 
+    /**
+     * The partial holds index leaves permanent rows out, so lookups by resource need an index of
+     * their own; a sweep finds the expired holds of every resource by a partial index on expiry.
+     */
+    @Override
+    List<String> moreReservationIndexes(String reservationTable, String unendedHolds) {
+        return List.of(
+                "CREATE INDEX IF NOT EXISTS " + reservationTable + "_resource ON " + reservationTable + " (resource_id)",
+                "CREATE INDEX IF NOT EXISTS " + reservationTable + "_expiry ON " + reservationTable + " (expires_at)"
+                        + partialIndex(unendedHolds));
+    }
+
     @Override
     String partialIndex(String condition) {
         return " WHERE " + condition;

@@ -2,6 +2,7 @@ package dev.capacity.jdbc;
 
 import dev.capacity.StrategyOptions;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,6 +15,9 @@ final class Sql {
 
     static final String COUNTER = "counter";
     static final String SLOTS = "slots";
+
+    /** The rows of the holds index, where the database can index a part of a table. */
+    private static final String UNENDED_HOLDS = "released_at IS NULL AND expires_at IS NOT NULL";
 
     final Dialect dialect;
     final String resourceTable;
@@ -176,6 +180,16 @@ final class Sql {
 
     /** The tables and indexes, in creation order; every statement is idempotent. */
     List<String> ddl() {
+        List<String> ddl = new ArrayList<>(tables());
+        // the unended holds by resource and expiry: what a reserve reclaims and what availability
+        // subtracts, without reading a resource's every reservation
+        ddl.add("CREATE INDEX IF NOT EXISTS " + reservationTable + "_holds ON " + reservationTable
+                + " (resource_id, expires_at)" + dialect.partialIndex(UNENDED_HOLDS));
+        ddl.addAll(dialect.moreReservationIndexes(reservationTable, UNENDED_HOLDS));
+        return ddl;
+    }
+
+    private List<String> tables() {
         String r = resourceTable;
         String v = reservationTable;
         String s = slotTable;
@@ -209,12 +223,6 @@ final class Sql {
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP WITH TIME ZONE",
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirmed_at TIMESTAMP WITH TIME ZONE",
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expired BOOLEAN NOT NULL DEFAULT FALSE",
-                "CREATE INDEX IF NOT EXISTS " + v + "_resource ON " + v + " (resource_id)",
-                // the unended holds by expiry: what a reserve reclaims, what availability subtracts, what a sweep finds
-                "CREATE INDEX IF NOT EXISTS " + v + "_holds ON " + v + " (resource_id, expires_at)"
-                        + dialect.partialIndex("released_at IS NULL AND expires_at IS NOT NULL"),
-                "CREATE INDEX IF NOT EXISTS " + v + "_expiry ON " + v + " (expires_at)"
-                        + dialect.partialIndex("released_at IS NULL AND expires_at IS NOT NULL"),
                 "CREATE TABLE IF NOT EXISTS " + s + " (\n"
                         + "    resource_id    " + id + " NOT NULL,\n"
                         + "    slot           BIGINT       NOT NULL,\n"
