@@ -379,26 +379,6 @@ public final class InMemoryStrategy implements ReservationStrategy {
         }
     }
 
-    /** Makes the hold in {@code expected} permanent: its units leave {@code held}; false if its life changed first. */
-    private boolean confirm(Resource resource, Entry entry, Life expected) {
-        for (;;) {
-            State state = resource.state.get();
-            if (state.pending != null) {
-                help(resource, state);
-                continue;
-            }
-            if (entry.life.get() != expected) {
-                return false;
-            }
-            Confirmation confirmation = new Confirmation(entry, expected, state);
-            State tentative = state.plus(0, -entry.reservation.quantity(), confirmation);
-            if (resource.state.compareAndSet(state, tentative)) {
-                help(resource, tentative);
-                return confirmation.kept();
-            }
-        }
-    }
-
     /** Moves the hold in {@code expected} to {@code expiry}; false if its life changed first. No numbers change. */
     private static boolean extend(Resource resource, Entry entry, Life expected, Instant expiry) {
         Life extended = expected.extendedTo(expiry);
@@ -438,12 +418,25 @@ public final class InMemoryStrategy implements ReservationStrategy {
         return life.isExpiredAt(now) && life.expiresAt.equals(key.expiresAt);
     }
 
+    /** Makes the hold in {@code expected} permanent: its units leave {@code held}; false if its life changed first. */
+    private boolean confirm(Resource resource, Entry entry, Life expected) {
+        return change(resource, entry, expected, expected.confirmed());
+    }
+
     /**
      * Ends the reservation whose life is {@code expected}, as {@code kind}: its units come back.
      * True if this call ended it; false if its life changed first (someone else ended, confirmed
      * or extended it).
      */
     private boolean end(Resource resource, Entry entry, Life expected, Life.Kind kind) {
+        return change(resource, entry, expected, expected.ended(kind));
+    }
+
+    /**
+     * Moves the reservation from the life {@code expected} to {@code next} through a descriptor,
+     * with the numbers the move changes; true if this call moved it, false if its life changed first.
+     */
+    private boolean change(Resource resource, Entry entry, Life expected, Life next) {
         for (;;) {
             State state = resource.state.get();
             if (state.pending != null) {
@@ -453,12 +446,13 @@ public final class InMemoryStrategy implements ReservationStrategy {
             if (entry.life.get() != expected) {
                 return false;
             }
-            Ending ending = new Ending(entry, expected, kind, state);
+            LifeChange change = new LifeChange(entry, expected, next, state);
             int quantity = entry.reservation.quantity();
-            State tentative = state.plus(-quantity, expected.kind == Life.Kind.HELD ? -quantity : 0, ending);
+            State tentative = state.plus(next.isEnded() ? -quantity : 0,
+                    expected.kind == Life.Kind.HELD ? -quantity : 0, change);
             if (resource.state.compareAndSet(state, tentative)) {
                 help(resource, tentative);
-                return ending.kept();
+                return change.kept();
             }
         }
     }
@@ -693,48 +687,27 @@ public final class InMemoryStrategy implements ReservationStrategy {
         }
     }
 
-    /** The end of a reservation, by release or by expiry: its units come back. */
-    private static final class Ending extends Operation {
+    /**
+     * A reservation moving from one life to the next: ended (by release or expiry, its units come
+     * back) or confirmed (its units leave {@code held}).
+     */
+    private static final class LifeChange extends Operation {
         final Entry entry;
         final Life expected;
-        final Life ended;
+        final Life next;
 
-        Ending(Entry entry, Life expected, Life.Kind how, State before) {
+        LifeChange(Entry entry, Life expected, Life next, State before) {
             super(before);
             this.entry = entry;
             this.expected = expected;
-            this.ended = expected.ended(how);
+            this.next = next;
         }
 
         @Override
         boolean decide(Resource resource, State tentative) {
-            entry.life.compareAndSet(expected, ended);
-            boolean mine = entry.life.get() == ended;
+            entry.life.compareAndSet(expected, next);
+            boolean mine = entry.life.get() == next;
             if (mine && expected.kind == Life.Kind.HELD) {
-                resource.holds.remove(new HoldKey(expected.expiresAt, entry.reservation.id()), entry);
-            }
-            return mine;
-        }
-    }
-
-    /** A hold made permanent: its units stay reserved and leave {@code held}. */
-    private static final class Confirmation extends Operation {
-        final Entry entry;
-        final Life expected;
-        final Life confirmed;
-
-        Confirmation(Entry entry, Life expected, State before) {
-            super(before);
-            this.entry = entry;
-            this.expected = expected;
-            this.confirmed = expected.confirmed();
-        }
-
-        @Override
-        boolean decide(Resource resource, State tentative) {
-            entry.life.compareAndSet(expected, confirmed);
-            boolean mine = entry.life.get() == confirmed;
-            if (mine) {
                 resource.holds.remove(new HoldKey(expected.expiresAt, entry.reservation.id()), entry);
             }
             return mine;

@@ -58,6 +58,8 @@ final class CombiningStrategy extends CounterStrategy {
     @Override
     public ReservationResult reserve(ReservationRequest request) {
         Arguments.requireNonNull(request, "request");
+        // refused here, alone: inside a batch it would fail the requests it was batched with
+        requireValidHold(request);
         requireAccepting();
         long deadline = System.nanoTime() + options.maxRetryTime().toNanos();
         RequestCombiner<ReservationRequest, ReservationResult> combiner = combiners.computeIfAbsent(request.resourceId(),
