@@ -141,7 +141,10 @@ final class HoldRaceTest {
         long seed = Seeds.next("sweeps " + fixture);
         SplittableRandom random = new SplittableRandom(seed);
         MutableClock clock = MutableClock.start();
-        JdbiReservationStrategy strategy = (JdbiReservationStrategy) on(fixture, clock);
+        // tables of its own: a sweep ends the expired holds of every resource, other tests' too
+        String prefix = "sweep_" + Long.toHexString(random.nextLong() & 0xffffffffL) + "_";
+        JdbiReservationStrategy strategy = (JdbiReservationStrategy) fixture.strategy(
+                StrategyOptions.builder().clock(clock).tablePrefix(prefix).build());
         String run = newId("run");
         int expired = 30 + random.nextInt(30);
         int live = 10;
