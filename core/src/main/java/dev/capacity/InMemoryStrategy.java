@@ -95,7 +95,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
     public void define(String resourceId, long capacity) {
         Arguments.requireId(resourceId, "resourceId");
         Arguments.requireNonNegative(capacity, "capacity");
-        Resource existing = resources.putIfAbsent(resourceId, new Resource(new State(capacity, 0, 0, null)));
+        Resource existing = resources.putIfAbsent(resourceId, new Resource(State.initial(capacity)));
         if (existing != null) {
             long current = existing.state.get().capacity;
             if (current != capacity) {
@@ -111,10 +111,8 @@ public final class InMemoryStrategy implements ReservationStrategy {
         Arguments.requireNonNegative(newCapacity, "newCapacity");
         Resource resource = existing(resourceId);
         for (;;) {
-            State state = resource.state.get();
-            if (state.pending != null) {
-                help(resource, state);
-            } else if (resource.state.compareAndSet(state, state.withCapacity(newCapacity))) {
+            State state = settled(resource);
+            if (resource.state.compareAndSet(state, state.withCapacity(newCapacity))) {
                 return;
             }
         }
@@ -125,11 +123,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
         Arguments.requireId(resourceId, "resourceId");
         Resource resource = existing(resourceId);
         for (;;) {
-            State state = resource.state.get();
-            if (state.pending != null) {
-                help(resource, state);
-                continue;
-            }
+            State state = settled(resource);
             long capacity = CapacityMath.adjusted(resourceId, state.capacity, delta);
             if (resource.state.compareAndSet(state, state.withCapacity(capacity))) {
                 return capacity;
@@ -195,6 +189,24 @@ public final class InMemoryStrategy implements ReservationStrategy {
     }
 
     @Override
+    public void limitPerHolder(String resourceId, long maxUnits) {
+        Arguments.requireId(resourceId, "resourceId");
+        Arguments.requireLimit(maxUnits, "maxUnits");
+        Resource resource = existing(resourceId);
+        for (;;) {
+            State state = settled(resource);
+            if (state.holderLimit == maxUnits) {
+                return;
+            }
+            State tentative = state.limitedTo(maxUnits, new Limit(maxUnits, state));
+            if (resource.state.compareAndSet(state, tentative)) {
+                help(resource, tentative);
+                return;
+            }
+        }
+    }
+
+    @Override
     public Optional<Availability> availability(String resourceId) {
         Arguments.requireId(resourceId, "resourceId");
         Resource resource = resources.get(resourceId);
@@ -237,36 +249,50 @@ public final class InMemoryStrategy implements ReservationStrategy {
         int quantity = request.quantity();
         Entry candidate = null;
         for (;;) {
-            State state = resource.state.get();
-            if (state.pending != null) {
-                help(resource, state);
-                continue;
-            }
-            if (quantity > state.capacity - state.reserved) {
+            State state = settled(resource);
+            Status refusal = refusal(resource, state, request);
+            if (refusal != null) {
                 if (reclaimExpired(resource, state, now)) {
                     continue;
                 }
-                discard(candidate);
-                return new ReservationResult(Status.INSUFFICIENT_CAPACITY, null, state.available(), 1);
-            }
-            if (expiry == null) {
-                State granted = state.plus(quantity, 0, null);
-                if (resource.state.compareAndSet(state, granted)) {
-                    Entry entry = newEntry(request, now, null);
-                    reservations.put(entry.reservation.id(), entry);
-                    return new ReservationResult(Status.RESERVED, entry.reservation, granted.available(), 1);
-                }
-                continue;
+                forget(candidate);
+                return new ReservationResult(refusal, null, state.available(), 1);
             }
             if (candidate == null) {
                 candidate = newEntry(request, now, expiry);
             }
-            State tentative = state.plus(quantity, quantity, new Grant(null, candidate, state));
+            if (expiry == null && !state.isLimited()) {
+                // the fast path: one CAS; the entry is recorded first and published by whoever
+                // replaces the state this CAS installs (see "Concurrency")
+                reservations.put(candidate.reservation.id(), candidate);
+                State granted = state.granted(quantity, candidate);
+                if (resource.state.compareAndSet(state, granted)) {
+                    candidate.life.compareAndSet(Life.PENDING, Life.PERMANENT);
+                    return new ReservationResult(Status.RESERVED, candidate.reservation, granted.available(), 1);
+                }
+                continue;
+            }
+            State tentative = state.plus(quantity, expiry == null ? 0 : quantity, new Grant(null, candidate, state));
             if (resource.state.compareAndSet(state, tentative)) {
                 help(resource, tentative);
                 return new ReservationResult(Status.RESERVED, candidate.reservation, tentative.available(), 1);
             }
         }
+    }
+
+    /**
+     * Why {@code request} cannot be granted in {@code state} (no descriptor pending): no room, or
+     * its holder's limit; null if it can. Whatever the descriptor of a grant changes, it changes
+     * only while installed, so a grant installed on {@code state} meets what this read.
+     */
+    private static Status refusal(Resource resource, State state, ReservationRequest request) {
+        if (request.quantity() > state.capacity - state.reserved) {
+            return Status.INSUFFICIENT_CAPACITY;
+        }
+        if (state.isLimited() && resource.holders.get().units(request.holderId()) + request.quantity() > state.holderLimit) {
+            return Status.HOLDER_LIMIT_REACHED;
+        }
+        return null;
     }
 
     private ReservationResult reserveKeyed(ReservationRequest request, Instant now, Instant expiry) {
@@ -303,7 +329,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
             Decision decided = claim.decision.get();
             if (decided != null) {
                 if (candidate != null && decided.entry != candidate) {
-                    discard(candidate);
+                    forget(candidate);
                 }
                 return decided;
             }
@@ -312,18 +338,15 @@ public final class InMemoryStrategy implements ReservationStrategy {
                 claim.decision.compareAndSet(null, new Decision(Status.UNKNOWN_RESOURCE, null, 0));
                 continue;
             }
-            State state = resource.state.get();
-            if (state.pending != null) {
-                help(resource, state);
-                continue;
-            }
+            State state = settled(resource);
             if (claim.decision.get() != null) {
                 continue;
             }
             int quantity = request.quantity();
-            if (quantity > state.capacity - state.reserved) {
+            Status refusal = refusal(resource, state, request);
+            if (refusal != null) {
                 if (!reclaimExpired(resource, state, claim.now)) {
-                    claim.decision.compareAndSet(null, new Decision(Status.INSUFFICIENT_CAPACITY, null, state.available()));
+                    claim.decision.compareAndSet(null, new Decision(refusal, null, state.available()));
                 }
                 continue;
             }
@@ -356,6 +379,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
         for (;;) {
             Life life = entry.life.get();
             switch (life.kind) {
+                case PENDING:
                 case PERMANENT:
                     return HoldStatus.ALREADY_CONFIRMED;
                 case RELEASED:
@@ -438,11 +462,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
      */
     private boolean change(Resource resource, Entry entry, Life expected, Life next) {
         for (;;) {
-            State state = resource.state.get();
-            if (state.pending != null) {
-                help(resource, state);
-                continue;
-            }
+            State state = settled(resource);
             if (entry.life.get() != expected) {
                 return false;
             }
@@ -466,9 +486,25 @@ public final class InMemoryStrategy implements ReservationStrategy {
         if (keep && operation instanceof Grant grant) {
             reservations.putIfAbsent(grant.entry.reservation.id(), grant.entry);
         }
-        State cleared = keep ? new State(state.capacity, state.reserved, state.held, null)
-                : new State(state.capacity, operation.reservedBefore, operation.heldBefore, null);
-        resource.state.compareAndSet(state, cleared);
+        resource.state.compareAndSet(state, keep ? state.cleared() : state.undone(operation));
+    }
+
+    /**
+     * The resource's state once no descriptor is pending on it, with the entry of the last fast
+     * grant published: every CAS of a state replaces one read here (see "Concurrency").
+     */
+    private State settled(Resource resource) {
+        for (;;) {
+            State state = resource.state.get();
+            if (state.pending != null) {
+                help(resource, state);
+                continue;
+            }
+            if (state.lastGrant != null) {
+                state.lastGrant.life.compareAndSet(Life.PENDING, Life.PERMANENT);
+            }
+            return state;
+        }
     }
 
     private Resource existing(String resourceId) {
@@ -482,12 +518,13 @@ public final class InMemoryStrategy implements ReservationStrategy {
     private Entry newEntry(ReservationRequest request, Instant now, Instant expiry) {
         Reservation reservation = new Reservation(ids.incrementAndGet(), request.resourceId(), request.holderId(),
                 request.quantity(), request.idempotencyKey(), now, Optional.ofNullable(expiry));
-        return new Entry(reservation, expiry == null ? Life.PERMANENT : Life.held(expiry));
+        return new Entry(reservation, expiry == null ? Life.PENDING : Life.held(expiry));
     }
 
     /** A candidate that was never granted: its id is known to be no reservation's. */
-    private void discard(Entry candidate) {
+    private void forget(Entry candidate) {
         if (candidate != null) {
+            reservations.remove(candidate.reservation.id(), candidate);
             neverGranted.add(candidate.reservation.id());
         }
     }
@@ -500,6 +537,8 @@ public final class InMemoryStrategy implements ReservationStrategy {
         final AtomicReference<State> state;
         /** The holds counted in {@code held}, by expiry; may hold stale keys (see "Concurrency"). */
         final ConcurrentSkipListMap<HoldKey, Entry> holds = new ConcurrentSkipListMap<>();
+        /** The holders' live units, while the resource has a per-holder limit. */
+        final AtomicReference<HolderTable> holders = new AtomicReference<>(HolderTable.NONE);
 
         Resource(State initial) {
             this.state = new AtomicReference<>(initial);
@@ -526,21 +565,60 @@ public final class InMemoryStrategy implements ReservationStrategy {
         final long reserved;
         /** The part of {@code reserved} that is holds not yet ended or confirmed, expired ones included. */
         final long held;
+        /** The most live units one holder may have; {@link Long#MAX_VALUE} when there is no limit. */
+        final long holderLimit;
+        /** How many descriptors were installed on the resource: orders what they change in the holders' table. */
+        final long seq;
         final Operation pending;
+        /** The entry this state's fast grant made, until the next CAS publishes it (see "Concurrency"). */
+        final Entry lastGrant;
 
-        State(long capacity, long reserved, long held, Operation pending) {
+        private State(long capacity, long reserved, long held, long holderLimit, long seq, Operation pending,
+                      Entry lastGrant) {
             this.capacity = capacity;
             this.reserved = reserved;
             this.held = held;
+            this.holderLimit = holderLimit;
+            this.seq = seq;
             this.pending = pending;
+            this.lastGrant = lastGrant;
+        }
+
+        static State initial(long capacity) {
+            return new State(capacity, 0, 0, Long.MAX_VALUE, 0, null, null);
+        }
+
+        boolean isLimited() {
+            return holderLimit != Long.MAX_VALUE;
         }
 
         State withCapacity(long newCapacity) {
-            return new State(newCapacity, reserved, held, null);
+            return new State(newCapacity, reserved, held, holderLimit, seq, null, null);
         }
 
+        /** A fast grant of {@code quantity} to {@code entry}, with no descriptor. */
+        State granted(long quantity, Entry entry) {
+            return new State(capacity, reserved + quantity, held, holderLimit, seq, null, entry);
+        }
+
+        /** The tentative state of a descriptor. */
         State plus(long reservedDelta, long heldDelta, Operation operation) {
-            return new State(capacity, reserved + reservedDelta, held + heldDelta, operation);
+            return new State(capacity, reserved + reservedDelta, held + heldDelta, holderLimit, seq + 1, operation, null);
+        }
+
+        /** The tentative state of a new per-holder limit. */
+        State limitedTo(long limit, Operation operation) {
+            return new State(capacity, reserved, held, limit, seq + 1, operation, null);
+        }
+
+        /** This tentative state, its descriptor done and kept. */
+        State cleared() {
+            return new State(capacity, reserved, held, holderLimit, seq, null, null);
+        }
+
+        /** The state before {@code operation}, its descriptor done and undone. */
+        State undone(Operation operation) {
+            return new State(capacity, operation.reservedBefore, operation.heldBefore, operation.limitBefore, seq, null, null);
         }
 
         long available() {
@@ -548,10 +626,50 @@ public final class InMemoryStrategy implements ReservationStrategy {
         }
     }
 
+    /**
+     * The live units of each holder of a limited resource, built when the limit is set. Only the
+     * descriptor installed on the resource changes a count, once: a count remembers the
+     * {@code seq} of the descriptor that changed it last, so a helper that comes late changes
+     * nothing (see "Concurrency"). Threadsafe.
+     */
+    private static final class HolderTable {
+        static final HolderTable NONE = new HolderTable(0, new ConcurrentHashMap<>());
+
+        final long builtAt;
+        final ConcurrentHashMap<String, AtomicReference<Units>> counts;
+
+        HolderTable(long builtAt, ConcurrentHashMap<String, AtomicReference<Units>> counts) {
+            this.builtAt = builtAt;
+            this.counts = counts;
+        }
+
+        /** A holder's live units (expired holds nobody ended included). */
+        long units(String holderId) {
+            AtomicReference<Units> count = counts.get(holderId);
+            return count == null ? 0 : count.get().units;
+        }
+
+        /** Adds {@code delta} to a holder's count on behalf of the descriptor {@code seq}, once. */
+        void add(String holderId, long delta, long seq) {
+            AtomicReference<Units> count = counts.computeIfAbsent(holderId, h -> new AtomicReference<>(new Units(0, 0)));
+            for (;;) {
+                Units units = count.get();
+                if (units.lastSeq >= seq || count.compareAndSet(units, new Units(units.units + delta, seq))) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** A holder's count and the descriptor that changed it last. */
+    private record Units(long units, long lastSeq) {}
+
     /** What a reservation is now. Immutable: every change is a CAS of a new one. */
     private static final class Life {
-        enum Kind { HELD, PERMANENT, RELEASED, EXPIRED }
+        /** PENDING: a permanent candidate not yet granted (or granted and not yet published). */
+        enum Kind { PENDING, HELD, PERMANENT, RELEASED, EXPIRED }
 
+        static final Life PENDING = new Life(Kind.PENDING, null, false);
         static final Life PERMANENT = new Life(Kind.PERMANENT, null, false);
 
         final Kind kind;
@@ -633,6 +751,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
     private abstract static class Operation {
         final long reservedBefore;
         final long heldBefore;
+        final long limitBefore;
         /**
          * The decision, made once while the descriptor is installed: whether the numbers are kept
          * (the operation took effect). A helper that comes late, after the descriptor was cleared
@@ -643,6 +762,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
         Operation(State before) {
             this.reservedBefore = before.reserved;
             this.heldBefore = before.held;
+            this.limitBefore = before.holderLimit;
         }
 
         /** Decides this operation, or reads the decision already made; true keeps its numbers. */
@@ -679,7 +799,14 @@ public final class InMemoryStrategy implements ReservationStrategy {
         boolean decide(Resource resource, State tentative) {
             boolean granted = claim == null || (claim.decision.compareAndSet(null,
                     new Decision(Status.RESERVED, entry, tentative.available())) || claim.decision.get().entry == entry);
-            if (granted && entry.reservation.isHold()) {
+            if (!granted) {
+                return false;
+            }
+            entry.life.compareAndSet(Life.PENDING, Life.PERMANENT);
+            if (tentative.isLimited()) {
+                resource.holders.get().add(entry.reservation.holderId(), entry.reservation.quantity(), tentative.seq);
+            }
+            if (entry.reservation.isHold()) {
                 // indexed before the grant is cleared: see "Concurrency"
                 resource.holds.put(new HoldKey(entry.reservation.expiresAt().orElseThrow(), entry.reservation.id()), entry);
             }
@@ -707,10 +834,57 @@ public final class InMemoryStrategy implements ReservationStrategy {
         boolean decide(Resource resource, State tentative) {
             entry.life.compareAndSet(expected, next);
             boolean mine = entry.life.get() == next;
+            if (mine && next.isEnded() && tentative.isLimited()) {
+                resource.holders.get().add(entry.reservation.holderId(), -entry.reservation.quantity(), tentative.seq);
+            }
             if (mine && expected.kind == Life.Kind.HELD) {
                 resource.holds.remove(new HoldKey(expected.expiresAt, entry.reservation.id()), entry);
             }
             return mine;
         }
+    }
+
+    /**
+     * A new per-holder limit. Setting the first one counts every holder's live units; removing it
+     * drops the counts; changing it keeps them (a lower limit keeps what holders have and refuses
+     * more, as a shrink does).
+     */
+    private final class Limit extends Operation {
+        final long limit;
+
+        Limit(long limit, State before) {
+            super(before);
+            this.limit = limit;
+        }
+
+        @Override
+        boolean decide(Resource resource, State tentative) {
+            HolderTable current = resource.holders.get();
+            if (current.builtAt >= tentative.seq) {
+                return true;
+            }
+            if (limit == Long.MAX_VALUE) {
+                resource.holders.compareAndSet(current, new HolderTable(tentative.seq, new ConcurrentHashMap<>()));
+            } else if (limitBefore == Long.MAX_VALUE) {
+                resource.holders.compareAndSet(current, new HolderTable(tentative.seq, countHolders(resource, tentative.seq)));
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Every holder's live units on a resource, from its granted reservations: while a descriptor is
+     * installed, no grant or end on it can happen, and every grant before it has been published.
+     */
+    private ConcurrentHashMap<String, AtomicReference<Units>> countHolders(Resource resource, long seq) {
+        ConcurrentHashMap<String, AtomicReference<Units>> counts = new ConcurrentHashMap<>();
+        for (Entry entry : reservations.values()) {
+            Life.Kind kind = entry.life.get().kind;
+            if ((kind == Life.Kind.HELD || kind == Life.Kind.PERMANENT) && resources.get(entry.reservation.resourceId()) == resource) {
+                counts.compute(entry.reservation.holderId(), (holder, count) -> new AtomicReference<>(new Units(
+                        (count == null ? 0 : count.get().units) + entry.reservation.quantity(), seq)));
+            }
+        }
+        return counts;
     }
 }

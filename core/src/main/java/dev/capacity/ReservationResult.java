@@ -57,6 +57,11 @@ public record ReservationResult(Status status, Reservation reservation, long ava
         /** The key was already used with another resource, holder or quantity; nothing written. */
         IDEMPOTENCY_KEY_CONFLICT,
         /** The retry or lock-wait budget was spent; nothing written; safe to retry. */
-        CONTENDED
+        CONTENDED,
+        /**
+         * The holder already has the resource's {@linkplain ReservationStrategy#limitPerHolder limit}
+         * of live units there (permanent ones and live holds), or would pass it; nothing written.
+         */
+        HOLDER_LIMIT_REACHED
     }
 }

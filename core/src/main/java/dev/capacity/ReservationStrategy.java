@@ -98,6 +98,18 @@ public interface ReservationStrategy {
     HoldStatus extend(long reservationId, Duration ttl);
 
     /**
+     * Limits the units one holder may have live on a resource (permanent ones and live holds):
+     * a request or an order line that would take a holder past it is refused with
+     * {@link ReservationResult.Status#HOLDER_LIMIT_REACHED}, however many threads and processes send
+     * that holder's requests at once. {@link Long#MAX_VALUE} removes the limit (the default).
+     * Lowering a limit below what a holder has keeps their units and refuses new ones, as a
+     * shrink does.
+     *
+     * @throws IllegalArgumentException if {@code maxUnits} is not positive, or there is no such resource
+     */
+    void limitPerHolder(String resourceId, long maxUnits);
+
+    /**
      * The capacity, reserved count and live holds of a resource by the strategy's clock, or
      * empty if there is no such resource.
      */

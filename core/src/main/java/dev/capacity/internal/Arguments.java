@@ -85,4 +85,10 @@ public final class Arguments {
             throw new IllegalArgumentException(String.format(format, args));
         }
     }
+
+    /** A per-holder limit: positive; {@link Long#MAX_VALUE} means no limit. */
+    public static long requireLimit(long maxUnits, String name) {
+        requireArgument(maxUnits > 0, "%s must be positive (Long.MAX_VALUE for no limit), was %d", name, maxUnits);
+        return maxUnits;
+    }
 }

@@ -33,7 +33,9 @@ abstract class CounterStrategy extends JdbiStrategy {
         if (!ended) {
             return false;
         }
-        store.resources.decrement(c, reservation.resourceId(), reservation.quantity());
+        if (store.resources.decrement(c, reservation.resourceId(), reservation.quantity()) != Long.MAX_VALUE) {
+            store.holders.give(c, reservation.resourceId(), reservation.holderId(), reservation.quantity());
+        }
         return true;
     }
 
@@ -77,9 +79,17 @@ abstract class CounterStrategy extends JdbiStrategy {
             return replay(store, c, request);
         }
         for (boolean reclaimed = false; ; reclaimed = true) {
-            OptionalLong left = store.resources.conditionalIncrement(c, request.resourceId(), request.quantity());
-            if (left.isPresent()) {
-                return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), left.getAsLong());
+            Optional<ResourceRows.Guarded> taken = store.resources.conditionalIncrement(c, request.resourceId(),
+                    request.quantity());
+            if (taken.isPresent()) {
+                long left = taken.get().left();
+                if (taken.get().holderLimit() != Long.MAX_VALUE) {
+                    Attempt limited = takeHolderUnits(store, c, request, taken.get().holderLimit(), left + request.quantity(), now);
+                    if (limited != null) {
+                        return limited;
+                    }
+                }
+                return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), left);
             }
             // why not: no such resource, the other family, or not enough room
             Optional<ResourceRow> row = store.resources.select(c, request.resourceId());

@@ -31,13 +31,20 @@ final class ExpiredHolds {
             for (ReservationRows.ExpiredHold hold : holds) {
                 batch += hold.quantity();
             }
+            long holderLimit;
             if (Sql.SLOTS.equals(family)) {
-                long capacity = UniqueSlotsStrategy.sharedCapacity(store, c, resourceId);
+                ResourceRow row = UniqueSlotsStrategy.shared(store, c, resourceId);
                 for (ReservationRows.ExpiredHold hold : holds) {
-                    UniqueSlotsStrategy.freeSlotsOf(store, c, resourceId, capacity, hold.id());
+                    UniqueSlotsStrategy.freeSlotsOf(store, c, resourceId, row.capacity(), hold.id());
                 }
+                holderLimit = row.holderLimit();
             } else {
-                store.resources.decrement(c, resourceId, batch);
+                holderLimit = store.resources.decrement(c, resourceId, batch);
+            }
+            if (holderLimit != Long.MAX_VALUE) {
+                for (ReservationRows.ExpiredHold hold : holds) {
+                    store.holders.give(c, resourceId, hold.holderId(), hold.quantity());
+                }
             }
             units += batch;
             if (holds.size() < BATCH) {

@@ -138,6 +138,26 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         return onHandle(handle, adjusting(resourceId, delta));
     }
 
+    @Override
+    public final void limitPerHolder(String resourceId, long maxUnits) {
+        Arguments.requireId(resourceId, "resourceId");
+        Arguments.requireLimit(maxUnits, "maxUnits");
+        transactions.inOwnTransaction(null, Transactions.writing("limiting the units per holder of '" + resourceId + "'",
+                (store, c) -> {
+                    // the exclusive lock waits for every reservation and release in flight, and they for it
+                    ResourceRow row = store.resources.lock(c, resourceId).orElseThrow(
+                            () -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
+                    requireFamily(row.family(), resourceId);
+                    if (maxUnits == Long.MAX_VALUE) {
+                        store.holders.drop(c, resourceId);
+                    } else if (!row.isLimited()) {
+                        store.holders.rebuild(c, resourceId);
+                    }
+                    store.resources.setHolderLimit(c, resourceId, maxUnits);
+                    return null;
+                }));
+    }
+
     private Transactions.Unit<Long> adjusting(String resourceId, long delta) {
         return Transactions.writing("adjusting resource '" + resourceId + "' by " + delta,
                 (store, c) -> adjustIn(store, c, resourceId, delta));
@@ -484,6 +504,29 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             return Attempt.retry("an expired hold of '" + request.resourceId() + "' is being ended by another transaction");
         }
         return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
+    }
+
+    /**
+     * Takes {@code request}'s units into its holder's count on a resource limited to {@code limit}
+     * per holder; null if they fit, otherwise the answer: {@code HOLDER_LIMIT_REACHED}, or a lost
+     * race while an expired hold is still counted (another transaction holds its row, about to end
+     * it). The holder's expired holds are reclaimed first. Call it under the resource's lock (or
+     * after its guarded update).
+     */
+    final Attempt takeHolderUnits(Store store, Connection c, ReservationRequest request, long limit, long available,
+                                  Instant now) throws SQLException {
+        String resourceId = request.resourceId();
+        if (store.holders.take(c, resourceId, request.holderId(), request.quantity(), limit)) {
+            return null;
+        }
+        if (reclaimExpired(store, c, resourceId, now) > 0
+                && store.holders.take(c, resourceId, request.holderId(), request.quantity(), limit)) {
+            return null;
+        }
+        if (store.reservations.anyExpired(c, resourceId, now)) {
+            return Attempt.retry("an expired hold of '" + resourceId + "' is being ended by another transaction");
+        }
+        return Attempt.refused(Status.HOLDER_LIMIT_REACHED, available);
     }
 
     /** When a hold made at {@code now} for {@code request} expires; null for a permanent reservation. */

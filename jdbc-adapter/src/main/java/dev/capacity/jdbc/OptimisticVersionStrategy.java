@@ -58,6 +58,12 @@ final class OptimisticVersionStrategy extends CounterStrategy {
         if (!store.resources.versionedIncrement(c, request.resourceId(), request.quantity(), row.version())) {
             return Attempt.retry("version " + row.version() + " of '" + request.resourceId() + "' changed");
         }
+        if (row.isLimited()) {
+            Attempt limited = takeHolderUnits(store, c, request, row.holderLimit(), row.available(), now);
+            if (limited != null) {
+                return limited;
+            }
+        }
         Instant expiry = expiryOf(request, now);
         OptionalLong id = store.reservations.insert(c, request, now, expiry);
         if (id.isEmpty()) {

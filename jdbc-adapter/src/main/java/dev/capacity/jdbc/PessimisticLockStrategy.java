@@ -46,6 +46,12 @@ final class PessimisticLockStrategy extends CounterStrategy {
         if (!fits(row, request)) {
             return full(store, c, request, row, now);
         }
+        if (row.isLimited()) {
+            Attempt limited = takeHolderUnits(store, c, request, row.holderLimit(), row.available(), now);
+            if (limited != null) {
+                return limited;
+            }
+        }
         store.resources.increment(c, request.resourceId(), request.quantity());
         return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry),
                 row.capacity() - row.reserved() - request.quantity());

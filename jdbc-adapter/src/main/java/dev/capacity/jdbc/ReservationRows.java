@@ -31,7 +31,8 @@ final class ReservationRows {
      * What a reservation is now: {@code family} is null if its resource is gone, {@code expiresAt}
      * null unless it is (or, once ended, was) an unconfirmed hold.
      */
-    record State(String resourceId, int quantity, boolean ended, boolean expired, Instant expiresAt, String family) {
+    record State(String resourceId, int quantity, boolean ended, boolean expired, Instant expiresAt, String family,
+                 String holderId) {
 
         /** Whether it is an unconfirmed hold whose expiry is at or before {@code now} and that nobody ended yet. */
         boolean expiredUnended(Instant now) {
@@ -46,7 +47,7 @@ final class ReservationRows {
     record Ending(Instant endedAt, boolean expired, Instant confirmedAt, Instant expiresAt) {}
 
     /** An expired hold taken for reclaiming, locked by this transaction. */
-    record ExpiredHold(long id, int quantity) {}
+    record ExpiredHold(long id, int quantity, String holderId) {}
 
     private final Sql sql;
 
@@ -113,7 +114,7 @@ final class ReservationRows {
 
     Optional<State> state(Connection c, long id) throws SQLException {
         return Jdbc.one(c, sql.reservationState, rs -> new State(rs.getString(1), rs.getInt(2), rs.getObject(3) != null,
-                rs.getBoolean(4), Jdbc.instant(rs, 5), rs.getString(6)), id);
+                rs.getBoolean(4), Jdbc.instant(rs, 5), rs.getString(6), rs.getString(7)), id);
     }
 
     /** Marks the reservation released if it is live and not an expired hold at {@code now}; true if this call did. */
@@ -150,7 +151,7 @@ final class ReservationRows {
      * transaction; holds another transaction has locked are skipped, not waited for.
      */
     List<ExpiredHold> lockExpired(Connection c, String resourceId, Instant now, int limit) throws SQLException {
-        return Jdbc.list(c, sql.expiredHolds, rs -> new ExpiredHold(rs.getLong(1), rs.getInt(2)), resourceId,
+        return Jdbc.list(c, sql.expiredHolds, rs -> new ExpiredHold(rs.getLong(1), rs.getInt(2), rs.getString(3)), resourceId,
                 Jdbc.timestamp(now), limit);
     }
 

@@ -3,6 +3,7 @@ package dev.capacity.jdbc;
 import dev.capacity.Availability;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -91,14 +92,20 @@ final class ResourceRows {
         Jdbc.update(c, sql.setCapacity, capacity, id);
     }
 
-    /** The guarded increment; the units left after it, or empty if it did not fit (or no counter resource). */
-    OptionalLong conditionalIncrement(Connection c, String id, int quantity) throws SQLException {
+    /** What a guarded increment leaves: the units left, and the resource's per-holder limit. */
+    record Guarded(long left, long holderLimit) {}
+
+    /** The guarded increment; what it leaves, or empty if it did not fit (or no counter resource). */
+    Optional<Guarded> conditionalIncrement(Connection c, String id, int quantity) throws SQLException {
         // bound by type, not through Jdbc.parameters: this is every counter reservation's statement
-        return Jdbc.oneLong(c, sql.conditionalIncrement, s -> {
+        try (PreparedStatement s = c.prepareStatement(sql.conditionalIncrement)) {
             s.setInt(1, quantity);
             s.setString(2, id);
             s.setInt(3, quantity);
-        });
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(new Guarded(rs.getLong(1), limit(rs, 2))) : Optional.empty();
+            }
+        }
     }
 
     /** The increment if the version is still {@code version}; false if someone changed the row. */
@@ -110,8 +117,14 @@ final class ResourceRows {
         Jdbc.update(c, sql.increment, quantity, id);
     }
 
-    void decrement(Connection c, String id, long quantity) throws SQLException {
-        Jdbc.update(c, sql.decrement, quantity, id);
+    /** Returns units to the counter; the resource's per-holder limit ({@link Long#MAX_VALUE}: none). */
+    long decrement(Connection c, String id, long quantity) throws SQLException {
+        return Jdbc.one(c, sql.decrement, rs -> limit(rs, 1), quantity, id).orElse(Long.MAX_VALUE);
+    }
+
+    /** Sets the per-holder limit; {@link Long#MAX_VALUE} removes it. */
+    void setHolderLimit(Connection c, String id, long limit) throws SQLException {
+        Jdbc.update(c, sql.setHolderLimit, limit == Long.MAX_VALUE ? null : limit, id);
     }
 
     /** Sets the reserved counter outright: for a repair, under the row's lock. */
@@ -120,6 +133,12 @@ final class ResourceRows {
     }
 
     private static ResourceRow row(ResultSet rs) throws SQLException {
-        return new ResourceRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+        return new ResourceRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), limit(rs, 5));
+    }
+
+    /** A per-holder limit column: {@link Long#MAX_VALUE} when null (no limit). */
+    private static long limit(ResultSet rs, int column) throws SQLException {
+        long limit = rs.getLong(column);
+        return rs.wasNull() ? Long.MAX_VALUE : limit;
     }
 }

@@ -23,6 +23,7 @@ final class Sql {
     final String resourceTable;
     final String reservationTable;
     final String slotTable;
+    final String holderTable;
 
     final String insertResource;
     final String selectResource;
@@ -34,6 +35,14 @@ final class Sql {
     final String adjustCounter;
 
     final String conditionalIncrement;
+    final String setHolderLimit;
+    final String holderAdd;
+    final String holderInsert;
+    final String holderGive;
+    final String holderRebuild;
+    final String holderDrop;
+    final String holdersOf;
+    final String liveUnitsByHolder;
     final String versionedIncrement;
     final String increment;
     final String decrement;
@@ -78,12 +87,13 @@ final class Sql {
         this.resourceTable = prefix + "resource";
         this.reservationTable = prefix + "reservation";
         this.slotTable = prefix + "slot";
+        this.holderTable = prefix + "holder";
         long lockTimeout = options.lockTimeout().toMillis();
         String r = resourceTable;
         String v = reservationTable;
         String s = slotTable;
 
-        String resourceColumns = "SELECT family, capacity, reserved, version FROM " + r + " WHERE id = ?";
+        String resourceColumns = "SELECT family, capacity, reserved, version, holder_limit FROM " + r + " WHERE id = ?";
         insertResource = dialect.insertUnlessDuplicate(
                 "INSERT INTO " + r + " (id, family, capacity, reserved, version) VALUES (?, ?, ?, 0, 0)", "id");
         selectResource = resourceColumns;
@@ -105,10 +115,26 @@ final class Sql {
 
         // reserved <= capacity - q rather than reserved + q <= capacity: no overflow near Long.MAX_VALUE
         conditionalIncrement = dialect.updateReturning("UPDATE " + r + " SET reserved = reserved + ?, version = version + 1"
-                + " WHERE id = ? AND family = '" + COUNTER + "' AND reserved <= capacity - ?", "capacity - reserved");
+                + " WHERE id = ? AND family = '" + COUNTER + "' AND reserved <= capacity - ?", "capacity - reserved, holder_limit");
         versionedIncrement = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ? AND version = ?";
         increment = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ?";
-        decrement = "UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?";
+        decrement = dialect.updateReturning("UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?",
+                "holder_limit");
+
+        // a holder's live units on a resource with a per-holder limit; the resource row's lock comes first
+        String h = holderTable;
+        setHolderLimit = "UPDATE " + r + " SET holder_limit = ?, version = version + 1 WHERE id = ?";
+        // units + q <= limit written as units <= limit - q: no overflow near Long.MAX_VALUE
+        holderAdd = "UPDATE " + h + " SET units = units + ? WHERE resource_id = ? AND holder_id = ? AND units <= ? - ?";
+        holderInsert = dialect.insertUnlessDuplicate(
+                "INSERT INTO " + h + " (resource_id, holder_id, units) VALUES (?, ?, ?)", "resource_id, holder_id");
+        holderGive = "UPDATE " + h + " SET units = units - ? WHERE resource_id = ? AND holder_id = ?";
+        holderRebuild = "INSERT INTO " + h + " (resource_id, holder_id, units) SELECT resource_id, holder_id, SUM(quantity)"
+                + " FROM " + v + " WHERE resource_id = ? AND released_at IS NULL GROUP BY resource_id, holder_id";
+        holderDrop = "DELETE FROM " + h + " WHERE resource_id = ?";
+        holdersOf = "SELECT holder_id, units FROM " + h + " WHERE resource_id = ? AND units <> 0 ORDER BY holder_id";
+        liveUnitsByHolder = "SELECT holder_id, SUM(quantity) FROM " + v + " WHERE resource_id = ? AND released_at IS NULL"
+                + " GROUP BY holder_id ORDER BY holder_id";
 
         insertReservationRow = "INSERT INTO " + v + " (resource_id, holder_id, quantity, idempotency_key, created_at,"
                 + " expires_at) VALUES (?, ?, ?, ?, ?, ?)";
@@ -118,7 +144,7 @@ final class Sql {
         reservationByKey = reservationColumns + " WHERE idempotency_key = ?";
         reservationsByKeys = reservationColumns + " WHERE idempotency_key = ANY(?)";
         reservationExists = "SELECT 1 FROM " + v + " WHERE id = ?";
-        reservationState = "SELECT v.resource_id, v.quantity, v.released_at, v.expired, v.expires_at, r.family FROM "
+        reservationState = "SELECT v.resource_id, v.quantity, v.released_at, v.expired, v.expires_at, r.family, v.holder_id FROM "
                 + v + " v LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = ?";
         // a hold ends exactly once: each of these changes a live row only, and a live hold only before (or,
         // for an expiry, at or after) its expiry by the caller's clock
@@ -130,7 +156,7 @@ final class Sql {
         ending = "SELECT released_at, expired, confirmed_at, expires_at FROM " + v + " WHERE id = ?";
         String expiredOf = " WHERE resource_id = ? AND released_at IS NULL AND expires_at <= ?";
         // rows another transaction has locked (a release, a confirm, a sweep in flight) are skipped, never waited for
-        expiredHolds = "SELECT id, quantity FROM " + v + expiredOf + " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED";
+        expiredHolds = "SELECT id, quantity, holder_id FROM " + v + expiredOf + " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED";
         expireAll = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE id = ANY(?) AND released_at IS NULL";
         anyExpiredHold = "SELECT 1 FROM " + v + expiredOf + " LIMIT 1";
         resourcesWithExpiredHolds = "SELECT DISTINCT resource_id FROM " + v
@@ -201,6 +227,7 @@ final class Sql {
                         + "    capacity  BIGINT       NOT NULL,\n"
                         + "    reserved  BIGINT       NOT NULL DEFAULT 0,\n"
                         + "    version   BIGINT       NOT NULL DEFAULT 0,\n"
+                        + "    holder_limit BIGINT,\n"
                         + "    CONSTRAINT " + r + "_family CHECK (family IN ('" + COUNTER + "', '" + SLOTS + "')),\n"
                         + "    CONSTRAINT " + r + "_capacity CHECK (capacity >= 0),\n"
                         + "    CONSTRAINT " + r + "_reserved CHECK (reserved >= 0)\n"
@@ -219,7 +246,8 @@ final class Sql {
                         + "    CONSTRAINT " + v + "_quantity CHECK (quantity > 0),\n"
                         + "    CONSTRAINT " + v + "_key UNIQUE (idempotency_key)\n"
                         + ")",
-                // 0.1 tables gain the columns of holds
+                // 0.1 tables gain the columns of holds and per-holder limits
+                "ALTER TABLE " + r + " ADD COLUMN IF NOT EXISTS holder_limit BIGINT",
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP WITH TIME ZONE",
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirmed_at TIMESTAMP WITH TIME ZONE",
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expired BOOLEAN NOT NULL DEFAULT FALSE",
@@ -229,6 +257,13 @@ final class Sql {
                         + "    reservation_id BIGINT       NOT NULL,\n"
                         + "    CONSTRAINT " + s + "_pk PRIMARY KEY (resource_id, slot)\n"
                         + ")",
-                "CREATE INDEX IF NOT EXISTS " + s + "_reservation ON " + s + " (reservation_id)");
+                "CREATE INDEX IF NOT EXISTS " + s + "_reservation ON " + s + " (reservation_id)",
+                "CREATE TABLE IF NOT EXISTS " + holderTable + " (\n"
+                        + "    resource_id " + id + " NOT NULL,\n"
+                        + "    holder_id   " + id + " NOT NULL,\n"
+                        + "    units       BIGINT       NOT NULL,\n"
+                        + "    CONSTRAINT " + holderTable + "_pk PRIMARY KEY (resource_id, holder_id),\n"
+                        + "    CONSTRAINT " + holderTable + "_units CHECK (units >= 0)\n"
+                        + ")");
     }
 }

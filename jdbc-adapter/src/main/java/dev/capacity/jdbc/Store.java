@@ -14,6 +14,7 @@ final class Store {
     final ReservationRows reservations;
     final SlotRows slots;
     final LedgerRows ledgers;
+    final HolderRows holders;
 
     Store(Sql sql) {
         this.sql = sql;
@@ -21,5 +22,6 @@ final class Store {
         this.reservations = new ReservationRows(sql);
         this.slots = new SlotRows(sql);
         this.ledgers = new LedgerRows(sql);
+        this.holders = new HolderRows(sql);
     }
 }

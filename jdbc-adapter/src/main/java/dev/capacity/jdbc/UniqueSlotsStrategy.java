@@ -69,6 +69,13 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
+        if (shared.get().isLimited()) {
+            Attempt limited = takeHolderUnits(store, c, request, shared.get().holderLimit(),
+                    ReservationResult.UNKNOWN_AVAILABLE, now);
+            if (limited != null) {
+                return limited;
+            }
+        }
         int quantity = request.quantity();
         List<Long> chosen = List.of();
         for (boolean reclaimed = false; quantity <= capacity; reclaimed = true) {
@@ -84,7 +91,8 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
             if (free >= quantity) {
                 return Attempt.retry("slots were released behind the walk");
             }
-            return full(store, c, request, new ResourceRow(Sql.SLOTS, capacity, capacity - Math.max(0, free), 0), now);
+            return full(store, c, request, new ResourceRow(Sql.SLOTS, capacity, capacity - Math.max(0, free), 0,
+                    shared.get().holderLimit()), now);
         }
         int taken = store.slots.insert(c, resourceId, chosen, id.getAsLong());
         if (taken < quantity) {
@@ -110,21 +118,23 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     boolean endReservation(Store store, Connection c, ReservationRows.State reservation, long reservationId, Instant now,
                            boolean byExpiry) throws SQLException {
         String resourceId = reservation.resourceId();
-        long capacity = sharedCapacity(store, c, resourceId);
+        ResourceRow row = shared(store, c, resourceId);
         boolean ended = byExpiry ? store.reservations.expire(c, reservationId, now)
                 : store.reservations.release(c, reservationId, now);
         if (!ended) {
             return false;
         }
-        freeSlotsOf(store, c, resourceId, capacity, reservationId);
+        freeSlotsOf(store, c, resourceId, row.capacity(), reservationId);
+        if (row.isLimited()) {
+            store.holders.give(c, resourceId, reservation.holderId(), reservation.quantity());
+        }
         return true;
     }
 
-    /** Takes the resource row's shared lock (held until the end of the transaction) and returns its capacity. */
-    static long sharedCapacity(Store store, Connection c, String resourceId) throws SQLException {
+    /** Takes the resource row's shared lock (held until the end of the transaction) and returns the row. */
+    static ResourceRow shared(Store store, Connection c, String resourceId) throws SQLException {
         return store.resources.share(c, resourceId)
-                .orElseThrow(() -> new IllegalStateException("resource '" + resourceId + "' vanished"))
-                .capacity();
+                .orElseThrow(() -> new IllegalStateException("resource '" + resourceId + "' vanished"));
     }
 
     /**

@@ -1,0 +1,75 @@
+package dev.capacity.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The statements on the holder table: each holder's live units on a resource with a per-holder
+ * limit, one row a holder. A transaction changes a holder's row only after it took the resource
+ * row's lock (or guarded update), so rows are locked in one order everywhere.
+ *
+ * <p>This class is immutable and threadsafe.
+ */
+final class HolderRows {
+
+    private final Sql sql;
+
+    HolderRows(Sql sql) {
+        this.sql = sql;
+    }
+
+    /**
+     * Adds {@code units} to the holder's live units if the sum stays within {@code limit}; false
+     * if it would not. A row another transaction is inserting is waited for, never doubled.
+     */
+    boolean take(Connection c, String resourceId, String holderId, long units, long limit) throws SQLException {
+        if (units > limit) {
+            return false;
+        }
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (Jdbc.update(c, sql.holderAdd, units, resourceId, holderId, limit, units) == 1) {
+                return true;
+            }
+            if (sql.dialect.insertUnlessDuplicate(c, sql.holderInsert, Jdbc.parameters(resourceId, holderId, units)) == 1) {
+                return true;
+            }
+            // the row exists: either over the limit, or it was inserted meanwhile; the update says which
+        }
+        return false;
+    }
+
+    /** Takes {@code units} off the holder's live units. */
+    void give(Connection c, String resourceId, String holderId, long units) throws SQLException {
+        Jdbc.update(c, sql.holderGive, units, resourceId, holderId);
+    }
+
+    /** Counts every holder's live units from the reservations, for a resource that has just been limited. */
+    void rebuild(Connection c, String resourceId) throws SQLException {
+        drop(c, resourceId);
+        Jdbc.update(c, sql.holderRebuild, resourceId);
+    }
+
+    void drop(Connection c, String resourceId) throws SQLException {
+        Jdbc.update(c, sql.holderDrop, resourceId);
+    }
+
+    /** The holders' recorded units, by holder (holders at zero left out). */
+    Map<String, Long> recorded(Connection c, String resourceId) throws SQLException {
+        return byHolder(c, sql.holdersOf, resourceId);
+    }
+
+    /** The holders' live units as the reservations add them up, by holder. */
+    Map<String, Long> counted(Connection c, String resourceId) throws SQLException {
+        return byHolder(c, sql.liveUnitsByHolder, resourceId);
+    }
+
+    private static Map<String, Long> byHolder(Connection c, String statement, String resourceId) throws SQLException {
+        Map<String, Long> units = new LinkedHashMap<>();
+        for (Object[] row : Jdbc.list(c, statement, rs -> new Object[] {rs.getString(1), rs.getLong(2)}, resourceId)) {
+            units.put((String) row[0], (Long) row[1]);
+        }
+        return units;
+    }
+}
