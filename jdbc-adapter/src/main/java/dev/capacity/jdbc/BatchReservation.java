@@ -24,8 +24,8 @@ import java.util.Set;
  * One batch of the combining strategy as a unit of work: under the counter row's lock, requests
  * are decided in arrival order, as if one after the other. A repeated idempotency key is answered
  * from the database or from earlier in the batch; every other request is granted if it fits what
- * is left, so a request never overtakes an earlier one that fits. The grants go in as one bulk
- * insert and one counter update.
+ * is left (and its holder's limit, on a limited resource), so a request never overtakes an
+ * earlier one that fits. The grants go in as one bulk insert and one counter update.
  *
  * <p>A batch that loses a race (a lock timeout, a deadlock, an idempotency key inserted meanwhile
  * by another process) runs again within the budget, then every request is answered
@@ -78,8 +78,9 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
         strategy.requireFamily(locked.get().family(), resourceId);
         Instant now = strategy.now();
         ResourceRow row = locked.get();
-        if (requested() > row.capacity() - row.reserved() && strategy.reclaimExpired(store, c, resourceId, now) > 0) {
-            // short of room: expired holds are reclaimed under this batch's lock first
+        if ((row.isLimited() || requested() > row.capacity() - row.reserved())
+                && strategy.reclaimExpired(store, c, resourceId, now) > 0) {
+            // short of room, or holders' limits to judge: expired holds are reclaimed under this batch's lock first
             row = store.resources.select(c, resourceId).orElseThrow();
         }
         Map<String, Reservation> taken = store.reservations.byKeys(c, keys());
@@ -95,7 +96,14 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
                 decisions.replay(i, Attempt.replayOf(request, taken.get(key)));
             } else if (key != null && grantedKeys.containsKey(key)) {
                 decisions.repeatOf(i, grantedKeys.get(key));
-            } else if (request.quantity() <= left) {
+            } else if (request.quantity() > left) {
+                decisions.refuse(i, Status.INSUFFICIENT_CAPACITY, Math.max(0, left));
+                refused = true;
+            } else if (row.isLimited() && !store.holders.take(c, resourceId, request.holderId(), request.quantity(),
+                    row.holderLimit())) {
+                decisions.refuse(i, Status.HOLDER_LIMIT_REACHED, left);
+                refused = true;
+            } else {
                 left -= request.quantity();
                 grants.add(request);
                 granted.add(i);
@@ -103,9 +111,6 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
                 if (key != null) {
                     grantedKeys.put(key, i);
                 }
-            } else {
-                decisions.refuse(i, Status.INSUFFICIENT_CAPACITY, Math.max(0, left));
-                refused = true;
             }
         }
         if (refused && store.reservations.anyExpired(c, resourceId, now)) {

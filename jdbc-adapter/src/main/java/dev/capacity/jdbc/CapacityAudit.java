@@ -30,7 +30,9 @@ import java.util.List;
  * family, slot rows that no unreleased reservation of the resource holds
  * ({@link Discrepancy.Kind#ORPHAN_SLOTS}), the slots held against the sum of the quantities
  * ({@link Discrepancy.Kind#SLOT_COUNT_MISMATCH}), and reservations that hold other than their
- * quantity while the totals agree ({@link Discrepancy.Kind#MISALLOCATED_SLOTS}). Unreleased
+ * quantity while the totals agree ({@link Discrepancy.Kind#MISALLOCATED_SLOTS}). For a resource
+ * with a per-holder limit, holders whose recorded units differ from their unreleased reservations
+ * ({@link Discrepancy.Kind#HOLDER_MISMATCH}). Unreleased
  * reservations adding up to more than the capacity are not a fault (a shrink below what is
  * reserved leaves exactly that); they are reported as {@link Report#notices() notices}. Holds
  * count as reserved until they expire by the options' clock; expired holds that nothing has
@@ -192,6 +194,8 @@ public final class CapacityAudit {
             ORPHAN_SLOTS,
             /** Slots family: the totals agree, but this many unreleased reservations hold other than their quantity, against 0. */
             MISALLOCATED_SLOTS,
+            /** A resource with a per-holder limit: this many holders' recorded units disagree with their unreleased reservations, against 0. */
+            HOLDER_MISMATCH,
             /** A notice, not a fault: the unreleased quantities, against a smaller capacity (as after a shrink). */
             OVER_CAPACITY
         }
@@ -217,6 +221,9 @@ public final class CapacityAudit {
                     break;
                 case MISALLOCATED_SLOTS:
                     what = recorded + " unreleased reservation(s) hold other than their quantity of slots";
+                    break;
+                case HOLDER_MISMATCH:
+                    what = recorded + " holder(s) recorded with other than the units of their unreleased reservations";
                     break;
                 default:
                     what = "unreleased reservations add up to " + recorded + ", over the capacity " + expected

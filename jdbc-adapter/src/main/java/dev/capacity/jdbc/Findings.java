@@ -35,6 +35,9 @@ final class Findings {
                 discrepancies.add(new Discrepancy(id, l.family(), Discrepancy.Kind.MISALLOCATED_SLOTS, l.misheld(), 0));
             }
         }
+        if (l.holdersOff() > 0) {
+            discrepancies.add(new Discrepancy(id, l.family(), Discrepancy.Kind.HOLDER_MISMATCH, l.holdersOff(), 0));
+        }
         // holds expired and not yet ended are free: they are no part of what is over the capacity
         long reserved = l.unreleased() - l.expired();
         if (reserved > l.capacity()) {

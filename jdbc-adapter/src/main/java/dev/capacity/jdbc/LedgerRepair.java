@@ -37,6 +37,10 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
      * would add nothing and deadlock with exactly that release (it holds its reservation row and
      * waits for the resource row).
      *
+     * Holders (a resource with a per-holder limit): every transaction that changes a holder's
+     * units takes the resource row's lock first (the counter strategies' increment or lock, the
+     * slots family's shared lock), so the same argument holds for the holder table.
+     *
      * Slots family: every reserve and release holds the resource row's shared lock (exclusive on
      * H2) from its first statement to its commit, which the repair's exclusive lock waits for and
      * then excludes, so the slot rows stand still while they are repaired.
@@ -86,12 +90,18 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
         if (!found.add(ledger)) {
             return reclaimed > 0 ? Transactions.Step.keep(true) : Transactions.Step.discard(true);
         }
-        if (Sql.COUNTER.equals(ledger.family())) {
+        if (ledger.holdersOff() > 0) {
+            // under the resource's lock, which every change to a holder's units takes first
+            store.holders.rebuild(c, resourceId);
+            changes.add(new Change(resourceId, "counted every holder's units again from the unreleased reservations ("
+                    + ledger.holdersOff() + " holder(s) disagreed)"));
+        }
+        if (!Sql.COUNTER.equals(ledger.family())) {
+            repairSlots(store, c, ledger);
+        } else if (ledger.reserved() != ledger.unreleased()) {
             store.resources.setReserved(c, resourceId, ledger.unreleased());
             changes.add(new Change(resourceId, "set the reserved counter from " + ledger.reserved() + " to "
                     + ledger.unreleased() + ", the sum of the unreleased reservations"));
-        } else {
-            repairSlots(store, c, ledger);
         }
         return Transactions.Step.keep(true);
     }

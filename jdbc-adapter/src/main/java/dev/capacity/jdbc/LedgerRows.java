@@ -20,10 +20,11 @@ final class LedgerRows {
      * slots family the slot rows, those held by unreleased reservations of the resource, and how
      * many unreleased reservations hold other than their quantity; and the units of holds expired
      * at the time of reading that nothing has ended yet (counted in both sides: free for the
-     * capacity, still part of the ledger until they are reclaimed).
+     * capacity, still part of the ledger until they are reclaimed); and on a resource with a
+     * per-holder limit, how many holders' recorded units disagree with their live reservations.
      */
     record Ledger(String id, String family, long capacity, long reserved, long unreleased, long occupied,
-                  long held, long misheld, long expired) {}
+                  long held, long misheld, long expired, long holdersOff) {}
 
     /** An unreleased reservation that holds {@code held} slots instead of {@code quantity}. */
     record Misheld(long reservationId, int quantity, long held) {}
@@ -49,6 +50,6 @@ final class LedgerRows {
 
     private static Ledger ledger(ResultSet rs) throws SQLException {
         return new Ledger(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
-                rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9));
+                rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10));
     }
 }

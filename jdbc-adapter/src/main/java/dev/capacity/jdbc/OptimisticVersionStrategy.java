@@ -46,14 +46,7 @@ final class OptimisticVersionStrategy extends CounterStrategy {
             row = store.resources.select(c, request.resourceId()).orElseThrow();
         }
         if (!fits(row, request)) {
-            // a refusal must not hide a replay: a key already used is answered as such
-            if (request.idempotencyKey() != null) {
-                Optional<Reservation> existing = store.reservations.byKey(c, request.idempotencyKey());
-                if (existing.isPresent()) {
-                    return Attempt.replayOf(request, existing.get());
-                }
-            }
-            return full(store, c, request, row, now);
+            return unlessReplay(store, c, request, full(store, c, request, row, now));
         }
         if (!store.resources.versionedIncrement(c, request.resourceId(), request.quantity(), row.version())) {
             return Attempt.retry("version " + row.version() + " of '" + request.resourceId() + "' changed");
@@ -61,7 +54,7 @@ final class OptimisticVersionStrategy extends CounterStrategy {
         if (row.isLimited()) {
             Attempt limited = takeHolderUnits(store, c, request, row.holderLimit(), row.available(), now);
             if (limited != null) {
-                return limited;
+                return unlessReplay(store, c, request, limited);
             }
         }
         Instant expiry = expiryOf(request, now);
@@ -72,5 +65,17 @@ final class OptimisticVersionStrategy extends CounterStrategy {
         }
         return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry),
                 row.capacity() - row.reserved() - request.quantity());
+    }
+
+    /** A refusal must not hide a replay: a key already used is answered as such. */
+    private static Attempt unlessReplay(Store store, Connection c, ReservationRequest request, Attempt refusal)
+            throws SQLException {
+        if (request.idempotencyKey() != null && !refusal.isRetry()) {
+            Optional<Reservation> existing = store.reservations.byKey(c, request.idempotencyKey());
+            if (existing.isPresent()) {
+                return Attempt.replayOf(request, existing.get());
+            }
+        }
+        return refusal;
     }
 }

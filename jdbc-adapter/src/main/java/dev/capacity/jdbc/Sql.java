@@ -187,7 +187,16 @@ final class Sql {
                 + "   (SELECT COUNT(*) FROM " + s + " WHERE " + s + ".reservation_id = " + v + ".id"
                 + "    AND " + s + ".resource_id = r.id)) ELSE 0 END AS misheld,"
                 + " (SELECT COALESCE(SUM(" + v + ".quantity), 0) FROM " + v + " WHERE " + live + " AND " + v
-                + ".expires_at <= ?) AS expired"
+                + ".expires_at <= ?) AS expired,"
+                // limited resources: holders whose row disagrees with their live reservations, or who have none
+                + " CASE WHEN r.holder_limit IS NOT NULL THEN"
+                + "   (SELECT COUNT(*) FROM " + holderTable + " h WHERE h.resource_id = r.id AND h.units <>"
+                + "     (SELECT COALESCE(SUM(" + v + ".quantity), 0) FROM " + v + " WHERE " + live
+                + "      AND " + v + ".holder_id = h.holder_id))"
+                + " + (SELECT COUNT(DISTINCT " + v + ".holder_id) FROM " + v + " WHERE " + live
+                + "     AND NOT EXISTS (SELECT 1 FROM " + holderTable + " h WHERE h.resource_id = r.id"
+                + "      AND h.holder_id = " + v + ".holder_id))"
+                + " ELSE 0 END AS holders_off"
                 + " FROM " + r + " r";
         ledgers = ledger + " ORDER BY r.id";
         ledgerOf = ledger + " WHERE r.id = ?";

@@ -69,13 +69,6 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
-        if (shared.get().isLimited()) {
-            Attempt limited = takeHolderUnits(store, c, request, shared.get().holderLimit(),
-                    ReservationResult.UNKNOWN_AVAILABLE, now);
-            if (limited != null) {
-                return limited;
-            }
-        }
         int quantity = request.quantity();
         List<Long> chosen = List.of();
         for (boolean reclaimed = false; quantity <= capacity; reclaimed = true) {
@@ -97,6 +90,14 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         int taken = store.slots.insert(c, resourceId, chosen, id.getAsLong());
         if (taken < quantity) {
             return Attempt.retry((quantity - taken) + " of the chosen slots were taken meanwhile");
+        }
+        // after the slots, as every strategy decides capacity first; a refusal rolls them back
+        if (shared.get().isLimited()) {
+            Attempt limited = takeHolderUnits(store, c, request, shared.get().holderLimit(),
+                    ReservationResult.UNKNOWN_AVAILABLE, now);
+            if (limited != null) {
+                return limited;
+            }
         }
         return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), ReservationResult.UNKNOWN_AVAILABLE);
     }

@@ -520,6 +520,40 @@ final class CapacityAuditTest {
         }
     }
 
+    // ---- per-holder limits
+
+    @ParameterizedTest(name = "{1} @ {0}")
+    @MethodSource("databasesAndKinds")
+    void audit_holdersMiscountedByHand_reportsThemAndRepairCountsAgain(TestDatabase database, StrategyKind kind) {
+        Tables tables = Tables.fresh(database);
+        try (JdbiReservationStrategy strategy = tables.strategy(kind)) {
+            String run = newId("run");
+            strategy.define(run, 10);
+            strategy.limitPerHolder(run, 3);
+            reserve(strategy, run, ReservationRequest.of(run, "ada").withQuantity(2));
+            reserve(strategy, run, ReservationRequest.of(run, "bob"));
+            reserve(strategy, run, ReservationRequest.of(run, "cy").withQuantity(3));
+            assertThat(tables.audit.audit(run).isClean()).isTrue();
+            // ada recorded as having nothing, bob not recorded at all: cy is right
+            tables.execute("UPDATE " + tables.prefix + "holder SET units = 0 WHERE resource_id = ? AND holder_id = ?", run, "ada");
+            tables.execute("DELETE FROM " + tables.prefix + "holder WHERE resource_id = ? AND holder_id = ?", run, "bob");
+
+            Report audit = tables.audit.audit(run);
+            Report repair = tables.audit.repair(run);
+
+            assertThat(audit.discrepancies()).containsExactly(
+                    new Discrepancy(run, kind == StrategyKind.UNIQUE_SLOTS ? "slots" : "counter", Discrepancy.Kind.HOLDER_MISMATCH, 2, 0));
+            assertThat(audit.toString()).contains("2 holder(s) recorded with other than the units");
+            assertThat(repair.changes()).singleElement().asString().contains("counted every holder's units again", "2 holder(s)");
+            assertThat(tables.audit.audit(run).isClean()).isTrue();
+            assertThat(tables.audit.repair(run).changes()).isEmpty();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "ada").withQuantity(2)).status())
+                    .isEqualTo(ReservationResult.Status.HOLDER_LIMIT_REACHED);
+            assertThat(strategy.reserve(ReservationRequest.of(run, "bob").withQuantity(2)).status()).isEqualTo(RESERVED);
+            assertThat(tables.ledger(run).addsUp()).isTrue();
+        }
+    }
+
     private record Tables(Jdbi jdbi, String prefix, StrategyOptions options, CapacityAudit audit) {
         static Tables fresh(TestDatabase database) {
             return fresh(database, Clock.systemUTC());

@@ -133,4 +133,9 @@ public final class NaiveCheckThenActStrategy implements ReservationStrategy {
     public HoldStatus extend(long reservationId, Duration ttl) {
         return honest.extend(reservationId, ttl);
     }
+
+    @Override
+    public void limitPerHolder(String resourceId, long maxUnits) {
+        honest.limitPerHolder(resourceId, maxUnits);
+    }
 }

@@ -88,7 +88,7 @@ public final class LedgersAddUp implements BeforeEachCallback, AfterEachCallback
             }
         }
         if (!broken.isEmpty()) {
-            throw new AssertionError(broken.size() + " ledger(s) do not add up (reserved must equal the unreleased"
+            throw new AssertionError(broken.size() + " ledger(s) do not add up (reserved, and each limited holder's units, must equal the unreleased"
                     + " reservations' quantities):\n  " + String.join("\n  ", broken));
         }
     }

@@ -130,4 +130,9 @@ public final class NeverSellsLastUnitStrategy implements ReservationStrategy {
     public HoldStatus extend(long reservationId, Duration ttl) {
         return honest.extend(reservationId, ttl);
     }
+
+    @Override
+    public void limitPerHolder(String resourceId, long maxUnits) {
+        honest.limitPerHolder(resourceId, maxUnits);
+    }
 }

@@ -85,4 +85,9 @@ final class RetryOnErrorStrategy implements ReservationStrategy {
     public HoldStatus extend(long reservationId, Duration ttl) {
         return inner.extend(reservationId, ttl);
     }
+
+    @Override
+    public void limitPerHolder(String resourceId, long maxUnits) {
+        inner.limitPerHolder(resourceId, maxUnits);
+    }
 }

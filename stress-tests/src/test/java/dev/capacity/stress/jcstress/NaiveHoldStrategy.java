@@ -212,4 +212,9 @@ final class NaiveHoldStrategy implements ReservationStrategy {
             return kind == Kind.HELD && !expiresAt.isAfter(now);
         }
     }
+
+    @Override
+    public void limitPerHolder(String resourceId, long maxUnits) {
+        throw new UnsupportedOperationException("limits are not part of the negative control");
+    }
 }
