@@ -42,6 +42,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * its hold expires and the next buyer gets it; no sweeper job is needed.
  * {@link JdbiReservationStrategy#sweepExpiredHolds()} is housekeeping only.
  *
+ * <p>Against scalpers, a buyer may have at most so many seats of an event, held or paid
+ * ({@link JdbiReservationStrategy#limitPerHolder}): a bot opening carts from many threads at once
+ * gets exactly that many, and a held seat that runs out no longer counts.
+ *
  * <p>Expiry is judged by the strategy's clock ({@link StrategyOptions.Builder#clock}). A shop
  * passes {@link Clock#systemUTC()}; the demo passes a clock it moves forward, so it need not wait
  * ten minutes.
@@ -68,12 +72,14 @@ public final class TicketCheckout {
         PAID,
         /** Every seat is sold or on hold for someone else. */
         SOLD_OUT,
+        /** The buyer has as many seats of the event, held or paid, as one buyer may. */
+        LIMIT_REACHED,
         TRY_AGAIN
     }
 
     /**
      * A cart's seat hold. {@code reservationId} and {@code expiresAt} are 0 and null when the cart
-     * holds nothing (SOLD_OUT, TRY_AGAIN); {@code expiresAt} is null once PAID.
+     * holds nothing (SOLD_OUT, LIMIT_REACHED, TRY_AGAIN); {@code expiresAt} is null once PAID.
      */
     public record Hold(Cart cart, HoldOutcome outcome, long reservationId, Instant expiresAt) {}
 
@@ -124,9 +130,10 @@ public final class TicketCheckout {
                 + " card_authorization VARCHAR(64) NOT NULL, paid_at TIMESTAMP WITH TIME ZONE NOT NULL)"));
     }
 
-    /** Puts {@code count} seats of an event on sale. */
-    public void onSale(String event, int count) {
+    /** Puts {@code count} seats of an event on sale, at most {@code perBuyer} to one buyer. */
+    public void onSale(String event, int count, int perBuyer) {
         seats.define(event, count);
+        seats.limitPerHolder(event, perBuyer);
     }
 
     /**
@@ -150,6 +157,8 @@ public final class TicketCheckout {
                 return new Hold(cart, outcome, seat.id(), expiresAt);
             case INSUFFICIENT_CAPACITY:
                 return new Hold(cart, HoldOutcome.SOLD_OUT, 0, null);
+            case HOLDER_LIMIT_REACHED:
+                return new Hold(cart, HoldOutcome.LIMIT_REACHED, 0, null);
             case CONTENDED:
                 return new Hold(cart, HoldOutcome.TRY_AGAIN, 0, null);
             default:
@@ -321,6 +330,7 @@ public final class TicketCheckout {
 
     static final String CONCERT = "night-owls-2030-06-14";
     static final int SEATS = 3;
+    static final int PER_BUYER = 1;
     static final long PRICE = 4500;
     static final Instant DOORS = Instant.parse("2030-06-14T19:30:00Z");
 
@@ -334,20 +344,22 @@ public final class TicketCheckout {
             CapacitySchema.install(pool.jdbi());
             TicketCheckout shop = new TicketCheckout(pool.jdbi(), StrategyKind.CONDITIONAL_UPDATE, clock, cards);
             shop.createTables();
-            shop.onSale(CONCERT, SEATS);
+            shop.onSale(CONCERT, SEATS, PER_BUYER);
             Cart ada = new Cart("cart-ada", CONCERT, "ada");
             Cart bob = new Cart("cart-bob", CONCERT, "bob");
             Cart cy = new Cart("cart-cy", CONCERT, "cy");
             Cart dee = new Cart("cart-dee", CONCERT, "dee");
 
             System.out.printf("The Night Owls: %d seats left at %s. A seat stays on hold for %d minutes while its"
-                    + " buyer pays.%nThe shop's clock is one the demo moves forward instead of waiting"
+                    + " buyer pays; one seat per buyer.%nThe shop's clock is one the demo moves forward instead of waiting"
                     + " (StrategyOptions.builder().clock(...)).%n%n", SEATS, dollars(PRICE), HOLD_TIME.toMinutes());
 
             List<Hold> clicks = Crowd.atOnce(2, i -> shop.hold(ada));
             boolean oneHold = clicks.get(0).reservationId() == clicks.get(1).reservationId();
             say(clock, "ada", "double-clicks \"hold\": %s, until %s", oneHold ? "both clicks get the same hold, one seat"
                     : "two holds (a bug)", hhmm(clicks.get(0).expiresAt()));
+            say(clock, "ada", "opens a second cart for a friend: %s (one seat per buyer, held or paid)",
+                    shop.hold(new Cart("cart-ada-2", CONCERT, "ada")).outcome());
             Hold bobs = shop.hold(bob);
             say(clock, "bob", "holds a seat until %s", hhmm(bobs.expiresAt()));
             shopClock.moveTo(at("19:31"));

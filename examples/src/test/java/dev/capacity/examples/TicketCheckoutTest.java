@@ -51,7 +51,7 @@ final class TicketCheckoutTest {
     private TicketCheckout shop(StrategyKind kind, int seats) {
         TicketCheckout shop = new TicketCheckout(pool.jdbi(), kind, clock.withZone(ZoneOffset.UTC), cards);
         shop.createTables();
-        shop.onSale(EVENT, seats);
+        shop.onSale(EVENT, seats, seats);
         return shop;
     }
 
@@ -146,6 +146,29 @@ final class TicketCheckoutTest {
         assertThat(clicks).extracting(Hold::outcome).containsOnly(HoldOutcome.HELD);
         assertThat(clicks.get(1).reservationId()).isEqualTo(clicks.get(0).reservationId());
         assertThat(shop.seats(EVENT)).isEqualTo(new Availability(EVENT, 2, 1, 1));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = StrategyKind.class, names = "IN_MEMORY", mode = EnumSource.Mode.EXCLUDE)
+    void hold_scalperBotsCartsAtOnce_getExactlyTheLimitUntilTheirHoldsRunOut(StrategyKind kind) {
+        TicketCheckout shop = new TicketCheckout(pool.jdbi(), kind, clock.withZone(ZoneOffset.UTC), cards);
+        shop.createTables();
+        shop.onSale(EVENT, 20, 4);
+
+        List<Hold> bot = Crowd.atOnce(12, i -> shop.hold(new Cart("bot-cart-" + i, EVENT, "bot")));
+        Hold fan = shop.hold(cart("fan"));
+
+        assertThat(bot).filteredOn(h -> h.outcome() == HoldOutcome.HELD).hasSize(4);
+        assertThat(bot).extracting(Hold::outcome).containsOnly(HoldOutcome.HELD, HoldOutcome.LIMIT_REACHED);
+        assertThat(fan.outcome()).isEqualTo(HoldOutcome.HELD);
+        assertThat(shop.seats(EVENT)).isEqualTo(new Availability(EVENT, 20, 5, 5));
+
+        clock.moveBy(HOLD_TIME);
+        List<Hold> again = Crowd.atOnce(6, i -> shop.hold(new Cart("bot-cart-again-" + i, EVENT, "bot")));
+
+        assertThat(again).as("the bot's unpaid holds ran out and count no more")
+                .filteredOn(h -> h.outcome() == HoldOutcome.HELD).hasSize(4);
+        assertThat(shop.seats(EVENT)).isEqualTo(new Availability(EVENT, 20, 4, 4));
     }
 
     @Test
@@ -245,6 +268,7 @@ final class TicketCheckoutTest {
 
         assertThat(output).contains("StrategyOptions.builder().clock(...)",
                 "19:30  ada  double-clicks \"hold\": both clicks get the same hold, one seat, until 19:40",
+                "19:30  ada  opens a second cart for a friend: LIMIT_REACHED (one seat per buyer, held or paid)",
                 "19:32  dee  presses \"hold\": SOLD_OUT (0 sold, 3 on hold, 0 available)",
                 "19:35  ada  pays: PAID.",
                 "19:39  dee  presses \"hold\" again: SOLD_OUT",

@@ -62,7 +62,11 @@ public class ReserveBenchmark {
     @Param({"h2"})
     public String database;
 
-    /** {@code hot} (one resource), {@code uniform} (1,000 resources) or {@code held} (one resource with holds). */
+    /**
+     * {@code hot} (one resource), {@code uniform} (1,000 resources), {@code held} (one resource
+     * with holds) or {@code limited} (one resource with a per-holder limit, reserved for 10,000
+     * holders chosen uniformly).
+     */
     @Param({"hot"})
     public String shape;
 
@@ -74,6 +78,8 @@ public class ReserveBenchmark {
     static final int RESOURCES = 1000;
     /** Live holds, and as many expired ones, on the resource of the {@code held} shape. */
     static final int HOLDS = 10_000;
+    /** The holders of the {@code limited} shape. */
+    static final int HOLDERS = 10_000;
     static final long CAPACITY = 1_000_000_000L;
     static final long SLOT_CAPACITY = 10_000_000L;
 
@@ -118,7 +124,7 @@ public class ReserveBenchmark {
         if (pool != null) {
             try (Connection c = pool.dataSource().getConnection(); Statement s = c.createStatement()) {
                 // TRUNCATE, not DELETE: dead rows left by earlier runs would slow every later run down
-                for (String table : new String[] {"capacity_slot", "capacity_reservation", "capacity_resource"}) {
+                for (String table : new String[] {"capacity_slot", "capacity_reservation", "capacity_resource", "capacity_holder"}) {
                     s.execute("TRUNCATE TABLE " + table);
                 }
             }
@@ -135,6 +141,12 @@ public class ReserveBenchmark {
         }
         if (shape.equals("held")) {
             hold(ids[0]);
+        }
+        if (shape.equals("limited")) {
+            if (baseline != null) {
+                throw new IllegalArgumentException("the JDBC baseline keeps no per-holder limit");
+            }
+            reserver.limitPerHolder(ids[0], CAPACITY);
         }
     }
 
@@ -228,7 +240,8 @@ public class ReserveBenchmark {
         if (baseline != null) {
             return baseline.reserve(id, "holder");
         }
-        ReservationResult result = reserver.reserve(ReservationRequest.of(id, "holder"));
+        String holder = shape.equals("limited") ? "holder-" + chooser.random.nextInt(HOLDERS) : "holder";
+        ReservationResult result = reserver.reserve(ReservationRequest.of(id, holder));
         if (pool == null) {
             // in memory, every reservation of the iteration would stay on the heap: give it back
             reserver.release(result.reservation().id());
