@@ -13,12 +13,16 @@ import java.util.List;
 
 /**
  * A coupon code good for the first 100 redemptions, each user at most once, however often they
- * press "apply" and from however many tabs.
+ * press "apply" and from however many tabs; a user whose order is cancelled may use it again.
  *
- * <p>The idempotency key is the pair (code, user), so a user's second redemption is not a second
- * redemption: it is answered with the first one ({@code REPLAYED}). A key is kept forever, which is
- * exactly "at most once per user". The coupon runs on unique-slots: each redemption is a row under
- * a unique key, and many users redeeming at once do not queue behind one counter row.
+ * <p>"One per user" is a limit of one unit per holder ({@link ReservationStrategy#limitPerHolder}):
+ * a user's second press while the first redemption stands is {@code HOLDER_LIMIT_REACHED}, however
+ * many presses arrive at once (once every use is gone, everyone hears ALL_GONE: the capacity
+ * answers first). A limit reads better here than an idempotency key per (code, user):
+ * a key is kept forever, so a cancelled order would leave the user's coupon used up, while a
+ * released redemption stops counting against the limit. The coupon runs on unique-slots: each
+ * redemption is a row under a unique key, and many users redeeming at once do not queue behind one
+ * counter row.
  *
  * <p>Run it: {@code mvn -q -pl examples -am compile exec:java -Dexec.mainClass=dev.capacity.examples.Coupon}.
  *
@@ -29,32 +33,40 @@ public final class Coupon {
     /** What pressing "apply" came to. */
     public enum Outcome { REDEEMED, ALREADY_REDEEMED, ALL_GONE, TRY_AGAIN }
 
+    /** What pressing "apply" came to, and the redemption's id when it is {@code REDEEMED} (otherwise 0). */
+    public record Redemption(Outcome outcome, long id) {}
+
     private final ReservationStrategy redemptions;
 
     public Coupon(ReservationStrategy redemptions) {
         this.redemptions = redemptions;
     }
 
-    /** Issues a code good for {@code uses} redemptions. */
+    /** Issues a code good for {@code uses} redemptions, one per user at a time. */
     public void issue(String code, int uses) {
         redemptions.define(resource(code), uses);
+        redemptions.limitPerHolder(resource(code), 1);
     }
 
-    public Outcome redeem(String code, String user) {
-        ReservationResult result = redemptions.reserve(
-                ReservationRequest.of(resource(code), user).withIdempotencyKey("coupon:" + code + ":" + user));
+    public Redemption redeem(String code, String user) {
+        ReservationResult result = redemptions.reserve(ReservationRequest.of(resource(code), user));
         switch (result.status()) {
             case RESERVED:
-                return Outcome.REDEEMED;
-            case REPLAYED:
-                return Outcome.ALREADY_REDEEMED;
+                return new Redemption(Outcome.REDEEMED, result.reservation().id());
+            case HOLDER_LIMIT_REACHED:
+                return new Redemption(Outcome.ALREADY_REDEEMED, 0);
             case INSUFFICIENT_CAPACITY:
-                return Outcome.ALL_GONE;
+                return new Redemption(Outcome.ALL_GONE, 0);
             case CONTENDED:
-                return Outcome.TRY_AGAIN;
+                return new Redemption(Outcome.TRY_AGAIN, 0);
             default:
                 throw new IllegalStateException("coupon " + code + ", user " + user + ": " + result.status());
         }
+    }
+
+    /** The order that used a redemption was cancelled: the use comes back, and the user may redeem again. */
+    public boolean cancel(Redemption redemption) {
+        return redemption.outcome() == Outcome.REDEEMED && redemptions.release(redemption.id());
     }
 
     public long redeemed(String code) {
@@ -83,13 +95,13 @@ public final class Coupon {
         return presses;
     }
 
-    static List<Outcome> rush(Coupon coupon, String code, List<String> presses) {
+    static List<Redemption> rush(Coupon coupon, String code, List<String> presses) {
         return Crowd.atOnce(presses.size(), i -> {
-            Outcome outcome;
+            Redemption redemption;
             do {
-                outcome = coupon.redeem(code, presses.get(i));
-            } while (outcome == Outcome.TRY_AGAIN);
-            return outcome;
+                redemption = coupon.redeem(code, presses.get(i));
+            } while (redemption.outcome() == Outcome.TRY_AGAIN);
+            return redemption;
         });
     }
 
@@ -100,14 +112,23 @@ public final class Coupon {
             coupon.issue("SPRING25", USES);
             List<String> presses = presses();
 
-            List<Outcome> outcomes = rush(coupon, "SPRING25", presses);
+            List<Redemption> redemptions = rush(coupon, "SPRING25", presses);
 
             System.out.printf("SPRING25 is good for %d redemptions; %d users press \"apply\" %d times at once.%n%n",
                     USES, USERS, presses.size());
             for (Outcome outcome : List.of(Outcome.REDEEMED, Outcome.ALREADY_REDEEMED, Outcome.ALL_GONE)) {
-                System.out.printf("  %-17s %3d presses%n", outcome, outcomes.stream().filter(o -> o == outcome).count());
+                System.out.printf("  %-17s %3d presses%n", outcome,
+                        redemptions.stream().filter(r -> r.outcome() == outcome).count());
             }
             System.out.printf("%n  redeemed: %d of %d, each by a different user%n", coupon.redeemed("SPRING25"), USES);
+            int first = 0;
+            while (redemptions.get(first).outcome() != Outcome.REDEEMED) {
+                first++;
+            }
+            String user = presses.get(first);
+            coupon.cancel(redemptions.get(first));
+            System.out.printf("  %s's order is cancelled: the use comes back, and %s may redeem again: %s%n", user, user,
+                    coupon.redeem("SPRING25", user).outcome());
         }
     }
 }

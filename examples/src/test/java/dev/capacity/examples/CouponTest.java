@@ -12,9 +12,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 final class CouponTest {
 
@@ -40,17 +40,30 @@ final class CouponTest {
         coupon.issue(code, Coupon.USES);
         List<String> presses = Coupon.presses();
 
-        List<Coupon.Outcome> outcomes = Coupon.rush(coupon, code, presses);
+        List<Coupon.Redemption> redemptions = Coupon.rush(coupon, code, presses);
 
-        Set<String> redeemers = new HashSet<>();
+        Map<String, Coupon.Redemption> redeemers = new HashMap<>();
         for (int i = 0; i < presses.size(); i++) {
-            if (outcomes.get(i) == Coupon.Outcome.REDEEMED) {
-                assertThat(redeemers.add(presses.get(i))).as("redeemed twice by %s", presses.get(i)).isTrue();
+            if (redemptions.get(i).outcome() == Coupon.Outcome.REDEEMED) {
+                assertThat(redeemers.put(presses.get(i), redemptions.get(i))).as("redeemed twice by %s", presses.get(i))
+                        .isNull();
             }
         }
         assertThat(redeemers).hasSize(Coupon.USES);
         assertThat(coupon.redeemed(code)).isEqualTo(Coupon.USES);
-        assertThat(outcomes).contains(Coupon.Outcome.ALL_GONE);
-        assertThat(coupon.redeem(code, redeemers.iterator().next())).isEqualTo(Coupon.Outcome.ALREADY_REDEEMED);
+        assertThat(redemptions).extracting(Coupon.Redemption::outcome).contains(Coupon.Outcome.ALL_GONE);
+        String user = redeemers.keySet().iterator().next();
+        // all used up: the capacity answers first, as for anyone
+        assertThat(coupon.redeem(code, user).outcome()).isEqualTo(Coupon.Outcome.ALL_GONE);
+
+        // the user's order is cancelled: the use comes back once, and the user may redeem again, once
+        assertThat(coupon.cancel(redeemers.get(user))).isTrue();
+        assertThat(coupon.cancel(redeemers.get(user))).isFalse();
+        coupon.issue(code + "-more", 2);
+        assertThat(coupon.redeem(code, user).outcome()).isEqualTo(Coupon.Outcome.REDEEMED);
+        assertThat(coupon.redeem(code + "-more", user).outcome()).isEqualTo(Coupon.Outcome.REDEEMED);
+        assertThat(coupon.redeem(code + "-more", user).outcome()).as("one use left, not for this user")
+                .isEqualTo(Coupon.Outcome.ALREADY_REDEEMED);
+        assertThat(coupon.redeemed(code)).isEqualTo(Coupon.USES);
     }
 }

@@ -100,7 +100,8 @@ final class BadInputTest {
 
     /**
      * What the calls refer to, made before the first snapshot: a resource of capacity 3 with one
-     * live reservation (quantity 1, key {@code key}), one released one, and a hold of a day.
+     * live reservation (quantity 1, key {@code key}), one released one, a hold of a day, and a
+     * limit of 5 per holder.
      */
     record Given(String existing, String key, long live, long released, long hold, String unknown, String fresh) {
 
@@ -114,6 +115,7 @@ final class BadInputTest {
             assertThat(strategy.release(released)).isTrue();
             long hold = strategy.reserve(ReservationRequest.of(existing, "cart").withHold(Duration.ofDays(1)))
                     .reservation().id();
+            strategy.limitPerHolder(existing, 5);
             return new Given(existing, key, live, released, hold, ResourceIds.newId("unknown"),
                     ResourceIds.newId("fresh"));
         }
@@ -256,7 +258,18 @@ final class BadInputTest {
                         HoldStatus.UNKNOWN_RESERVATION),
                 BadCall.answered("confirm(an id already released)", s -> s.confirm(g.released()), HoldStatus.RELEASED),
                 BadCall.answered("extend(a permanent reservation, 1 min)", s -> s.extend(g.live(), Duration.ofMinutes(1)),
-                        HoldStatus.ALREADY_CONFIRMED));
+                        HoldStatus.ALREADY_CONFIRMED),
+                // limits per holder
+                BadCall.refused("limitPerHolder(null, 2)", s -> s.limitPerHolder(null, 2), NPE, "resourceId must not be null"),
+                BadCall.refused("limitPerHolder(\"\", 2)", s -> s.limitPerHolder("", 2), IAE, "resourceId must not be blank"),
+                BadCall.refused("limitPerHolder(existing, 0)", s -> s.limitPerHolder(e, 0), IAE,
+                        "maxUnits must be positive (Long.MAX_VALUE for no limit), was 0"),
+                BadCall.refused("limitPerHolder(existing, Long.MIN_VALUE)", s -> s.limitPerHolder(e, Long.MIN_VALUE), IAE,
+                        "maxUnits must be positive (Long.MAX_VALUE for no limit), was -9223372036854775808"),
+                BadCall.refused("limitPerHolder(unknown, 2)", s -> s.limitPerHolder(u, 2), IAE,
+                        "resourceId '" + u + "' is not defined"),
+                BadCall.refused("limitPerHolder(unknown, Long.MAX_VALUE)", s -> s.limitPerHolder(u, Long.MAX_VALUE), IAE,
+                        "resourceId '" + u + "' is not defined"));
     }
 
     /** A JDBI strategy and the Jdbi its tables are on. */

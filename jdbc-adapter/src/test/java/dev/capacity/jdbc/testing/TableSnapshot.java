@@ -19,7 +19,7 @@ public final class TableSnapshot {
 
     public static Map<String, List<String>> of(Jdbi jdbi, String prefix) {
         Map<String, List<String>> tables = new LinkedHashMap<>();
-        for (String table : List.of("resource", "reservation", "slot")) {
+        for (String table : List.of("resource", "reservation", "slot", "holder")) {
             String name = prefix + table;
             List<String> rows = jdbi.withHandle(h -> h.createQuery("SELECT * FROM " + name).map((rs, ctx) -> {
                 ResultSetMetaData meta = rs.getMetaData();
