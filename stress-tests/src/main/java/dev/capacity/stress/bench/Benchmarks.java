@@ -69,7 +69,7 @@ public final class Benchmarks {
                     List.of("hot", "held"), 1, 1, 1, 4, 3);
             // a resource with a per-holder limit (10,000 holders), against one without
             case "limits" -> new Profile(name, ALL_STRATEGIES.stream().filter(kind -> !kind.equals("jdbc-baseline")).toList(),
-                    List.of("h2", "postgres"), List.of(1, 8), List.of("hot", "limited"), 1, 1, 1, 4, 3);
+                    List.of("h2", "postgres"), List.of(1, 16), List.of("hot", "limited"), 1, 1, 1, 4, 3);
             // what a Handle per transaction costs: a strategy built on a Jdbi against one built on its DataSource
             case "connections" -> new Profile(name, List.of("jdbc-baseline", "conditional-update",
                     "conditional-update" + ReserveBenchmark.VIA_JDBI), List.of("h2", "postgres"), List.of(1),
