@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -186,6 +187,11 @@ public final class InMemoryStrategy implements ReservationStrategy {
         Arguments.requirePositive(reservationId, "reservationId");
         Holds.requireTtl(ttl, "ttl");
         return changeHold(reservationId, ttl);
+    }
+
+    @Override
+    public OrderResult reserveAll(List<ReservationRequest> lines) {
+        throw new UnsupportedOperationException("orders in memory: being built on this branch");
     }
 
     @Override

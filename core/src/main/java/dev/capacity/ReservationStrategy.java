@@ -1,6 +1,7 @@
 package dev.capacity;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -96,6 +97,29 @@ public interface ReservationStrategy {
      *     past {@link ReservationRequest#LATEST_HOLD_EXPIRY}
      */
     HoldStatus extend(long reservationId, Duration ttl);
+
+    /**
+     * Reserves every line of an order, or none, in one step: no other caller ever sees a part of
+     * it, and the lines of one resource count together (two lines of 2 need 4 free units).
+     * Concurrent orders over the same resources, in any line order, never deadlock each other
+     * into a failure: every strategy takes its resources in one canonical order. Each line may be
+     * a hold and may carry an idempotency key.
+     *
+     * <p>A refusal names a line that cannot be met ({@link OrderResult#failedLine()}) with the status
+     * that line would get alone: {@code INSUFFICIENT_CAPACITY}, {@code HOLDER_LIMIT_REACHED},
+     * {@code UNKNOWN_RESOURCE}. An order in which some line's key is already taken is a repeat: it
+     * is {@code REPLAYED} with the reservations made the first time if every line is keyed and each
+     * key's reservation matches its line, and otherwise {@code IDEMPOTENCY_KEY_CONFLICT} naming the
+     * first line that does not match (an unkeyed line matches nothing): key every line to make an
+     * order safe to send again. Nothing is written unless the order is {@code RESERVED}.
+     *
+     * @throws NullPointerException if {@code lines} or a line is null
+     * @throws IllegalArgumentException if there are no lines, more than {@link OrderResult#MAX_LINES},
+     *     two lines with one idempotency key, or a hold whose expiry would be out of range
+     * @throws IllegalStateException if a line's resource belongs to the other strategy family
+     *     (unique-slots and the counter strategies: see the family rule)
+     */
+    OrderResult reserveAll(List<ReservationRequest> lines);
 
     /**
      * Limits the units one holder may have live on a resource (permanent ones and live holds):

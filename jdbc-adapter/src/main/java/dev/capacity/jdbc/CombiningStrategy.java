@@ -49,6 +49,13 @@ final class CombiningStrategy extends CounterStrategy {
     }
 
     /** Inside the caller's transaction: conditional-update's attempt. */
+    /** An order's part: conditional-update's guarded increment, outside any batch. */
+    @Override
+    Attempt takePart(Store store, Connection c, OrderPart part, long[] ids, Instant now, boolean joined)
+            throws SQLException {
+        return guardedPart(store, c, part, now);
+    }
+
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined)
             throws SQLException {

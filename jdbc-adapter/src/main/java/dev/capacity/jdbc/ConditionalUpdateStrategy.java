@@ -22,6 +22,13 @@ final class ConditionalUpdateStrategy extends CounterStrategy {
         super(StrategyKind.CONDITIONAL_UPDATE, connections, options);
     }
 
+    /** An order's part: conditional-update's guarded increment, outside any batch. */
+    @Override
+    Attempt takePart(Store store, Connection c, OrderPart part, long[] ids, Instant now, boolean joined)
+            throws SQLException {
+        return guardedPart(store, c, part, now);
+    }
+
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
         return guardedIncrement(store, c, request, now);

@@ -68,9 +68,7 @@ abstract class CounterStrategy extends JdbiStrategy {
     /**
      * The conditional-update attempt: the reservation row, then one guarded increment
      * ({@code UPDATE ... WHERE reserved <= capacity - q}); for any counter strategy that reserves
-     * this way. The counter row is locked only from the guarded update to the commit. When the
-     * guard refuses, the resource's expired holds are reclaimed in this transaction (which then
-     * holds the counter row's lock) and the guard is tried once more.
+     * this way. The counter row is locked only from the guarded update to the commit.
      */
     final Attempt guardedIncrement(Store store, Connection c, ReservationRequest request, Instant now) throws SQLException {
         Instant expiry = expiryOf(request, now);
@@ -78,36 +76,69 @@ abstract class CounterStrategy extends JdbiStrategy {
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
+        Taken taken = guardedTake(store, c, request.resourceId(), request.quantity(), now);
+        if (taken.refusal() != null) {
+            return taken.refusal();
+        }
+        if (taken.holderLimit() != Long.MAX_VALUE) {
+            Attempt limited = takeHolderUnits(store, c, request.resourceId(), request.holderId(), request.quantity(),
+                    taken.holderLimit(), taken.left() + request.quantity(), now);
+            if (limited != null) {
+                return limited;
+            }
+        }
+        return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), taken.left());
+    }
+
+    /** An order's part the conditional-update way: one guarded increment of the part's units. */
+    final Attempt guardedPart(Store store, Connection c, OrderPart part, Instant now) throws SQLException {
+        Taken taken = guardedTake(store, c, part.resourceId, part.units, now);
+        part.holderLimit = taken.holderLimit();
+        return taken.refusal();
+    }
+
+    /**
+     * What taking units from a counter left: the units left and the per-holder limit, or why it
+     * could not (a refusal or a lost race).
+     */
+    record Taken(long left, long holderLimit, Attempt refusal) {
+        static Taken refused(Attempt refusal) {
+            return new Taken(0, Long.MAX_VALUE, refusal);
+        }
+    }
+
+    /**
+     * One guarded increment of {@code units}. When the guard refuses, the resource's expired holds
+     * are reclaimed in this transaction (which then holds the counter row's lock) and the guard is
+     * tried once more.
+     */
+    private Taken guardedTake(Store store, Connection c, String resourceId, long units, Instant now) throws SQLException {
         for (boolean reclaimed = false; ; reclaimed = true) {
-            Optional<ResourceRows.Guarded> taken = store.resources.conditionalIncrement(c, request.resourceId(),
-                    request.quantity());
+            Optional<ResourceRows.Guarded> taken = store.resources.conditionalIncrement(c, resourceId, units);
             if (taken.isPresent()) {
-                long left = taken.get().left();
-                if (taken.get().holderLimit() != Long.MAX_VALUE) {
-                    Attempt limited = takeHolderUnits(store, c, request, taken.get().holderLimit(), left + request.quantity(), now);
-                    if (limited != null) {
-                        return limited;
-                    }
-                }
-                return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), left);
+                return new Taken(taken.get().left(), taken.get().holderLimit(), null);
             }
             // why not: no such resource, the other family, or not enough room
-            Optional<ResourceRow> row = store.resources.select(c, request.resourceId());
+            Optional<ResourceRow> row = store.resources.select(c, resourceId);
             if (row.isEmpty()) {
-                return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
+                return Taken.refused(Attempt.refused(Status.UNKNOWN_RESOURCE, 0));
             }
-            requireFamily(row.get().family(), request.resourceId());
-            if (fits(row.get(), request)) {
+            requireFamily(row.get().family(), resourceId);
+            if (fits(row.get(), units)) {
                 // a release or a resize landed in between
-                return Attempt.retry("capacity changed during the attempt");
+                return Taken.refused(Attempt.retry("capacity changed during the attempt"));
             }
-            if (reclaimed || reclaimExpired(store, c, request.resourceId(), now) == 0) {
-                return full(store, c, request, row.get(), now);
+            if (reclaimed || reclaimExpired(store, c, resourceId, now) == 0) {
+                return Taken.refused(full(store, c, resourceId, row.get(), now));
             }
         }
     }
 
+    static boolean fits(ResourceRow row, long units) {
+        return units <= row.capacity() - row.reserved();
+    }
+
     static boolean fits(ResourceRow row, ReservationRequest request) {
-        return request.quantity() <= row.capacity() - row.reserved();
+        return fits(row, request.quantity());
     }
 }

@@ -1,11 +1,14 @@
 package dev.capacity.jdbc;
 
 import dev.capacity.HoldStatus;
+import dev.capacity.OrderResult;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 
 import org.jdbi.v3.core.Handle;
+
+import java.util.List;
 
 /**
  * A {@link ReservationStrategy} over JDBI that can also take part in the caller's transaction, so
@@ -43,6 +46,15 @@ public interface JdbiReservationStrategy extends ReservationStrategy, AutoClosea
      * run on that handle.
      */
     ReservationResult reserve(Handle handle, ReservationRequest request);
+
+    /**
+     * {@link #reserveAll(List)} inside the caller's transaction, under a savepoint, as
+     * {@link #reserve(Handle, ReservationRequest)} runs a single request: the order commits or rolls
+     * back with the caller's work, and an order that is not {@code RESERVED} leaves the caller's
+     * transaction as it was. To order across strategy families, call each family's strategy with
+     * its own lines on one handle: the caller's transaction makes the two one step.
+     */
+    OrderResult reserveAll(Handle handle, List<ReservationRequest> lines);
 
     /**
      * {@link #adjust(String, long)} inside the caller's transaction: the capacity changes when it

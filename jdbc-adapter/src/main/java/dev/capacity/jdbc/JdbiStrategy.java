@@ -3,6 +3,7 @@ package dev.capacity.jdbc;
 import dev.capacity.Availability;
 import dev.capacity.CapacityException;
 import dev.capacity.HoldStatus;
+import dev.capacity.OrderResult;
 import dev.capacity.OutcomeUnknownException;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
@@ -13,6 +14,7 @@ import dev.capacity.StrategyOptions;
 import dev.capacity.internal.Arguments;
 import dev.capacity.internal.Events;
 import dev.capacity.internal.Holds;
+import dev.capacity.internal.Orders;
 
 import org.jdbi.v3.core.Handle;
 
@@ -65,6 +67,15 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
      * then be put back, since the caller's statements run after it.
      */
     abstract Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined)
+            throws SQLException;
+
+    /**
+     * One resource's part of an order, inside the order's transaction, after every line's
+     * reservation row is in ({@code ids}, by line): its units taken as this strategy takes a
+     * single request's, and {@link OrderPart#holderLimit} set; null if taken, otherwise the
+     * refusal or lost race. The holders' units are the caller's to take.
+     */
+    abstract Attempt takePart(Store store, Connection c, OrderPart part, long[] ids, Instant now, boolean joined)
             throws SQLException;
 
     /**
@@ -197,6 +208,40 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         requireValidHold(request);
         requireAccepting();
         return report(request, onHandle(handle, new Reserving(request, handle.isInTransaction())));
+    }
+
+    @Override
+    public final OrderResult reserveAll(List<ReservationRequest> lines) {
+        List<ReservationRequest> order = requireOrder(lines);
+        requireAccepting();
+        return reportOrder(order, transactions.inOwnTransaction(null, new OrderReservation(this, order, false)));
+    }
+
+    @Override
+    public final OrderResult reserveAll(Handle handle, List<ReservationRequest> lines) {
+        requireOpen(handle);
+        List<ReservationRequest> order = requireOrder(lines);
+        requireAccepting();
+        return reportOrder(order, onHandle(handle, new OrderReservation(this, order, handle.isInTransaction())));
+    }
+
+    /** The order's lines, checked before anything is written. */
+    private List<ReservationRequest> requireOrder(List<ReservationRequest> lines) {
+        List<ReservationRequest> order = Orders.requireLines(lines);
+        for (ReservationRequest line : order) {
+            requireValidHold(line);
+        }
+        return order;
+    }
+
+    /** Tells the listener each line's outcome: its reservation, or the order's refusal. */
+    private OrderResult reportOrder(List<ReservationRequest> lines, OrderResult order) {
+        for (int i = 0; i < lines.size(); i++) {
+            Events.outcome(options.listener(), name, lines.get(i), order.isReserved()
+                    ? new ReservationResult(order.status(), order.reservations().get(i), ReservationResult.UNKNOWN_AVAILABLE, 1)
+                    : new ReservationResult(order.status(), null, ReservationResult.UNKNOWN_AVAILABLE, 1));
+        }
+        return order;
     }
 
     @Override
@@ -498,29 +543,27 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
      * unless an expired hold is still counted (another transaction holds its row, about to end
      * it), which is a lost race to try again.
      */
-    final Attempt full(Store store, Connection c, ReservationRequest request, ResourceRow row, Instant now)
+    final Attempt full(Store store, Connection c, String resourceId, ResourceRow row, Instant now)
             throws SQLException {
-        if (store.reservations.anyExpired(c, request.resourceId(), now)) {
-            return Attempt.retry("an expired hold of '" + request.resourceId() + "' is being ended by another transaction");
+        if (store.reservations.anyExpired(c, resourceId, now)) {
+            return Attempt.retry("an expired hold of '" + resourceId + "' is being ended by another transaction");
         }
         return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
     }
 
     /**
-     * Takes {@code request}'s units into its holder's count on a resource limited to {@code limit}
-     * per holder; null if they fit, otherwise the answer: {@code HOLDER_LIMIT_REACHED}, or a lost
-     * race while an expired hold is still counted (another transaction holds its row, about to end
-     * it). The holder's expired holds are reclaimed first. Call it under the resource's lock (or
+     * Takes {@code units} into a holder's count on a resource limited to {@code limit} per
+     * holder; null if they fit, otherwise the answer: {@code HOLDER_LIMIT_REACHED}, or a lost race
+     * while an expired hold is still counted (another transaction holds its row, about to end
+     * it). The resource's expired holds are reclaimed first. Call it under the resource's lock (or
      * after its guarded update).
      */
-    final Attempt takeHolderUnits(Store store, Connection c, ReservationRequest request, long limit, long available,
-                                  Instant now) throws SQLException {
-        String resourceId = request.resourceId();
-        if (store.holders.take(c, resourceId, request.holderId(), request.quantity(), limit)) {
+    final Attempt takeHolderUnits(Store store, Connection c, String resourceId, String holderId, long units, long limit,
+                                  long available, Instant now) throws SQLException {
+        if (store.holders.take(c, resourceId, holderId, units, limit)) {
             return null;
         }
-        if (reclaimExpired(store, c, resourceId, now) > 0
-                && store.holders.take(c, resourceId, request.holderId(), request.quantity(), limit)) {
+        if (reclaimExpired(store, c, resourceId, now) > 0 && store.holders.take(c, resourceId, holderId, units, limit)) {
             return null;
         }
         if (store.reservations.anyExpired(c, resourceId, now)) {

@@ -35,24 +35,13 @@ final class OptimisticVersionStrategy extends CounterStrategy {
 
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
-        Optional<ResourceRow> read = store.resources.select(c, request.resourceId());
-        if (read.isEmpty()) {
-            return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
+        Taken taken = versionedTake(store, c, request.resourceId(), request.quantity(), now);
+        if (taken.refusal() != null) {
+            return unlessReplay(store, c, request, taken.refusal());
         }
-        ResourceRow row = read.get();
-        requireFamily(row.family(), request.resourceId());
-        if (!fits(row, request) && reclaimExpired(store, c, request.resourceId(), now) > 0) {
-            // the reclaim changed the row, and this transaction holds its lock now: read it again
-            row = store.resources.select(c, request.resourceId()).orElseThrow();
-        }
-        if (!fits(row, request)) {
-            return unlessReplay(store, c, request, full(store, c, request, row, now));
-        }
-        if (!store.resources.versionedIncrement(c, request.resourceId(), request.quantity(), row.version())) {
-            return Attempt.retry("version " + row.version() + " of '" + request.resourceId() + "' changed");
-        }
-        if (row.isLimited()) {
-            Attempt limited = takeHolderUnits(store, c, request, row.holderLimit(), row.available(), now);
+        if (taken.holderLimit() != Long.MAX_VALUE) {
+            Attempt limited = takeHolderUnits(store, c, request.resourceId(), request.holderId(), request.quantity(),
+                    taken.holderLimit(), taken.left() + request.quantity(), now);
             if (limited != null) {
                 return unlessReplay(store, c, request, limited);
             }
@@ -63,8 +52,40 @@ final class OptimisticVersionStrategy extends CounterStrategy {
             // the key is taken: this attempt's increment is rolled back with it
             return replay(store, c, request);
         }
-        return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry),
-                row.capacity() - row.reserved() - request.quantity());
+        return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), taken.left());
+    }
+
+    @Override
+    Attempt takePart(Store store, Connection c, OrderPart part, long[] ids, Instant now, boolean joined)
+            throws SQLException {
+        Taken taken = versionedTake(store, c, part.resourceId, part.units, now);
+        part.holderLimit = taken.holderLimit();
+        return taken.refusal();
+    }
+
+    /**
+     * Reads the row, decides, and takes {@code units} if its version is still the one read; a
+     * changed version is a lost race. Short of room, the expired holds are reclaimed first (the
+     * reclaim locks the row: it is read again).
+     */
+    private Taken versionedTake(Store store, Connection c, String resourceId, long units, Instant now) throws SQLException {
+        Optional<ResourceRow> read = store.resources.select(c, resourceId);
+        if (read.isEmpty()) {
+            return Taken.refused(Attempt.refused(Status.UNKNOWN_RESOURCE, 0));
+        }
+        ResourceRow row = read.get();
+        requireFamily(row.family(), resourceId);
+        if (!fits(row, units) && reclaimExpired(store, c, resourceId, now) > 0) {
+            // the reclaim changed the row, and this transaction holds its lock now: read it again
+            row = store.resources.select(c, resourceId).orElseThrow();
+        }
+        if (!fits(row, units)) {
+            return Taken.refused(full(store, c, resourceId, row, now));
+        }
+        if (!store.resources.versionedIncrement(c, resourceId, units, row.version())) {
+            return Taken.refused(Attempt.retry("version " + row.version() + " of '" + resourceId + "' changed"));
+        }
+        return new Taken(row.capacity() - row.reserved() - units, row.holderLimit(), null);
     }
 
     /** A refusal must not hide a replay: a key already used is answered as such. */

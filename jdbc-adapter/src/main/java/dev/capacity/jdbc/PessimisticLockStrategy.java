@@ -31,29 +31,47 @@ final class PessimisticLockStrategy extends CounterStrategy {
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
-        Optional<ResourceRow> locked = joined
-                ? store.resources.lockKeepingSettings(c, request.resourceId())
-                : store.resources.lock(c, request.resourceId());
-        if (locked.isEmpty()) {
-            return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
+        Taken taken = lockedTake(store, c, request.resourceId(), request.quantity(), now, joined);
+        if (taken.refusal() != null) {
+            return taken.refusal();
         }
-        ResourceRow row = locked.get();
-        requireFamily(row.family(), request.resourceId());
-        if (!fits(row, request) && reclaimExpired(store, c, request.resourceId(), now) > 0) {
-            // under the lock this attempt holds: the row as the reclaim left it
-            row = store.resources.select(c, request.resourceId()).orElseThrow();
-        }
-        if (!fits(row, request)) {
-            return full(store, c, request, row, now);
-        }
-        if (row.isLimited()) {
-            Attempt limited = takeHolderUnits(store, c, request, row.holderLimit(), row.available(), now);
+        if (taken.holderLimit() != Long.MAX_VALUE) {
+            Attempt limited = takeHolderUnits(store, c, request.resourceId(), request.holderId(), request.quantity(),
+                    taken.holderLimit(), taken.left() + request.quantity(), now);
             if (limited != null) {
                 return limited;
             }
         }
-        store.resources.increment(c, request.resourceId(), request.quantity());
-        return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry),
-                row.capacity() - row.reserved() - request.quantity());
+        return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), taken.left());
+    }
+
+    @Override
+    Attempt takePart(Store store, Connection c, OrderPart part, long[] ids, Instant now, boolean joined)
+            throws SQLException {
+        Taken taken = lockedTake(store, c, part.resourceId, part.units, now, joined);
+        part.holderLimit = taken.holderLimit();
+        return taken.refusal();
+    }
+
+    /** Locks the row, decides on what it holds (reclaiming expired holds if short), and takes {@code units}. */
+    private Taken lockedTake(Store store, Connection c, String resourceId, long units, Instant now, boolean joined)
+            throws SQLException {
+        Optional<ResourceRow> locked = joined
+                ? store.resources.lockKeepingSettings(c, resourceId)
+                : store.resources.lock(c, resourceId);
+        if (locked.isEmpty()) {
+            return Taken.refused(Attempt.refused(Status.UNKNOWN_RESOURCE, 0));
+        }
+        ResourceRow row = locked.get();
+        requireFamily(row.family(), resourceId);
+        if (!fits(row, units) && reclaimExpired(store, c, resourceId, now) > 0) {
+            // under the lock this attempt holds: the row as the reclaim left it
+            row = store.resources.select(c, resourceId).orElseThrow();
+        }
+        if (!fits(row, units)) {
+            return Taken.refused(full(store, c, resourceId, row, now));
+        }
+        store.resources.increment(c, resourceId, units);
+        return new Taken(row.capacity() - row.reserved() - units, row.holderLimit(), null);
     }
 }

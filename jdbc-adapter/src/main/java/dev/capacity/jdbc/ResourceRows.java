@@ -96,12 +96,12 @@ final class ResourceRows {
     record Guarded(long left, long holderLimit) {}
 
     /** The guarded increment; what it leaves, or empty if it did not fit (or no counter resource). */
-    Optional<Guarded> conditionalIncrement(Connection c, String id, int quantity) throws SQLException {
+    Optional<Guarded> conditionalIncrement(Connection c, String id, long quantity) throws SQLException {
         // bound by type, not through Jdbc.parameters: this is every counter reservation's statement
         try (PreparedStatement s = c.prepareStatement(sql.conditionalIncrement)) {
-            s.setInt(1, quantity);
+            s.setLong(1, quantity);
             s.setString(2, id);
-            s.setInt(3, quantity);
+            s.setLong(3, quantity);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? Optional.of(new Guarded(rs.getLong(1), limit(rs, 2))) : Optional.empty();
             }
@@ -109,7 +109,7 @@ final class ResourceRows {
     }
 
     /** The increment if the version is still {@code version}; false if someone changed the row. */
-    boolean versionedIncrement(Connection c, String id, int quantity, long version) throws SQLException {
+    boolean versionedIncrement(Connection c, String id, long quantity, long version) throws SQLException {
         return Jdbc.update(c, sql.versionedIncrement, quantity, id, version) == 1;
     }
 

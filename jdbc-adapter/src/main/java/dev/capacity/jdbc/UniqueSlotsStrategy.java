@@ -63,43 +63,88 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
             return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
         }
         requireFamily(shared.get().family(), resourceId);
-        long capacity = shared.get().capacity();
         Instant expiry = expiryOf(request, now);
         OptionalLong id = store.reservations.insert(c, request, now, expiry);
         if (id.isEmpty()) {
             return replay(store, c, request);
         }
-        int quantity = request.quantity();
-        List<Long> chosen = List.of();
-        for (boolean reclaimed = false; quantity <= capacity; reclaimed = true) {
-            chosen = freeSlots(store, c, resourceId, capacity, quantity);
-            // short of slots: the slots of expired holds are freed (under the shared lock this attempt holds), once
-            if (chosen.size() == quantity || reclaimed || reclaimExpired(store, c, resourceId, now) == 0) {
-                break;
-            }
-        }
-        if (chosen.size() < quantity) {
-            // one snapshot decides: fewer free slots than asked for means full
-            long free = capacity - store.slots.countBelow(c, resourceId, capacity);
-            if (free >= quantity) {
-                return Attempt.retry("slots were released behind the walk");
-            }
-            return full(store, c, request, new ResourceRow(Sql.SLOTS, capacity, capacity - Math.max(0, free), 0,
-                    shared.get().holderLimit()), now);
-        }
-        int taken = store.slots.insert(c, resourceId, chosen, id.getAsLong());
-        if (taken < quantity) {
-            return Attempt.retry((quantity - taken) + " of the chosen slots were taken meanwhile");
+        Attempt refused = takeSlots(store, c, resourceId, shared.get(), new long[] {id.getAsLong()},
+                new int[] {request.quantity()}, now);
+        if (refused != null) {
+            return refused;
         }
         // after the slots, as every strategy decides capacity first; a refusal rolls them back
         if (shared.get().isLimited()) {
-            Attempt limited = takeHolderUnits(store, c, request, shared.get().holderLimit(),
-                    ReservationResult.UNKNOWN_AVAILABLE, now);
+            Attempt limited = takeHolderUnits(store, c, resourceId, request.holderId(), request.quantity(),
+                    shared.get().holderLimit(), ReservationResult.UNKNOWN_AVAILABLE, now);
             if (limited != null) {
                 return limited;
             }
         }
         return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), ReservationResult.UNKNOWN_AVAILABLE);
+    }
+
+    /** An order's part: the shared lock, then one walk for the part's slots, given to its lines in line order. */
+    @Override
+    Attempt takePart(Store store, Connection c, OrderPart part, long[] ids, Instant now, boolean joined)
+            throws SQLException {
+        Optional<ResourceRow> shared = store.resources.share(c, part.resourceId);
+        if (shared.isEmpty()) {
+            return Attempt.refused(Status.UNKNOWN_RESOURCE, 0);
+        }
+        requireFamily(shared.get().family(), part.resourceId);
+        part.holderLimit = shared.get().holderLimit();
+        long[] reservations = new long[part.lines.size()];
+        int[] quantities = new int[part.lines.size()];
+        for (int k = 0; k < reservations.length; k++) {
+            reservations[k] = ids[part.lines.get(k)];
+            quantities[k] = part.quantities.get(k);
+        }
+        return takeSlots(store, c, part.resourceId, shared.get(), reservations, quantities, now);
+    }
+
+    /**
+     * Finds the slots for reservations of {@code quantities} in one walk and inserts them in
+     * ascending order, the first reservation's lowest; null if taken, otherwise full or a lost
+     * race. Called under the resource's shared lock.
+     */
+    private Attempt takeSlots(Store store, Connection c, String resourceId, ResourceRow row, long[] reservations,
+                              int[] quantities, Instant now) throws SQLException {
+        long capacity = row.capacity();
+        long units = 0;
+        for (int quantity : quantities) {
+            units += quantity;
+        }
+        if (units > Integer.MAX_VALUE && units <= capacity) {
+            throw new IllegalArgumentException("an order may take at most " + Integer.MAX_VALUE + " slots of '"
+                    + resourceId + "', its lines asked for " + units);
+        }
+        List<Long> chosen = List.of();
+        for (boolean reclaimed = false; units <= capacity; reclaimed = true) {
+            chosen = freeSlots(store, c, resourceId, capacity, (int) units);
+            // short of slots: the slots of expired holds are freed (under the shared lock this attempt holds), once
+            if (chosen.size() == units || reclaimed || reclaimExpired(store, c, resourceId, now) == 0) {
+                break;
+            }
+        }
+        if (chosen.size() < units) {
+            // one snapshot decides: fewer free slots than asked for means full
+            long free = capacity - store.slots.countBelow(c, resourceId, capacity);
+            if (free >= units) {
+                return Attempt.retry("slots were released behind the walk");
+            }
+            return full(store, c, resourceId, new ResourceRow(Sql.SLOTS, capacity, capacity - Math.max(0, free), 0,
+                    row.holderLimit()), now);
+        }
+        int from = 0;
+        for (int k = 0; k < reservations.length; k++) {
+            int taken = store.slots.insert(c, resourceId, chosen.subList(from, from + quantities[k]), reservations[k]);
+            if (taken < quantities[k]) {
+                return Attempt.retry((quantities[k] - taken) + " of the chosen slots were taken meanwhile");
+            }
+            from += quantities[k];
+        }
+        return null;
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.capacity.stress;
 
+import java.util.List;
+import dev.capacity.OrderResult;
 import dev.capacity.Availability;
 import dev.capacity.HoldStatus;
 import dev.capacity.Reservation;
@@ -137,5 +139,10 @@ public final class NaiveCheckThenActStrategy implements ReservationStrategy {
     @Override
     public void limitPerHolder(String resourceId, long maxUnits) {
         honest.limitPerHolder(resourceId, maxUnits);
+    }
+
+    @Override
+    public OrderResult reserveAll(List<ReservationRequest> lines) {
+        throw new UnsupportedOperationException("orders are not part of the negative control");
     }
 }

@@ -1,5 +1,7 @@
 package dev.capacity.jdbc.testing;
 
+import java.util.List;
+import dev.capacity.OrderResult;
 import dev.capacity.Availability;
 import dev.capacity.HoldStatus;
 import dev.capacity.ReservationRequest;
@@ -115,5 +117,10 @@ public final class NaiveHolderLimitStrategy implements ReservationStrategy {
     @Override
     public String toString() {
         return name() + " over " + honest.name();
+    }
+
+    @Override
+    public OrderResult reserveAll(List<ReservationRequest> lines) {
+        throw new UnsupportedOperationException("orders are not part of the negative control");
     }
 }

@@ -1,5 +1,7 @@
 package dev.capacity.jdbc.testing;
 
+import java.util.List;
+import dev.capacity.OrderResult;
 import static dev.capacity.ReservationResult.Status.CONTENDED;
 import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 
@@ -134,5 +136,10 @@ public final class NeverSellsLastUnitStrategy implements ReservationStrategy {
     @Override
     public void limitPerHolder(String resourceId, long maxUnits) {
         honest.limitPerHolder(resourceId, maxUnits);
+    }
+
+    @Override
+    public OrderResult reserveAll(List<ReservationRequest> lines) {
+        return honest.reserveAll(lines);
     }
 }

@@ -1,5 +1,7 @@
 package dev.capacity.stress.faults;
 
+import java.util.List;
+import dev.capacity.OrderResult;
 import dev.capacity.Availability;
 import dev.capacity.HoldStatus;
 import dev.capacity.ReservationRequest;
@@ -89,5 +91,10 @@ final class RetryOnErrorStrategy implements ReservationStrategy {
     @Override
     public void limitPerHolder(String resourceId, long maxUnits) {
         inner.limitPerHolder(resourceId, maxUnits);
+    }
+
+    @Override
+    public OrderResult reserveAll(List<ReservationRequest> lines) {
+        return inner.reserveAll(lines);
     }
 }

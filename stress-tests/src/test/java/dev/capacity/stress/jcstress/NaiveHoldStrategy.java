@@ -1,5 +1,7 @@
 package dev.capacity.stress.jcstress;
 
+import java.util.List;
+import dev.capacity.OrderResult;
 import dev.capacity.Availability;
 import dev.capacity.HoldStatus;
 import dev.capacity.Reservation;
@@ -216,5 +218,10 @@ final class NaiveHoldStrategy implements ReservationStrategy {
     @Override
     public void limitPerHolder(String resourceId, long maxUnits) {
         throw new UnsupportedOperationException("limits are not part of the negative control");
+    }
+
+    @Override
+    public OrderResult reserveAll(List<ReservationRequest> lines) {
+        throw new UnsupportedOperationException("orders are not part of the negative control");
     }
 }
