@@ -12,9 +12,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.capacity.Availability;
 import dev.capacity.CapacityException;
 import dev.capacity.HoldStatus;
+import dev.capacity.OrderResult;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
+import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
@@ -28,6 +30,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -136,6 +139,80 @@ final class JoinedTransactionTest {
         assertThat(strategy.availability(full)).contains(new Availability(full, 1, 1));
         assertThat(fixture.ledger(run).reservationRows()).isEqualTo(2);
         assertThat(fixture.ledger(full).reservationRows()).isEqualTo(1);
+    }
+
+    // ---- orders
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserveAll_inTheCallersTransaction_landsWithTheOrderRowOrNotAtAll(StrategyFixture fixture) {
+        Jdbi jdbi = jdbiWithOrders(fixture);
+        JdbiReservationStrategy strategy = fixture.jdbiStrategy();
+        String seats = newId("seats");
+        String parking = newId("parking");
+        String kept = newId("order");
+        String dropped = newId("order");
+        strategy.define(seats, 4);
+        strategy.define(parking, 2);
+        List<ReservationRequest> lines = List.of(ReservationRequest.of(seats, "ada").withQuantity(2),
+                ReservationRequest.of(parking, "ada"));
+
+        OrderResult refusedThenKept = jdbi.inTransaction(handle -> {
+            OrderResult refused = strategy.reserveAll(handle, List.of(ReservationRequest.of(seats, "ada").withQuantity(5),
+                    ReservationRequest.of(parking, "ada")));
+            assertThat(refused.status()).isEqualTo(INSUFFICIENT_CAPACITY);
+            OrderResult granted = strategy.reserveAll(handle, lines);
+            insertOrder(handle, kept, granted.reservations().get(0).id());
+            return granted;
+        });
+        assertThatThrownBy(() -> jdbi.useTransaction(handle -> {
+            OrderResult granted = strategy.reserveAll(handle, lines);
+            insertOrder(handle, dropped, granted.reservations().get(0).id());
+            throw new IllegalStateException("payment declined");
+        })).hasMessage("payment declined");
+
+        assertThat(refusedThenKept.status()).isEqualTo(RESERVED);
+        assertThat(orders(jdbi, kept)).isEqualTo(1);
+        assertThat(orders(jdbi, dropped)).isZero();
+        assertThat(strategy.availability(seats)).contains(new Availability(seats, 4, 2));
+        assertThat(strategy.availability(parking)).contains(new Availability(parking, 2, 1));
+        assertThat(fixture.ledger(seats).reservationRows()).isEqualTo(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void reserveAll_acrossFamilies_isOneStepThroughTheCallersTransaction(TestDatabase database) {
+        JdbiReservationStrategy counter = StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, database).jdbiStrategy();
+        JdbiReservationStrategy slots = StrategyFixture.of(StrategyKind.UNIQUE_SLOTS, database).jdbiStrategy();
+        String tickets = newId("tickets");
+        String seats = newId("seats");
+        counter.define(tickets, 10);
+        slots.define(seats, 1);
+
+        assertThatThrownBy(() -> counter.reserveAll(List.of(ReservationRequest.of(tickets, "ada"),
+                ReservationRequest.of(seats, "ada")))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("was defined for unique-slots");
+        List<OrderResult> both = database.jdbi().inTransaction(handle -> List.of(
+                counter.reserveAll(handle, List.of(ReservationRequest.of(tickets, "ada").withQuantity(2))),
+                slots.reserveAll(handle, List.of(ReservationRequest.of(seats, "ada")))));
+        List<OrderResult> second = new ArrayList<>();
+        assertThatThrownBy(() -> database.jdbi().useTransaction(handle -> {
+            second.add(counter.reserveAll(handle, List.of(ReservationRequest.of(tickets, "bob").withQuantity(2))));
+            second.add(slots.reserveAll(handle, List.of(ReservationRequest.of(seats, "bob"))));
+            if (!second.get(1).isReserved()) {
+                throw new IllegalStateException("no seat: the whole order goes");
+            }
+        })).hasMessage("no seat: the whole order goes");
+
+        assertThat(both).extracting(OrderResult::status).containsExactly(RESERVED, RESERVED);
+        assertThat(second).extracting(OrderResult::status).containsExactly(RESERVED, INSUFFICIENT_CAPACITY);
+        assertThat(counter.availability(tickets)).as("bob's tickets rolled back with his seat")
+                .contains(new Availability(tickets, 10, 2));
+        assertThat(slots.availability(seats)).contains(new Availability(seats, 1, 1));
+    }
+
+    static Stream<TestDatabase> databases() {
+        return Stream.of(TestDatabase.values());
     }
 
     @ParameterizedTest(name = "{0}")
