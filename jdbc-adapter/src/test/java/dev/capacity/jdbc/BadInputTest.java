@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.Availability;
 import dev.capacity.HoldStatus;
+import dev.capacity.OrderResult;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
@@ -269,7 +270,27 @@ final class BadInputTest {
                 BadCall.refused("limitPerHolder(unknown, 2)", s -> s.limitPerHolder(u, 2), IAE,
                         "resourceId '" + u + "' is not defined"),
                 BadCall.refused("limitPerHolder(unknown, Long.MAX_VALUE)", s -> s.limitPerHolder(u, Long.MAX_VALUE), IAE,
-                        "resourceId '" + u + "' is not defined"));
+                        "resourceId '" + u + "' is not defined"),
+                // orders: every line is checked before the first is written
+                BadCall.refused("reserveAll(null)", s -> s.reserveAll(null), NPE, "lines must not be null"),
+                BadCall.refused("reserveAll(no lines)", s -> s.reserveAll(List.of()), IAE,
+                        "lines must not be empty: an order has at least one line"),
+                BadCall.refused("reserveAll(a null line after a good one)",
+                        s -> s.reserveAll(java.util.Arrays.asList(g.request(), null)), NPE, "lines[1] must not be null"),
+                BadCall.refused("reserveAll(MAX_LINES + 1 lines)",
+                        s -> s.reserveAll(java.util.Collections.nCopies(OrderResult.MAX_LINES + 1, g.request())), IAE,
+                        "lines must be at most " + OrderResult.MAX_LINES + ", was " + (OrderResult.MAX_LINES + 1)),
+                BadCall.refused("reserveAll(two lines with one key)",
+                        s -> s.reserveAll(List.of(g.request().withIdempotencyKey("twice"), g.request().withIdempotencyKey("twice"))),
+                        IAE, "lines[0] and lines[1] carry the same idempotency key 'twice'"),
+                BadCall.refused("reserveAll(a good line, then a hold past the year 9999)",
+                        s -> s.reserveAll(List.of(g.request(), g.request().withHold(Duration.ofDays(366L * 8000)))), IAE,
+                        "is past the latest expiry"),
+                BadCall.answered("reserveAll(a good line, then an unknown resource)",
+                        s -> s.reserveAll(List.of(g.request(), ReservationRequest.of(u, "h"))).status(), Status.UNKNOWN_RESOURCE),
+                BadCall.answered("reserveAll(the existing key with other lines)",
+                        s -> s.reserveAll(List.of(g.request().withIdempotencyKey(g.key()), ReservationRequest.of(e, "h"))).status(),
+                        Status.IDEMPOTENCY_KEY_CONFLICT));
     }
 
     /** A JDBI strategy and the Jdbi its tables are on. */

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.Availability;
 import dev.capacity.HoldStatus;
+import dev.capacity.OrderResult;
 import dev.capacity.OutcomeUnknownException;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
@@ -25,6 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -136,6 +138,73 @@ final class UnknownCommitTest {
         ReservationResult retried = strategy.reserve(request);
         assertThat(retried.status()).isEqualTo(REPLAYED);
         assertThat(fixture.ledger(run).reservationRows()).isEqualTo(1);
+    }
+
+    // ---- orders
+
+    private static List<ReservationRequest> order(String a, String b, boolean keyed) {
+        String key = newId("order");
+        ReservationRequest first = ReservationRequest.of(a, "h").withQuantity(2);
+        ReservationRequest second = ReservationRequest.of(b, "h");
+        return keyed ? List.of(first.withIdempotencyKey(key + "/1"), second.withIdempotencyKey(key + "/2"))
+                : List.of(first, second);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserveAll_commitSucceededButConnectionLost_answersReservedFromTheRows(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String a = newId("run");
+        String b = newId("run");
+        strategy.define(a, 5);
+        strategy.define(b, 5);
+
+        faulty.failNextCommits(1, CommitFault.AFTER_COMMIT);
+        OrderResult order = strategy.reserveAll(order(a, b, false));
+
+        assertThat(faulty.failedCommits()).isEqualTo(1);
+        assertThat(order.status()).isEqualTo(RESERVED);
+        assertThat(fixture.ledger(a).reserved()).isEqualTo(2);
+        assertThat(fixture.ledger(b).reserved()).isEqualTo(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserveAll_commitLostWithConnection_everyLineKeyed_runsAgainAndReservesOnce(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String a = newId("run");
+        String b = newId("run");
+        strategy.define(a, 5);
+        strategy.define(b, 5);
+        List<ReservationRequest> lines = order(a, b, true);
+
+        faulty.failNextCommits(1, CommitFault.INSTEAD_OF_COMMIT);
+        OrderResult order = strategy.reserveAll(lines);
+
+        assertThat(order.status()).isEqualTo(RESERVED);
+        assertThat(strategy.reserveAll(lines).reservations()).isEqualTo(order.reservations());
+        assertThat(fixture.ledger(a).reservationRows()).isEqualTo(1);
+        assertThat(fixture.ledger(b).reservationRows()).isEqualTo(1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void reserveAll_commitOutcomeUnknown_notEveryLineKeyed_throws(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty);
+        String a = newId("run");
+        String b = newId("run");
+        strategy.define(a, 5);
+        strategy.define(b, 5);
+
+        faulty.failNextCommits(1, CommitFault.INSTEAD_OF_COMMIT);
+
+        assertThatThrownBy(() -> strategy.reserveAll(order(a, b, false))).isInstanceOf(OutcomeUnknownException.class)
+                .hasMessageContaining("reserving an order of 2 line(s)");
+        assertThat(fixture.ledger(a).reservationRows()).isZero();
+        assertThat(fixture.ledger(b).reservationRows()).isZero();
     }
 
     @ParameterizedTest(name = "{0}")
