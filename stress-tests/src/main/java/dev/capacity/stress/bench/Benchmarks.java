@@ -70,11 +70,14 @@ public final class Benchmarks {
             // a resource with a per-holder limit (10,000 holders), against one without
             case "limits" -> new Profile(name, ALL_STRATEGIES.stream().filter(kind -> !kind.equals("jdbc-baseline")).toList(),
                     List.of("h2", "postgres"), List.of(1, 16), List.of("hot", "limited"), 1, 1, 1, 4, 3);
+            // an order of one unit on each of three resources, against one reservation
+            case "orders" -> new Profile(name, ALL_STRATEGIES.stream().filter(kind -> !kind.equals("jdbc-baseline")).toList(),
+                    List.of("h2", "postgres"), List.of(1), List.of("hot", "order"), 1, 1, 1, 4, 3);
             // what a Handle per transaction costs: a strategy built on a Jdbi against one built on its DataSource
             case "connections" -> new Profile(name, List.of("jdbc-baseline", "conditional-update",
                     "conditional-update" + ReserveBenchmark.VIA_JDBI), List.of("h2", "postgres"), List.of(1),
                     List.of("hot"), 1, 1, 1, 4, 5);
-            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds, limits, connections, smoke");
+            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds, limits, orders, connections, smoke");
         };
     }
 

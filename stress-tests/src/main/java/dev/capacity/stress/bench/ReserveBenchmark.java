@@ -1,6 +1,8 @@
 package dev.capacity.stress.bench;
 
 import dev.capacity.InMemoryStrategy;
+import dev.capacity.OrderResult;
+import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
@@ -31,6 +33,8 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -65,7 +69,8 @@ public class ReserveBenchmark {
     /**
      * {@code hot} (one resource), {@code uniform} (1,000 resources), {@code held} (one resource
      * with holds) or {@code limited} (one resource with a per-holder limit, reserved for 10,000
-     * holders chosen uniformly).
+     * holders chosen uniformly); or {@code order}: an order of one unit on each of three
+     * resources ({@code reserveAll}), which counts as one operation.
      */
     @Param({"hot"})
     public String shape;
@@ -78,6 +83,8 @@ public class ReserveBenchmark {
     static final int RESOURCES = 1000;
     /** Live holds, and as many expired ones, on the resource of the {@code held} shape. */
     static final int HOLDS = 10_000;
+    /** The lines of the {@code order} shape, one resource each. */
+    static final int ORDER_LINES = 3;
     /** The holders of the {@code limited} shape. */
     static final int HOLDERS = 10_000;
     static final long CAPACITY = 1_000_000_000L;
@@ -90,6 +97,7 @@ public class ReserveBenchmark {
     private ReservationStrategy reserver;
     private JdbcBaseline baseline;
     private String[] ids;
+    private List<ReservationRequest> order;
     private int iteration;
 
     @Setup(Level.Trial)
@@ -134,13 +142,23 @@ public class ReserveBenchmark {
         }
         ReservationStrategy definer = reserver != null ? reserver
                 : JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.dataSource());
-        ids = new String[shape.equals("uniform") ? RESOURCES : 1];
+        ids = new String[shape.equals("uniform") ? RESOURCES : shape.equals("order") ? ORDER_LINES : 1];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = "bench-" + iteration + "-" + i;
             definer.define(ids[i], strategy.equals("unique-slots") ? SLOT_CAPACITY : CAPACITY);
         }
         if (shape.equals("held")) {
             hold(ids[0]);
+        }
+        if (shape.equals("order")) {
+            if (baseline != null) {
+                throw new IllegalArgumentException("the JDBC baseline has no orders");
+            }
+            List<ReservationRequest> lines = new ArrayList<>();
+            for (String id : ids) {
+                lines.add(ReservationRequest.of(id, "holder"));
+            }
+            order = List.copyOf(lines);
         }
         if (shape.equals("limited")) {
             if (baseline != null) {
@@ -236,6 +254,15 @@ public class ReserveBenchmark {
 
     @Benchmark
     public Object reserve(Chooser chooser) throws SQLException {
+        if (order != null) {
+            OrderResult placed = reserver.reserveAll(order);
+            if (pool == null) {
+                for (Reservation line : placed.reservations()) {
+                    reserver.release(line.id());
+                }
+            }
+            return placed;
+        }
         String id = ids.length == 1 ? ids[0] : ids[chooser.random.nextInt(ids.length)];
         if (baseline != null) {
             return baseline.reserve(id, "holder");
