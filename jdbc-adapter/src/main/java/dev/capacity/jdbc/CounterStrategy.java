@@ -129,7 +129,7 @@ abstract class CounterStrategy extends JdbiStrategy {
                 return Taken.refused(Attempt.retry("capacity changed during the attempt"));
             }
             if (reclaimed || reclaimExpired(store, c, resourceId, now) == 0) {
-                return Taken.refused(full(store, c, resourceId, row.get(), now));
+                return Taken.refused(full(store, c, resourceId, units, now, counterFree(store, c, resourceId)));
             }
         }
     }

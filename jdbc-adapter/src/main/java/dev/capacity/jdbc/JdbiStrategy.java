@@ -538,36 +538,58 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         return reservation;
     }
 
+    /** Reads how many units of a resource are free now, in a statement of its own. */
+    @FunctionalInterface
+    interface FreeUnits {
+        long read() throws SQLException;
+    }
+
     /**
-     * The answer when a request does not fit a resource even after {@link #reclaimExpired}: full,
-     * unless an expired hold is still counted (another transaction holds its row, about to end
-     * it), which is a lost race to try again.
+     * The answer when {@code units} do not fit a resource even after {@link #reclaimExpired}:
+     * full, unless an expired hold is still counted (another transaction holds its row, about to
+     * end it) or the units came back since the decision was read (another transaction ended an
+     * expired hold and committed after that read and before the reclaim looked): both lost races
+     * to try again. The order of the two reads matters: once no expired hold is left unended, a
+     * fresh read of what is free sees every unit those endings gave back, so a refusal after it
+     * never counted an expired hold.
      */
-    final Attempt full(Store store, Connection c, String resourceId, ResourceRow row, Instant now)
+    final Attempt full(Store store, Connection c, String resourceId, long units, Instant now, FreeUnits free)
             throws SQLException {
         if (store.reservations.anyExpired(c, resourceId, now)) {
             return Attempt.retry("an expired hold of '" + resourceId + "' is being ended by another transaction");
         }
-        return Attempt.refused(Status.INSUFFICIENT_CAPACITY, row.available());
+        long freeNow = free.read();
+        if (freeNow >= units) {
+            return Attempt.retry("units of '" + resourceId + "' came back during the attempt");
+        }
+        return Attempt.refused(Status.INSUFFICIENT_CAPACITY, Math.max(0, freeNow));
+    }
+
+    /** A counter resource's free units, read now. */
+    static FreeUnits counterFree(Store store, Connection c, String resourceId) {
+        return () -> store.resources.select(c, resourceId).map(ResourceRow::available).orElse(0L);
     }
 
     /**
      * Takes {@code units} into a holder's count on a resource limited to {@code limit} per
      * holder; null if they fit, otherwise the answer: {@code HOLDER_LIMIT_REACHED}, or a lost race
      * while an expired hold is still counted (another transaction holds its row, about to end
-     * it). The resource's expired holds are reclaimed first. Call it under the resource's lock (or
-     * after its guarded update).
+     * it). When the units do not fit, the resource's expired holds are reclaimed and, once none is
+     * left unended, the units are tried again (as {@link #full} reads again what is free). Call it
+     * under the resource's lock (or after its guarded update).
      */
     final Attempt takeHolderUnits(Store store, Connection c, String resourceId, String holderId, long units, long limit,
                                   long available, Instant now) throws SQLException {
         if (store.holders.take(c, resourceId, holderId, units, limit)) {
             return null;
         }
-        if (reclaimExpired(store, c, resourceId, now) > 0 && store.holders.take(c, resourceId, holderId, units, limit)) {
-            return null;
-        }
+        reclaimExpired(store, c, resourceId, now);
         if (store.reservations.anyExpired(c, resourceId, now)) {
             return Attempt.retry("an expired hold of '" + resourceId + "' is being ended by another transaction");
+        }
+        // once no expired hold is left unended, the guarded update sees every unit their endings gave back
+        if (store.holders.take(c, resourceId, holderId, units, limit)) {
+            return null;
         }
         return Attempt.refused(Status.HOLDER_LIMIT_REACHED, available);
     }

@@ -80,7 +80,7 @@ final class OptimisticVersionStrategy extends CounterStrategy {
             row = store.resources.select(c, resourceId).orElseThrow();
         }
         if (!fits(row, units)) {
-            return Taken.refused(full(store, c, resourceId, row, now));
+            return Taken.refused(full(store, c, resourceId, units, now, counterFree(store, c, resourceId)));
         }
         if (!store.resources.versionedIncrement(c, resourceId, units, row.version())) {
             return Taken.refused(Attempt.retry("version " + row.version() + " of '" + resourceId + "' changed"));

@@ -69,7 +69,7 @@ final class PessimisticLockStrategy extends CounterStrategy {
             row = store.resources.select(c, resourceId).orElseThrow();
         }
         if (!fits(row, units)) {
-            return Taken.refused(full(store, c, resourceId, row, now));
+            return Taken.refused(full(store, c, resourceId, units, now, counterFree(store, c, resourceId)));
         }
         store.resources.increment(c, resourceId, units);
         return new Taken(row.capacity() - row.reserved() - units, row.holderLimit(), null);

@@ -133,8 +133,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
             if (free >= units) {
                 return Attempt.retry("slots were released behind the walk");
             }
-            return full(store, c, resourceId, new ResourceRow(Sql.SLOTS, capacity, capacity - Math.max(0, free), 0,
-                    row.holderLimit()), now);
+            return full(store, c, resourceId, units, now, () -> capacity - store.slots.countBelow(c, resourceId, capacity));
         }
         int from = 0;
         for (int k = 0; k < reservations.length; k++) {
