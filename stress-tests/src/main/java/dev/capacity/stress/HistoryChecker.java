@@ -271,13 +271,15 @@ public final class HistoryChecker {
             }
         }
         long[] heldBefore = certainlyHeld.sums(grants.stream().mapToLong(Op::invokedMicros).toArray(), null);
+        // released meanwhile: possibly from before the grant's last microsecond (a fast call starts
+        // and ends within one, so calls stamped alike may have run in either order)
         long[] releasedMeanwhile = certainlyHeld.sums(grants.stream().mapToLong(Op::invokedMicros).toArray(),
-                grants.stream().mapToLong(Op::completedMicros).toArray());
+                grants.stream().mapToLong(o -> o.completedMicros() + 1).toArray());
         for (int i = 0; i < grants.size(); i++) {
             Op grant = grants.get(i);
             Holding own = holdings.get(grant.reservationId());
             long ownEarlier = own.acknowledgedAt < grant.invokedMicros()
-                    && own.possiblyReleasedFrom() >= grant.completedMicros() ? own.quantity : 0;
+                    && own.possiblyReleasedFrom() > grant.completedMicros() ? own.quantity : 0;
             long others = heldBefore[i] - releasedMeanwhile[i] - ownEarlier;
             long max = capacities.max(grant.invokedMicros(), grant.completedMicros());
             if (others + grant.quantity() > max) {

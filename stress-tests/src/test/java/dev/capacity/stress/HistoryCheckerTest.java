@@ -74,6 +74,18 @@ final class HistoryCheckerTest {
                 .startsWith("undersold: 1 unit of r refused while at most 1 of at least 2 were held: ");
     }
 
+    @Test
+    void check_releaseAndGrantStampedWithinOneMicrosecond_isNotOversold() {
+        granted(0, "h0", 1);
+        // both fast: each starts and ends within one microsecond, the release first
+        ops.add(new Op(0, 0, Op.Kind.RELEASE, "r", "", 0, "", clock, clock, Op.Outcome.OK, "true", 1, 0));
+        ops.add(new Op(0, 1, Op.Kind.RESERVE, "r", "h1", 1, "", clock, clock, Op.Outcome.OK, "RESERVED", 2, 1));
+
+        HistoryChecker.Verdict verdict = check(1, 1, false);
+
+        assertThat(verdict.ok()).as(verdict.problems().toString()).isTrue();
+    }
+
     private void granted(int thread, String holder, long id) {
         ops.add(new Op(0, thread, Op.Kind.RESERVE, "r", holder, 1, "", clock++, clock++, Op.Outcome.OK, "RESERVED", id, 1));
     }
