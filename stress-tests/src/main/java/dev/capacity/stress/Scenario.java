@@ -1,5 +1,6 @@
 package dev.capacity.stress;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,13 +36,28 @@ public enum Scenario {
     }
 
     /** One step of a thread's script. */
-    public sealed interface Step permits Reserve, ReleaseHeld, Resize {}
+    public sealed interface Step permits Reserve, ReleaseHeld, Confirm, Release, Advance, Resize {}
 
-    /** Reserve {@code quantity} units. */
-    public record Reserve(String resourceId, String holderId, int quantity, String key) implements Step {}
+    /** Reserve {@code quantity} units; a hold that lives {@code hold} if that is not null. */
+    public record Reserve(String resourceId, String holderId, int quantity, String key, Duration hold) implements Step {
+
+        /** A permanent reservation. */
+        public Reserve(String resourceId, String holderId, int quantity, String key) {
+            this(resourceId, holderId, quantity, key, null);
+        }
+    }
 
     /** Release one of the reservations this thread holds, chosen by {@code pick} (mod the number held). */
     public record ReleaseHeld(int pick) implements Step {}
+
+    /** Confirm the hold this thread was granted (or replayed) for {@code holderId}, if it was. */
+    public record Confirm(String holderId) implements Step {}
+
+    /** Release the reservation this thread was granted (or replayed) for {@code holderId}, if it was. */
+    public record Release(String holderId) implements Step {}
+
+    /** Move the race's clock forward. */
+    public record Advance(Duration by) implements Step {}
 
     /** Resize a resource. */
     public record Resize(String resourceId, long capacity) implements Step {}

@@ -13,6 +13,7 @@ import dev.capacity.stress.Database;
 import dev.capacity.stress.EmbeddedPostgresServer;
 import dev.capacity.stress.History;
 import dev.capacity.stress.Op;
+import dev.capacity.stress.RaceClock;
 import dev.capacity.stress.RaceHarness;
 import dev.capacity.stress.RaceReport;
 import dev.capacity.stress.Scenario;
@@ -170,7 +171,7 @@ public final class FaultSuite {
                 String prefix = RaceHarness.newPrefix("faults", seed);
                 Scenario.Plan plan = racePlan(prefix, threads, settings.capacity(), planSeed);
                 RaceHarness.Race race = new RaceHarness.Race(strategyName, "postgres", fault.name().toLowerCase(Locale.ROOT),
-                        seed, prefix, plan, 100, MAX_RACE_NANOS, null, fault != Fault.NONE);
+                        seed, prefix, plan, 100, MAX_RACE_NANOS, null, fault != Fault.NONE, new RaceClock());
                 History history = new History();
                 long started = System.nanoTime();
                 BooleanSupplier longEnough = () -> {
