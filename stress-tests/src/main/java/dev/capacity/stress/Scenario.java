@@ -23,7 +23,12 @@ public enum Scenario {
     /** Two small resources; reserves and releases of held reservations interleaved. */
     CHURN("reserve/release churn on small resources"),
     /** Churn while one thread shrinks and grows the capacities. */
-    RESIZE("churn while capacities shrink and grow");
+    RESIZE("churn while capacities shrink and grow"),
+    /**
+     * Two small resources; holds of random time to live, confirmed, released or abandoned, beside
+     * permanent reservations, while the race's clock jumps forward, at times past every hold.
+     */
+    CHECKOUT("holds confirmed, released and abandoned, a clock that jumps");
 
     private final String description;
 
@@ -33,6 +38,11 @@ public enum Scenario {
 
     public String description() {
         return description;
+    }
+
+    /** Whether the scenario's strategies must read the race's clock: its plans make holds. */
+    public boolean holds() {
+        return this == CHECKOUT;
     }
 
     /** One step of a thread's script. */
@@ -129,6 +139,8 @@ public enum Scenario {
                 }
                 break;
             }
+            case CHECKOUT:
+                return Plans.checkout(resourcePrefix, threads, capacity, random);
             default:
                 throw new AssertionError(this);
         }
