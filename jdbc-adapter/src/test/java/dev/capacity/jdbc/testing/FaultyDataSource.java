@@ -43,6 +43,7 @@ public final class FaultyDataSource extends DelegatingDataSource {
     private volatile RandomCommitFaults randomCommitFaults;
     private volatile boolean refuseConnectionsAfterFault;
     private volatile boolean refusingConnections;
+    private volatile Runnable onFailedCommit = () -> { };
 
     public FaultyDataSource(DataSource delegate) {
         super(delegate);
@@ -96,6 +97,14 @@ public final class FaultyDataSource extends DelegatingDataSource {
         lostStatements.set(0);
         refuseConnectionsAfterFault = false;
         refusingConnections = false;
+    }
+
+    /**
+     * Runs {@code listener} on the committing thread after each injected COMMIT failure, before
+     * the caller sees it: a test can tell which of its calls lost a COMMIT.
+     */
+    public void onFailedCommit(Runnable listener) {
+        this.onFailedCommit = listener;
     }
 
     /** COMMITs failed so far, either way. */
@@ -168,6 +177,7 @@ public final class FaultyDataSource extends DelegatingDataSource {
         if (refuseConnectionsAfterFault) {
             refusingConnections = true;
         }
+        onFailedCommit.run();
         throw new SQLException(CONNECTION_LOST.equals(sqlState) ? "injected: I/O error during COMMIT, connection lost"
                 : "injected: COMMIT failed (" + sqlState + ")", sqlState);
     }
