@@ -31,7 +31,8 @@ public final class RaceHarnessMain {
 
     private static final String USAGE = String.join("\n",
             "Races reservation strategies and checks every history for oversold, undersold, lost and",
-            "unexpected reservations, ledgers that do not add up and idempotency keys used twice.",
+            "unexpected reservations, ledgers that do not add up, idempotency keys used twice, and (in the",
+            "checkout scenario, on a clock of the race's own) confirms after the expiry and holds ended twice.",
             "",
             "Options:",
             "  --strategies LIST   strategies to race, or 'all' (default): "
