@@ -1,5 +1,7 @@
 package dev.capacity.stress;
 
+import dev.capacity.CapacityException;
+import dev.capacity.HoldStatus;
 import dev.capacity.OutcomeUnknownException;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
@@ -8,20 +10,32 @@ import dev.capacity.StoreUnavailableException;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
- * One racing thread: runs a script against a strategy and records every call in a history. A
- * CONTENDED answer is retried as a patient client would, up to a number of retries and for
- * {@link RaceHarness#PATIENCE} at most; each try is an operation of its own. Not threadsafe: one
- * per thread, except {@link #doing()}.
+ * One racing thread: runs a script against a strategy and records every call in a history, with
+ * the race's clock read just before and just after it. A CONTENDED answer is retried as a patient
+ * client would, up to a number of retries and for {@link RaceHarness#PATIENCE} at most; each try
+ * is an operation of its own. A confirm is retried the same way when it gave up on lost races,
+ * and when its outcome is unknown or the store was out of reach: a careful caller asks again, and
+ * a confirm that took effect the first time answers ALREADY_CONFIRMED. Not threadsafe: one per
+ * thread, except {@link #doing()}.
  */
 final class Client {
 
-    /** A reservation this thread holds, so that it can release it later. */
+    /** A reservation this thread holds, so that it can confirm or release it later. */
     private record Held(String resourceId, long id) {}
+
+    /** What a confirm's try came to: its result, and whether to try again. */
+    private record Try(Op.Outcome outcome, String result) {
+        boolean again() {
+            return outcome != Op.Outcome.OK;
+        }
+    }
 
     /** A call in progress: what, and since when ({@link System#nanoTime()}). */
     private record Call(String what, long since) {}
@@ -29,12 +43,14 @@ final class Client {
     private final int process;
     private final int thread;
     private final ReservationStrategy strategy;
+    private final RaceClock clock;
     private final History history;
     private final int contendedRetries;
     private final long endNanos;
     private final BooleanSupplier stop;
     private final Runnable gaveUp;
     private final List<Held> held = new ArrayList<>();
+    private final Map<String, Held> byHolder = new HashMap<>();
     private volatile Call call;
 
     /**
@@ -44,11 +60,12 @@ final class Client {
      * @param stop asked before each step: true ends the client early
      * @param gaveUp told when the client gives up on a request that stayed CONTENDED
      */
-    Client(int process, int thread, ReservationStrategy strategy, History history, int contendedRetries,
+    Client(int process, int thread, ReservationStrategy strategy, RaceClock clock, History history, int contendedRetries,
            long endNanos, BooleanSupplier stop, Runnable gaveUp) {
         this.process = process;
         this.thread = thread;
         this.strategy = strategy;
+        this.clock = clock;
         this.history = history;
         this.contendedRetries = contendedRetries;
         this.endNanos = endNanos;
@@ -79,14 +96,29 @@ final class Client {
                 return;
             }
             if (step instanceof Scenario.Reserve reserve) {
+                byHolder.remove(reserve.holderId());
                 reserve(reserve.key().isEmpty() ? reserve
                         : new Scenario.Reserve(reserve.resourceId(), reserve.holderId(), reserve.quantity(),
-                                reserve.key() + keySuffix));
+                                reserve.key() + keySuffix, reserve.hold()));
             } else if (step instanceof Scenario.ReleaseHeld release) {
                 if (!held.isEmpty()) {
                     Held victim = held.remove(release.pick() % held.size());
+                    byHolder.values().remove(victim);
                     release(victim);
                 }
+            } else if (step instanceof Scenario.Release release) {
+                Held victim = byHolder.remove(release.holderId());
+                if (victim != null) {
+                    held.remove(victim);
+                    release(victim);
+                }
+            } else if (step instanceof Scenario.Confirm confirm) {
+                Held hold = byHolder.get(confirm.holderId());
+                if (hold != null) {
+                    confirm(hold);
+                }
+            } else if (step instanceof Scenario.Advance advance) {
+                clock.advance(advance.by());
             } else if (step instanceof Scenario.Resize resize) {
                 resize(resize);
             }
@@ -99,15 +131,18 @@ final class Client {
 
     private void reserve(Scenario.Reserve step) {
         ReservationRequest request = new ReservationRequest(step.resourceId(), step.holderId(), step.quantity(),
-                step.key().isEmpty() ? null : step.key());
+                step.key().isEmpty() ? null : step.key(), step.hold());
+        long holdMicros = step.hold() == null ? 0 : step.hold().toNanos() / 1_000;
         long started = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
             long invoked = now();
+            long clockFrom = clock.micros();
             begin("reserve of " + step.quantity() + " unit(s) of " + step.resourceId() + " for " + step.holderId());
             Op.Outcome outcome;
             String result;
             long id = 0;
             int attempts = 0;
+            long expiresAt = 0;
             try {
                 ReservationResult answer = strategy.reserve(request);
                 result = answer.status().name();
@@ -115,9 +150,12 @@ final class Client {
                 outcome = answer.isReserved() ? Op.Outcome.OK : Op.Outcome.FAIL;
                 if (answer.isReserved()) {
                     id = answer.reservation().id();
+                    expiresAt = answer.reservation().expiresAt().map(RaceClock::micros).orElse(0L);
+                    Held granted = new Held(step.resourceId(), id);
                     if (answer.status() == ReservationResult.Status.RESERVED) {
-                        held.add(new Held(step.resourceId(), id));
+                        held.add(granted);
                     }
+                    byHolder.put(step.holderId(), granted);
                 }
             } catch (OutcomeUnknownException e) {
                 // the caller can act on an unknown outcome only if it says which request it was about
@@ -130,16 +168,71 @@ final class Client {
                 result = describe(e);
                 outcome = Op.Outcome.UNKNOWN;
             }
+            long completed = now();
             history.record(new Op(process, thread, Op.Kind.RESERVE, step.resourceId(), step.holderId(), step.quantity(),
-                    step.key(), invoked, now(), outcome, result, id, attempts));
+                    step.key(), invoked, completed, outcome, result, id, attempts, clockFrom, clock.micros(), holdMicros,
+                    expiresAt));
             call = null;
             if (!"CONTENDED".equals(result)) {
                 return;
             }
-            if (attempt >= contendedRetries || System.nanoTime() - started >= RaceHarness.PATIENCE.toNanos()) {
+            if (patienceSpent(attempt, started)) {
                 gaveUp.run();
                 return;
             }
+        }
+    }
+
+    private boolean patienceSpent(int attempt, long startedNanos) {
+        return attempt >= contendedRetries || System.nanoTime() - startedNanos >= RaceHarness.PATIENCE.toNanos();
+    }
+
+    /**
+     * Confirms {@code hold}, asking again while the answer is not definite. Once confirmed it
+     * stays held, for a later release; a hold that expired or was released is forgotten.
+     */
+    private void confirm(Held hold) {
+        long started = System.nanoTime();
+        for (int attempt = 0; ; attempt++) {
+            long invoked = now();
+            long clockFrom = clock.micros();
+            begin("confirm of hold " + hold.id() + " of " + hold.resourceId());
+            Try done = confirmOnce(hold.id());
+            history.record(new Op(process, thread, Op.Kind.CONFIRM, hold.resourceId(), "", 0, "", invoked, now(),
+                    done.outcome(), done.result(), hold.id(), 0, clockFrom, clock.micros(), 0, 0));
+            call = null;
+            if (!done.again()) {
+                if (!done.result().equals(HoldStatus.CONFIRMED.name())
+                        && !done.result().equals(HoldStatus.ALREADY_CONFIRMED.name())) {
+                    byHolder.values().remove(hold);
+                    held.remove(hold);
+                }
+                return;
+            }
+            if (patienceSpent(attempt, started)) {
+                if (done.result().equals("CONTENDED")) {
+                    gaveUp.run();
+                }
+                return;
+            }
+        }
+    }
+
+    private Try confirmOnce(long id) {
+        try {
+            return new Try(Op.Outcome.OK, strategy.confirm(id).name());
+        } catch (OutcomeUnknownException e) {
+            return new Try(Op.Outcome.UNKNOWN, e.getClass().getSimpleName());
+        } catch (StoreUnavailableException e) {
+            return new Try(Op.Outcome.FAIL, e.getClass().getSimpleName());
+        } catch (CapacityException e) {
+            if (e.getClass() != CapacityException.class) {
+                return new Try(Op.Outcome.UNKNOWN, describe(e));
+            }
+            // the documented answer to a confirm that lost every race: nothing changed
+            return new Try(Op.Outcome.FAIL, "CONTENDED");
+        } catch (RuntimeException e) {
+            return new Try(Op.Outcome.UNKNOWN, describe(e));
         }
     }
 
@@ -149,6 +242,7 @@ final class Client {
 
     private void release(Held victim) {
         long invoked = now();
+        long clockFrom = clock.micros();
         begin("release of reservation " + victim.id() + " of " + victim.resourceId());
         Op.Outcome outcome;
         String result;
@@ -166,7 +260,7 @@ final class Client {
             outcome = Op.Outcome.UNKNOWN;
         }
         history.record(new Op(process, thread, Op.Kind.RELEASE, victim.resourceId(), "", 0, "", invoked, now(), outcome,
-                result, victim.id(), 0));
+                result, victim.id(), 0, clockFrom, clock.micros(), 0, 0));
         call = null;
     }
 

@@ -37,7 +37,14 @@ public final class MultiProcessRace {
      * @param strategies one strategy name per process (a {@link dev.capacity.StrategyKind} name, or
      *     {@code class:NAME}, see {@link RaceWorker})
      */
-    public record Config(List<String> strategies, int threadsPerProcess, Scenario scenario, int capacity, long seed) {}
+    public record Config(List<String> strategies, int threadsPerProcess, Scenario scenario, int capacity, long seed) {
+        public Config {
+            if (scenario.holds()) {
+                throw new IllegalArgumentException("the " + scenario.name().toLowerCase(Locale.ROOT) + " scenario makes"
+                        + " holds, which need one clock for every client; it runs in one process");
+            }
+        }
+    }
 
     public static RaceReport run(Database database, Config config, Path workDirectory) {
         int processes = config.strategies().size();

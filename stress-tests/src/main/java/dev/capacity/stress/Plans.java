@@ -1,7 +1,10 @@
 package dev.capacity.stress;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /** The building blocks of plans: a skewed choice among resources, and dealing requests to threads. */
@@ -56,5 +59,92 @@ public final class Plans {
             scripts.get(thread).add(step);
         }
         return scripts;
+    }
+
+    /**
+     * The checkout scenario ({@link Scenario#CHECKOUT}): two hot resources of {@code capacity / 8}
+     * units, a quiet one of four times that, and {@code 3 * capacity} buyers of 1 or 2 units, each
+     * on a thread drawn at random; one buyer in five goes to the quiet resource, which rarely
+     * fills, so that its expired holds stay unended until a late confirm or release meets them.
+     * Seven buyers in ten hold for 1 to 60 s, then confirm (four in ten, and six of those release
+     * later), release (two in ten) or abandon (four in ten); the others reserve for good, and
+     * eight in ten of them release later. A buyer's next step comes after up to three of its
+     * thread's later buyers, or, one time in three, after 4 to 10 (a slow payer). A quarter of
+     * the reserves carry an idempotency key, and a third of those are also sent by another
+     * thread, a double submit. Between steps a thread moves the clock forward: by 1 to 10 s one
+     * step in five, by 2 to 5 minutes (past every hold) one step in a hundred.
+     */
+    static Scenario.Plan checkout(String prefix, int threads, int capacity, SplittableRandom random) {
+        String[] ids = {prefix + "a", prefix + "b", prefix + "quiet"};
+        long small = Math.max(4, capacity / 8);
+        Map<String, Long> capacities = new LinkedHashMap<>();
+        capacities.put(ids[0], small);
+        capacities.put(ids[1], small);
+        capacities.put(ids[2], 16 * small);
+        // per thread, slot k: its k-th buyer's reserve, then the steps of earlier buyers due after it
+        List<List<List<Scenario.Step>>> slots = new ArrayList<>();
+        List<List<Scenario.Step>> doubled = new ArrayList<>();
+        int[] buyers = new int[threads];
+        for (int t = 0; t < threads; t++) {
+            slots.add(new ArrayList<>());
+            doubled.add(new ArrayList<>());
+        }
+        int keys = 0;
+        for (int i = 0; i < 3 * capacity; i++) {
+            int thread = random.nextInt(threads);
+            List<List<Scenario.Step>> mine = slots.get(thread);
+            int at = buyers[thread]++;
+            String holder = "h" + i;
+            boolean hold = random.nextInt(10) < 7;
+            String key = random.nextInt(4) == 0 ? prefix + "key" + keys++ : "";
+            String id = random.nextInt(5) < 2 ? ids[2] : ids[random.nextInt(2)];
+            Scenario.Reserve reserve = new Scenario.Reserve(id, holder, 1 + random.nextInt(2), key,
+                    hold ? Duration.ofMillis(1_000 + random.nextInt(59_001)) : null);
+            slot(mine, at).add(0, reserve);
+            if (!key.isEmpty() && threads > 1 && random.nextInt(3) == 0) {
+                doubled.get(random.nextInt(threads)).add(reserve);
+            }
+            int fate = random.nextInt(10);
+            // a slow payer in three comes back after more buyers, likely past the hold's expiry
+            at += random.nextInt(3) > 0 ? 6 + random.nextInt(9) : random.nextInt(4);
+            if (hold && fate < 4) {
+                slot(mine, at).add(new Scenario.Confirm(holder));
+                if (random.nextInt(10) < 6) {
+                    slot(mine, at + random.nextInt(4)).add(new Scenario.Release(holder));
+                }
+            } else if (hold ? fate < 6 : fate < 8) {
+                slot(mine, at).add(new Scenario.Release(holder));
+            }
+        }
+        List<List<Scenario.Step>> scripts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            List<Scenario.Step> script = new ArrayList<>();
+            for (Scenario.Step step : flatten(slots.get(t))) {
+                int tick = random.nextInt(100);
+                if (tick < 20) {
+                    script.add(new Scenario.Advance(Duration.ofMillis(1_000 + random.nextInt(9_001))));
+                } else if (tick == 20) {
+                    script.add(new Scenario.Advance(Duration.ofSeconds(120 + random.nextInt(181))));
+                }
+                script.add(step);
+            }
+            for (Scenario.Step step : doubled.get(t)) {
+                script.add(random.nextInt(script.size() + 1), step);
+            }
+            scripts.add(script);
+        }
+        return new Scenario.Plan(capacities, scripts);
+    }
+
+    /** Slot {@code at} of {@code slots}, made (with those before it) if missing. */
+    private static List<Scenario.Step> slot(List<List<Scenario.Step>> slots, int at) {
+        while (slots.size() <= at) {
+            slots.add(new ArrayList<>());
+        }
+        return slots.get(at);
+    }
+
+    private static List<Scenario.Step> flatten(List<List<Scenario.Step>> slots) {
+        return slots.stream().flatMap(List::stream).toList();
     }
 }

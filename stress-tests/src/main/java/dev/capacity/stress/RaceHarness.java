@@ -65,12 +65,19 @@ public final class RaceHarness {
      * @param seed the seed of the plan
      * @param contendedRetries how often a client retries a CONTENDED answer at most (and for
      *     {@link #PATIENCE} at most)
+     * @param clock the race's clock, which the strategy must read (see {@link Scenario#holds()})
      */
-    public record Config(Scenario scenario, int threads, int capacity, long seed, int contendedRetries) {
+    public record Config(Scenario scenario, int threads, int capacity, long seed, int contendedRetries,
+                         RaceClock clock) {
         public Config {
             if (threads < 1 || capacity < 1 || contendedRetries < 0) {
                 throw new IllegalArgumentException("threads and capacity must be positive, retries not negative");
             }
+        }
+
+        /** A race with a clock of its own, for a scenario without holds. */
+        public Config(Scenario scenario, int threads, int capacity, long seed, int contendedRetries) {
+            this(scenario, threads, capacity, seed, contendedRetries, new RaceClock());
         }
     }
 
@@ -91,7 +98,8 @@ public final class RaceHarness {
                 databaseName, config.scenario().name().toLowerCase(java.util.Locale.ROOT), config.threads(),
                 config.capacity(), config.seed());
         return run(new Race(strategyName, databaseName, config.scenario().name().toLowerCase(java.util.Locale.ROOT),
-                config.seed(), prefix, plan, config.contendedRetries(), 0, replay), strategy, snapshot, new History());
+                config.seed(), prefix, plan, config.contendedRetries(), 0, replay, false, config.clock()), strategy,
+                snapshot, new History());
     }
 
     /**
@@ -103,14 +111,17 @@ public final class RaceHarness {
      * @param replay the command that replays the race, for the report
      * @param underFaults whether faults are injected: then a client that gives up on a request
      *     moves on; without faults that is a livelock, which ends the race and fails it
+     * @param clock the race's clock: the clients read it around every call and move it, and the
+     *     strategy must judge holds by it
      */
     public record Race(String strategy, String database, String workload, long seed, String prefix, Scenario.Plan plan,
-                       int contendedRetries, long durationNanos, String replay, boolean underFaults) {
+                       int contendedRetries, long durationNanos, String replay, boolean underFaults, RaceClock clock) {
 
-        /** A race without faults. */
+        /** A race without faults, with a clock of its own: for a plan without holds. */
         public Race(String strategy, String database, String workload, long seed, String prefix, Scenario.Plan plan,
                     int contendedRetries, long durationNanos, String replay) {
-            this(strategy, database, workload, seed, prefix, plan, contendedRetries, durationNanos, replay, false);
+            this(strategy, database, workload, seed, prefix, plan, contendedRetries, durationNanos, replay, false,
+                    new RaceClock());
         }
     }
 
@@ -142,10 +153,10 @@ public final class RaceHarness {
         Scenario.Plan plan = race.plan();
         plan.capacities().forEach(definer::define);
         long started = System.nanoTime();
-        List<String> stuck = runThreads(0, plan.scripts(), strategy, history, race.contendedRetries(),
+        List<String> stuck = runThreads(0, plan.scripts(), strategy, race.clock(), history, race.contendedRetries(),
                 race.durationNanos(), race.underFaults(), stop);
         long elapsedNanos = System.nanoTime() - started;
-        Snapshot after = snapshot.apply(new Resources(race.prefix(), plan.capacities()));
+        Snapshot after = snapshot.apply(new Resources(race.prefix(), plan.capacities())).at(race.clock().micros());
         HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities(),
                 race.underFaults()).withStuck(stuck);
         return RaceReport.of(race, plan.scripts().size(), history.ops(), elapsedNanos, verdict);
@@ -180,16 +191,16 @@ public final class RaceHarness {
      *     none, unless something hangs
      */
     static List<String> runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
-                                   History history, int contendedRetries, long durationNanos, boolean underFaults,
-                                   BooleanSupplier stop) {
-        return runThreads(process, scripts, strategy, history, contendedRetries, durationNanos, underFaults, stop,
+                                   RaceClock clock, History history, int contendedRetries, long durationNanos,
+                                   boolean underFaults, BooleanSupplier stop) {
+        return runThreads(process, scripts, strategy, clock, history, contendedRetries, durationNanos, underFaults, stop,
                 deadline(scripts, durationNanos));
     }
 
     /** {@link #runThreads} with another deadline: for the test of the deadline itself. */
     static List<String> runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
-                                   History history, int contendedRetries, long durationNanos, boolean underFaults,
-                                   BooleanSupplier stop, Duration deadline) {
+                                   RaceClock clock, History history, int contendedRetries, long durationNanos,
+                                   boolean underFaults, BooleanSupplier stop, Duration deadline) {
         long started = System.nanoTime();
         long end = durationNanos == 0 ? Long.MAX_VALUE : started + durationNanos;
         AtomicBoolean halted = new AtomicBoolean();
@@ -207,7 +218,8 @@ public final class RaceHarness {
             List<Future<?>> running = new ArrayList<>();
             for (int t = 0; t < scripts.size(); t++) {
                 int thread = t;
-                Client client = new Client(process, thread, strategy, history, contendedRetries, end, stops, gaveUp);
+                Client client = new Client(process, thread, strategy, clock, history, contendedRetries, end, stops,
+                        gaveUp);
                 clients.add(client);
                 running.add(pool.submit(() -> {
                     threads.set(thread, Thread.currentThread());

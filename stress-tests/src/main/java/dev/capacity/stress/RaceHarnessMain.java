@@ -31,7 +31,8 @@ public final class RaceHarnessMain {
 
     private static final String USAGE = String.join("\n",
             "Races reservation strategies and checks every history for oversold, undersold, lost and",
-            "unexpected reservations, ledgers that do not add up and idempotency keys used twice.",
+            "unexpected reservations, ledgers that do not add up, idempotency keys used twice, and (in the",
+            "checkout scenario, on a clock of the race's own) confirms after the expiry and holds ended twice.",
             "",
             "Options:",
             "  --strategies LIST   strategies to race, or 'all' (default): "
@@ -88,10 +89,11 @@ public final class RaceHarnessMain {
         List<RaceReport> reports = new ArrayList<>();
         if (kinds.contains(StrategyKind.IN_MEMORY)) {
             for (Scenario scenario : scenarios) {
-                InMemoryStrategy strategy = new InMemoryStrategy();
+                RaceClock clock = new RaceClock();
+                InMemoryStrategy strategy = new InMemoryStrategy(clock.options());
                 reports.add(RaceHarness.run("in-memory", "memory", strategy,
                         r -> Snapshot.fromAvailability(strategy, r.capacities().keySet()),
-                        new RaceHarness.Config(scenario, threads, capacity, seed, 100)));
+                        new RaceHarness.Config(scenario, threads, capacity, seed, 100, clock)));
             }
         }
         for (String name : databases) {
@@ -101,15 +103,16 @@ public final class RaceHarnessMain {
             }
             try (Opened opened = Opened.open(name, threads)) {
                 for (StrategyKind kind : jdbc) {
-                    JdbiReservationStrategy strategy = JdbiStrategies.of(kind, opened.pool.jdbi());
                     for (Scenario scenario : scenarios) {
+                        RaceClock clock = new RaceClock();
                         Function<RaceHarness.Resources, Snapshot> snapshot =
                                 r -> Snapshot.fromTables(opened.pool.jdbi(), "capacity_", r.prefix());
-                        reports.add(RaceHarness.run(kind.strategyName(), name, strategy, snapshot,
-                                new RaceHarness.Config(scenario, threads, capacity, seed, 100)));
+                        try (JdbiReservationStrategy strategy = JdbiStrategies.of(kind, opened.pool.jdbi(), clock.options())) {
+                            reports.add(RaceHarness.run(kind.strategyName(), name, strategy, snapshot,
+                                    new RaceHarness.Config(scenario, threads, capacity, seed, 100, clock)));
+                        }
                         System.out.print(".");
                     }
-                    strategy.close();
                 }
             }
         }

@@ -26,13 +26,18 @@ import java.util.Locale;
  * @param p99Micros 99th percentile reserve latency
  * @param maxMicros slowest reserve
  * @param retriesPerGrant the strategy's own extra attempts per RESERVED answer
- * @param verdict what the history checker found
+ * @param holds RESERVED answers that made a hold
+ * @param confirmed confirms answered CONFIRMED
+ * @param confirmsExpired confirms answered EXPIRED: the hold had run out
+ * @param verdict what the history checker found (with the holds that expired and the units
+ *     reclaimed from them)
  * @param replay the command that runs this race again
  */
 public record RaceReport(String strategy, String database, String workload, long seed, int threads, long operations,
                          long reserves, long attempts, long grants, long grantedUnits, long replayed, long refused, long contended,
                          long unavailable, long elapsedNanos, long p50Micros, long p99Micros, long maxMicros,
-                         double retriesPerGrant, HistoryChecker.Verdict verdict, String replay) {
+                         double retriesPerGrant, long holds, long confirmed, long confirmsExpired,
+                         HistoryChecker.Verdict verdict, String replay) {
 
     static RaceReport of(RaceHarness.Race race, int threads, List<Op> ops, long elapsedNanos,
                          HistoryChecker.Verdict verdict) {
@@ -49,7 +54,10 @@ public record RaceReport(String strategy, String database, String workload, long
                 ops.stream().filter(o -> "StoreUnavailableException".equals(o.result())).count(), elapsedNanos,
                 percentile(latencies, 0.50), percentile(latencies, 0.99),
                 latencies.length == 0 ? 0 : latencies[latencies.length - 1],
-                grants.isEmpty() ? 0 : (double) retries / grants.size(), verdict, race.replay());
+                grants.isEmpty() ? 0 : (double) retries / grants.size(),
+                grants.stream().filter(o -> o.expiresAtMicros() != 0).count(),
+                ops.stream().filter(o -> o.answered(Op.Kind.CONFIRM, "CONFIRMED")).count(),
+                ops.stream().filter(o -> o.answered(Op.Kind.CONFIRM, "EXPIRED")).count(), verdict, race.replay());
     }
 
     static long percentile(long[] sorted, double p) {
@@ -71,16 +79,19 @@ public record RaceReport(String strategy, String database, String workload, long
     /** A table of reports, one line each, with the verdicts and the problems of any that failed. */
     public static String table(List<RaceReport> reports) {
         StringBuilder out = new StringBuilder();
-        out.append(String.format("%-20s %-11s %-8s %8s %8s %7s %6s %6s %8s %7s %7s  %s%n", "strategy", "database",
-                "workload", "reserves", "granted", "refused", "contnd", "unknwn", "ops/s", "p99 ms", "retries",
-                "verdict (oversold undersold ledger lost unexpected dup-keys errors stuck)"));
+        out.append(String.format("%-20s %-11s %-8s %8s %8s %7s %6s %6s %8s %7s %7s %5s %5s %5s %5s  %s%n", "strategy",
+                "database", "workload", "reserves", "granted", "refused", "contnd", "unknwn", "ops/s", "p99 ms", "retries",
+                "holds", "confd", "expd", "recl", "verdict (oversold undersold ledger lost unexpected dup-keys errors"
+                        + " stuck late-confirms ended-twice)"));
         for (RaceReport r : reports) {
             HistoryChecker.Verdict v = r.verdict();
-            out.append(String.format(Locale.ROOT, "%-20s %-11s %-8s %8d %8d %7d %6d %6d %8.0f %7.1f %7.2f  %s%n",
+            out.append(String.format(Locale.ROOT, "%-20s %-11s %-8s %8d %8d %7d %6d %6d %8.0f %7.1f %7.2f %5d %5d %5d %5d  %s%n",
                     r.strategy(), r.database(), r.workload(), r.reserves(), r.grantedUnits(), r.refused(), r.contended(),
-                    v.unknown(), r.throughput(), r.p99Micros() / 1000.0, r.retriesPerGrant(),
-                    r.ok() ? "ok" : String.format("VIOLATED %d %d %d %d %d %d %d %d", v.oversold(), v.undersold(),
-                            v.ledger(), v.lost(), v.unexpected(), v.duplicateKeys(), v.errors(), v.stuck())));
+                    v.unknown(), r.throughput(), r.p99Micros() / 1000.0, r.retriesPerGrant(), r.holds(), r.confirmed(),
+                    v.expiredHolds(), v.reclaimedUnits(),
+                    r.ok() ? "ok" : String.format("VIOLATED %d %d %d %d %d %d %d %d %d %d", v.oversold(), v.undersold(),
+                            v.ledger(), v.lost(), v.unexpected(), v.duplicateKeys(), v.errors(), v.stuck(),
+                            v.lateConfirms(), v.endedTwice())));
         }
         for (RaceReport r : reports) {
             if (!r.ok()) {

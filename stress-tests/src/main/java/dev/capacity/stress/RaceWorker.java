@@ -54,7 +54,8 @@ public final class RaceWorker {
                 throw new IllegalStateException("expected GO, got " + line);
             }
             History history = new History();
-            List<String> stuck = RaceHarness.runThreads(process, mine, strategy, history, 100, 0, false, () -> false);
+            List<String> stuck = RaceHarness.runThreads(process, mine, strategy, new RaceClock(), history, 100, 0, false,
+                    () -> false);
             Path file = Path.of(options.get("history"));
             history.write(file);
             if (!stuck.isEmpty()) {

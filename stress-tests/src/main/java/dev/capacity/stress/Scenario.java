@@ -1,5 +1,6 @@
 package dev.capacity.stress;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +23,12 @@ public enum Scenario {
     /** Two small resources; reserves and releases of held reservations interleaved. */
     CHURN("reserve/release churn on small resources"),
     /** Churn while one thread shrinks and grows the capacities. */
-    RESIZE("churn while capacities shrink and grow");
+    RESIZE("churn while capacities shrink and grow"),
+    /**
+     * Two small resources; holds of random time to live, confirmed, released or abandoned, beside
+     * permanent reservations, while the race's clock jumps forward, at times past every hold.
+     */
+    CHECKOUT("holds confirmed, released and abandoned, a clock that jumps");
 
     private final String description;
 
@@ -34,14 +40,34 @@ public enum Scenario {
         return description;
     }
 
-    /** One step of a thread's script. */
-    public sealed interface Step permits Reserve, ReleaseHeld, Resize {}
+    /** Whether the scenario's strategies must read the race's clock: its plans make holds. */
+    public boolean holds() {
+        return this == CHECKOUT;
+    }
 
-    /** Reserve {@code quantity} units. */
-    public record Reserve(String resourceId, String holderId, int quantity, String key) implements Step {}
+    /** One step of a thread's script. */
+    public sealed interface Step permits Reserve, ReleaseHeld, Confirm, Release, Advance, Resize {}
+
+    /** Reserve {@code quantity} units; a hold that lives {@code hold} if that is not null. */
+    public record Reserve(String resourceId, String holderId, int quantity, String key, Duration hold) implements Step {
+
+        /** A permanent reservation. */
+        public Reserve(String resourceId, String holderId, int quantity, String key) {
+            this(resourceId, holderId, quantity, key, null);
+        }
+    }
 
     /** Release one of the reservations this thread holds, chosen by {@code pick} (mod the number held). */
     public record ReleaseHeld(int pick) implements Step {}
+
+    /** Confirm the hold this thread was granted (or replayed) for {@code holderId}, if it was. */
+    public record Confirm(String holderId) implements Step {}
+
+    /** Release the reservation this thread was granted (or replayed) for {@code holderId}, if it was. */
+    public record Release(String holderId) implements Step {}
+
+    /** Move the race's clock forward. */
+    public record Advance(Duration by) implements Step {}
 
     /** Resize a resource. */
     public record Resize(String resourceId, long capacity) implements Step {}
@@ -113,6 +139,8 @@ public enum Scenario {
                 }
                 break;
             }
+            case CHECKOUT:
+                return Plans.checkout(resourcePrefix, threads, capacity, random);
             default:
                 throw new AssertionError(this);
         }

@@ -1,23 +1,18 @@
 package dev.capacity.stress;
 
-import java.util.List;
-import dev.capacity.OrderResult;
-import dev.capacity.Availability;
-import dev.capacity.HoldStatus;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationResult.Status;
-import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.jdbc.testing.ForwardingStrategy;
 
 import org.jdbi.v3.core.Jdbi;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,10 +30,9 @@ import java.util.concurrent.TimeUnit;
  * so for those the first {@code lineUp} callers wait after their check until all of them have
  * checked: then they certainly all read the same counter, and the bug shows on every run.
  */
-public final class NaiveCheckThenActStrategy implements ReservationStrategy {
+public final class NaiveCheckThenActStrategy extends ForwardingStrategy {
 
     private final Jdbi jdbi;
-    private final ReservationStrategy honest;
     private final CountDownLatch linedUp;
 
     public NaiveCheckThenActStrategy(Jdbi jdbi) {
@@ -46,8 +40,8 @@ public final class NaiveCheckThenActStrategy implements ReservationStrategy {
     }
 
     public NaiveCheckThenActStrategy(Jdbi jdbi, int lineUp) {
+        super(JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, jdbi));
         this.jdbi = jdbi;
-        this.honest = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, jdbi);
         this.linedUp = new CountDownLatch(lineUp);
     }
 
@@ -99,50 +93,5 @@ public final class NaiveCheckThenActStrategy implements ReservationStrategy {
             return new ReservationResult(Status.RESERVED, new Reservation(id, request.resourceId(), request.holderId(),
                     request.quantity(), request.idempotencyKey(), now), capacity - reserved - request.quantity(), 1);
         });
-    }
-
-    @Override
-    public void define(String resourceId, long capacity) {
-        honest.define(resourceId, capacity);
-    }
-
-    @Override
-    public void resize(String resourceId, long newCapacity) {
-        honest.resize(resourceId, newCapacity);
-    }
-
-    @Override
-    public long adjust(String resourceId, long delta) {
-        return honest.adjust(resourceId, delta);
-    }
-
-    @Override
-    public boolean release(long reservationId) {
-        return honest.release(reservationId);
-    }
-
-    @Override
-    public Optional<Availability> availability(String resourceId) {
-        return honest.availability(resourceId);
-    }
-
-    @Override
-    public HoldStatus confirm(long reservationId) {
-        return honest.confirm(reservationId);
-    }
-
-    @Override
-    public HoldStatus extend(long reservationId, Duration ttl) {
-        return honest.extend(reservationId, ttl);
-    }
-
-    @Override
-    public void limitPerHolder(String resourceId, long maxUnits) {
-        honest.limitPerHolder(resourceId, maxUnits);
-    }
-
-    @Override
-    public OrderResult reserveAll(List<ReservationRequest> lines) {
-        throw new UnsupportedOperationException("orders are not part of the negative control");
     }
 }

@@ -4,12 +4,14 @@ import dev.capacity.InMemoryStrategy;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StoreUnavailableException;
 import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
 import dev.capacity.stress.Database;
 import dev.capacity.stress.EmbeddedPostgresServer;
 import dev.capacity.stress.History;
+import dev.capacity.stress.RaceClock;
 import dev.capacity.stress.RaceHarness;
 import dev.capacity.stress.RaceReport;
 import dev.capacity.stress.Scenario;
@@ -78,14 +80,16 @@ public final class Race {
         err.printf("race on %s; seed %d%n  %s%n  %s%n%n", target.description, options.seed(), options.describe(), machine);
         List<RaceReport> reports = new ArrayList<>();
         for (StrategyKind kind : options.strategies()) {
-            ReservationStrategy strategy = target.strategy(kind);
-            warmUp(kind, strategy, target, options);
+            RaceClock clock = new RaceClock();
+            // holds are judged by the race's clock, which the buyers move; without holds, by the system clock
+            ReservationStrategy strategy = target.strategy(kind, options.holds() ? clock.options() : StrategyOptions.defaults());
+            warmUp(kind, strategy, target, options, clock);
             String prefix = RaceHarness.newPrefix("race", options.seed());
             Scenario.Plan plan = Workload.plan(prefix, options);
             long duration = TimeUnit.SECONDS.toNanos(options.durationSeconds());
             String database = kind == StrategyKind.IN_MEMORY ? "memory" : target.name;
             RaceHarness.Race race = new RaceHarness.Race(kind.strategyName(), database, "race", options.seed(), prefix,
-                    plan, 100, duration, options.commandLine());
+                    plan, 100, duration, options.commandLine(), false, clock);
             History history = new History();
             try (Progress progress = new Progress(err, kind.strategyName(), history, Workload.reserves(plan), duration)) {
                 reports.add(RaceHarness.run(race, strategy, target.snapshot(kind, strategy), history));
@@ -110,14 +114,16 @@ public final class Race {
     }
 
     /** A short sell-out on resources of its own, so that the measured race runs on warm code. */
-    private static void warmUp(StrategyKind kind, ReservationStrategy strategy, Target target, RaceOptions options) {
+    private static void warmUp(StrategyKind kind, ReservationStrategy strategy, Target target, RaceOptions options,
+                               RaceClock clock) {
         String prefix = RaceHarness.newPrefix("warmup", options.seed());
         RaceOptions small = new RaceOptions(options.strategies(), options.target(), options.jdbcUrl(), options.user(),
                 options.password(), options.threads(), Math.max(10, Math.min(options.capacity(), 200)), 1, 0,
-                options.minQuantity(), options.maxQuantity(), 2, 0, options.keyShare(), options.seed() + 1, null,
-                false, false);
+                options.minQuantity(), options.maxQuantity(), 2, 0, options.keyShare(), options.holdShare(),
+                options.seed() + 1, null, false, false);
         RaceHarness.run(new RaceHarness.Race(kind.strategyName(), target.name, "warm-up", small.seed(), prefix,
-                Workload.plan(prefix, small), 100, 0, null), strategy, target.snapshot(kind, strategy), new History());
+                Workload.plan(prefix, small), 100, 0, null, false, clock), strategy, target.snapshot(kind, strategy),
+                new History());
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
@@ -204,8 +210,9 @@ public final class Race {
             }
         }
 
-        ReservationStrategy strategy(StrategyKind kind) {
-            return kind == StrategyKind.IN_MEMORY ? new InMemoryStrategy() : JdbiStrategies.of(kind, pool.dataSource());
+        ReservationStrategy strategy(StrategyKind kind, StrategyOptions options) {
+            return kind == StrategyKind.IN_MEMORY ? new InMemoryStrategy(options)
+                    : JdbiStrategies.of(kind, pool.dataSource(), options);
         }
 
         Function<RaceHarness.Resources, Snapshot> snapshot(StrategyKind kind, ReservationStrategy strategy) {

@@ -17,8 +17,8 @@ import java.util.Random;
  */
 record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl, String user, String password,
                    int threads, int capacity, int resources, double skew, int minQuantity, int maxQuantity,
-                   double demand, int durationSeconds, double keyShare, long seed, Path report, boolean json,
-                   boolean help) {
+                   double demand, int durationSeconds, double keyShare, double holdShare, long seed, Path report,
+                   boolean json, boolean help) {
 
     /** Where the race runs. */
     enum Target { H2, POSTGRES, JDBC_URL }
@@ -60,6 +60,12 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
             "  --duration SECONDS        instead of --demand: buy and release for this long (steady churn)",
             "  --keys P                  share of requests sent with an idempotency key, 0 to 1 (default 0.25);",
             "                            a third of those are sent twice at once, like a double click",
+            "  --holds P                 share of buyers who hold first, 0 to 1 (default 0): a hold of 10 minutes",
+            "                            by the race's own clock, which the buyers move a minute now and then;",
+            "                            two in three confirm a few steps later (too late, if the clock passed",
+            "                            the expiry), one in three abandon the cart and the hold expires. The",
+            "                            table adds holds, confirmed, expired, and units reclaimed from expired",
+            "                            holds and sold again",
             "  --seed N                  seed of the plan (default: random, printed)",
             "",
             "Output:",
@@ -71,7 +77,7 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
 
     private static final List<String> FLAGS = List.of("postgres", "json", "help");
     private static final List<String> VALUED = List.of("jdbc-url", "user", "password", "strategies", "threads",
-            "capacity", "resources", "skew", "quantity", "demand", "duration", "keys", "seed", "report");
+            "capacity", "resources", "skew", "quantity", "demand", "duration", "keys", "holds", "seed", "report");
 
     static RaceOptions parse(String[] args) throws UsageException {
         Map<String, String> given = new LinkedHashMap<>();
@@ -139,6 +145,7 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
                 decimal("demand", given.getOrDefault("demand", "2"), 0.01, 1000),
                 given.containsKey("duration") ? positive("duration", given.get("duration"), 3600) : 0,
                 decimal("keys", given.getOrDefault("keys", "0.25"), 0, 1),
+                decimal("holds", given.getOrDefault("holds", "0"), 0, 1),
                 seed,
                 given.containsKey("report") ? report(given.get("report")) : null,
                 given.containsKey("json"), false);
@@ -146,7 +153,7 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
 
     private static RaceOptions defaults(boolean help) {
         return new RaceOptions(List.of(StrategyKind.values()), Target.H2, null, null, null, 16, 1000, 1, 1, 1, 1, 2, 0,
-                0.25, 0, null, false, help);
+                0.25, 0, 0, null, false, help);
     }
 
     /** The command that runs this race again, with its seed. */
@@ -167,6 +174,9 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
         args.add("--quantity " + minQuantity + "-" + maxQuantity);
         args.add(durationSeconds > 0 ? "--duration " + durationSeconds : String.format(Locale.ROOT, "--demand %s", demand));
         args.add(String.format(Locale.ROOT, "--keys %s", keyShare));
+        if (holds()) {
+            args.add(String.format(Locale.ROOT, "--holds %s", holdShare));
+        }
         args.add("--seed " + seed);
         return "mvn -q -pl examples -am compile exec:java -Dexec.args=\"" + String.join(" ", args) + "\"";
     }
@@ -177,9 +187,15 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
                 : minQuantity + "-" + maxQuantity + " units";
         String demanded = durationSeconds > 0 ? "buy-and-release churn for " + durationSeconds + " s"
                 : String.format(Locale.ROOT, "demand %.1fx capacity", demand);
-        return String.format(Locale.ROOT, "%d threads, %d resource%s x %d units%s, %s per request, %s, %.0f%% with keys",
+        return String.format(Locale.ROOT, "%d threads, %d resource%s x %d units%s, %s per request, %s, %.0f%% with keys%s",
                 threads, resources, resources == 1 ? "" : "s", capacity,
-                resources > 1 ? String.format(Locale.ROOT, " (skew %.1f)", skew) : "", units, demanded, keyShare * 100);
+                resources > 1 ? String.format(Locale.ROOT, " (skew %.1f)", skew) : "", units, demanded, keyShare * 100,
+                holds() ? String.format(Locale.ROOT, ", %.0f%% hold first", holdShare * 100) : "");
+    }
+
+    /** Whether some buyers hold first: then the strategies judge holds by the race's clock. */
+    boolean holds() {
+        return holdShare > 0;
     }
 
     private static List<StrategyKind> strategies(String value) throws UsageException {

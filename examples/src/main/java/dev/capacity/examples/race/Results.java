@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The results of a race as a text table (with the best database strategy in each column marked),
@@ -20,6 +21,15 @@ final class Results {
 
     /** A column that has a winner: how to read it from a report, and whether more is better. */
     private record Measure(String title, ToDoubleFunction<RaceReport> value, boolean higherWins, String format) {}
+
+    /** A column of the holds, shown with {@code --holds}. */
+    private record HoldColumn(String title, ToLongFunction<RaceReport> value) {}
+
+    private static final List<HoldColumn> HOLD_COLUMNS = List.of(
+            new HoldColumn("holds", RaceReport::holds),
+            new HoldColumn("confirmed", RaceReport::confirmed),
+            new HoldColumn("expired", r -> r.verdict().expiredHolds()),
+            new HoldColumn("reclaimed", r -> r.verdict().reclaimedUnits()));
 
     private static final List<Measure> MEASURES = List.of(
             new Measure("reserves/s", RaceReport::throughput, true, "%,.0f"),
@@ -65,10 +75,18 @@ final class Results {
                 .equals(String.format(Locale.ROOT, measure.format(), best));
     }
 
+    /** The hold columns in use: all with {@code --holds}, none without. */
+    private List<HoldColumn> holdColumns() {
+        return options.holds() ? HOLD_COLUMNS : List.of();
+    }
+
     String table() {
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "%-22s %8s %8s %8s %8s %8s %9s", "strategy", "requests", "attempts",
                 "reserved", "replayed", "rejected", "contended"));
+        for (HoldColumn c : holdColumns()) {
+            out.append(String.format(Locale.ROOT, " %9s", c.title()));
+        }
         for (Measure m : MEASURES) {
             out.append(String.format(Locale.ROOT, " %11s", m.title()));
         }
@@ -78,6 +96,9 @@ final class Results {
             out.append(String.format(Locale.ROOT, "%-22s %8d %8d %8d %8d %8d %9d",
                     r.strategy() + (reference(r) ? " (ref.)" : ""), r.reserves(), r.attempts(), r.grantedUnits(),
                     r.replayed(), r.refused(), r.contended()));
+            for (HoldColumn c : holdColumns()) {
+                out.append(String.format(Locale.ROOT, " %9d", c.value().applyAsLong(r)));
+            }
             for (int i = 0; i < MEASURES.size(); i++) {
                 Measure m = MEASURES.get(i);
                 String cell = String.format(Locale.ROOT, m.format(), m.value().applyAsDouble(r));
@@ -93,8 +114,13 @@ final class Results {
         }
         out.append("requests: reserve calls; attempts: the tries they took (transactions); reserved: units granted;\n"
                 + "replayed: repeated idempotency keys answered with the earlier reservation; rejected: refused as full.\n");
+        if (options.holds()) {
+            out.append("holds: holds granted; confirmed: confirmed in time; expired: neither confirmed nor released before\n"
+                    + "they expired (abandoned carts, late payments); reclaimed: units of expired holds sold again, at least.\n");
+        }
         out.append(ok()
-                ? "Every history checked out: nothing oversold or undersold, every ledger adds up, one reservation per key.\n"
+                ? "Every history checked out: nothing oversold or undersold, every ledger adds up, one reservation per key"
+                        + (options.holds() ? ", every hold ended once, no confirm after its expiry.\n" : ".\n")
                 : "VIOLATIONS FOUND: see below.\n");
         return out.toString();
     }
@@ -117,11 +143,15 @@ final class Results {
                             + " \"reservedUnits\": %d, \"replayed\": %d, \"rejected\": %d, \"contended\": %d, \"reservesPerSecond\": %.1f,"
                             + " \"latencyMs\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, \"retriesPerSuccess\": %.3f,"
                             + " \"oversold\": %d, \"undersold\": %d, \"ledgerMismatches\": %d, \"lost\": %d, \"unexpected\": %d,"
-                            + " \"duplicateKeys\": %d, \"errors\": %d, \"unknownOutcomes\": %d, \"ok\": %b}",
+                            + " \"duplicateKeys\": %d, \"errors\": %d, \"unknownOutcomes\": %d,%s \"ok\": %b}",
                     quote(r.strategy()), quote(r.database()), r.reserves(), r.attempts(), r.grantedUnits(), r.replayed(), r.refused(),
                     r.contended(), r.throughput(), r.p50Micros() / 1000.0, r.p99Micros() / 1000.0, r.maxMicros() / 1000.0,
                     r.retriesPerGrant(), v.oversold(), v.undersold(), v.ledger(), v.lost(), v.unexpected(),
-                    v.duplicateKeys(), v.errors(), v.unknown(), r.ok()));
+                    v.duplicateKeys(), v.errors(), v.unknown(), options.holds() ? String.format(Locale.ROOT,
+                            " \"holds\": {\"granted\": %d, \"confirmed\": %d, \"confirmsTooLate\": %d, \"expired\": %d,"
+                            + " \"reclaimedUnits\": %d, \"lateConfirms\": %d, \"endedTwice\": %d},", r.holds(), r.confirmed(),
+                            r.confirmsExpired(), v.expiredHolds(), v.reclaimedUnits(), v.lateConfirms(), v.endedTwice()) : "",
+                    r.ok()));
         }
         out.append(String.join(",", rows)).append("\n  ]\n}\n");
         return out.toString();
@@ -137,6 +167,10 @@ final class Results {
         p.put(options.durationSeconds() > 0 ? "duration (s)" : "demand (x capacity)",
                 options.durationSeconds() > 0 ? String.valueOf(options.durationSeconds()) : String.valueOf(options.demand()));
         p.put("share with keys", String.valueOf(options.keyShare()));
+        if (options.holds()) {
+            p.put("share holding first", options.holdShare() + " (holds of " + Workload.HOLD.toMinutes()
+                    + " minutes; two in three confirm)");
+        }
         p.put("seed", String.valueOf(options.seed()));
         p.put("command", options.commandLine());
         return p;
@@ -159,6 +193,9 @@ final class Results {
         out.append("<h2>p99 latency</h2>\n").append(chart(r -> r.p99Micros() / 1000.0, "ms", "%.2f"));
         out.append("<h2>Results</h2>\n<table><tr><th>strategy</th><th>requests</th><th>attempts</th><th>reserved</th>")
                 .append("<th>replayed</th><th>rejected</th><th>contended</th>");
+        for (HoldColumn c : holdColumns()) {
+            out.append("<th>").append(escape(c.title())).append("</th>");
+        }
         for (Measure m : MEASURES) {
             out.append("<th>").append(escape(m.title())).append("</th>");
         }
@@ -170,6 +207,9 @@ final class Results {
                     .append(r.grantedUnits()).append("</td><td>").append(r.replayed()).append("</td><td>")
                     .append(r.refused()).append("</td><td>")
                     .append(r.contended()).append("</td>");
+            for (HoldColumn c : holdColumns()) {
+                out.append("<td>").append(c.value().applyAsLong(r)).append("</td>");
+            }
             for (int i = 0; i < MEASURES.size(); i++) {
                 Measure m = MEASURES.get(i);
                 out.append(wins(r, m, best[i]) ? "<td class=\"best\">" : "<td>")

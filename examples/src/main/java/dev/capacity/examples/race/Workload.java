@@ -3,10 +3,13 @@ package dev.capacity.examples.race;
 import dev.capacity.stress.Plans;
 import dev.capacity.stress.Scenario;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /** Turns the race's options into a plan: the same plan, from the same seed, for every strategy. */
@@ -14,6 +17,10 @@ final class Workload {
 
     /** Steps per thread of a churn script; a timed race repeats it until the time is up. */
     private static final int CHURN_STEPS = 200;
+    /** How long a hold lives, by the race's clock. */
+    static final Duration HOLD = Duration.ofMinutes(10);
+    /** How far a buyer moves the race's clock, after one step in ten. */
+    static final Duration TICK = Duration.ofMinutes(1);
 
     private Workload() {}
 
@@ -28,22 +35,72 @@ final class Workload {
         }
         Plans.Skew skew = new Plans.Skew(ids.size(), options.skew());
         List<Scenario.Step> requests = new ArrayList<>();
+        Set<String> paying = new HashSet<>();
         if (options.durationSeconds() == 0) {
             long wanted = Math.round(options.demand() * options.capacity() * options.resources());
             long units = 0;
             for (int i = 0; units < wanted; i++) {
                 int quantity = quantity(options, random);
                 units += quantity;
-                requests.add(new Scenario.Reserve(ids.get(skew.pick(random)), "buyer-" + i, quantity, ""));
+                requests.add(buyer(ids.get(skew.pick(random)), "buyer-" + i, quantity, options, paying, random));
             }
         } else {
             for (int i = 0; i < CHURN_STEPS * options.threads(); i++) {
-                requests.add(new Scenario.Reserve(ids.get(skew.pick(random)), "buyer-" + i, quantity(options, random), ""));
+                requests.add(buyer(ids.get(skew.pick(random)), "buyer-" + i, quantity(options, random), options, paying,
+                        random));
                 requests.add(new Scenario.ReleaseHeld(random.nextInt(1 << 20)));
             }
         }
-        return new Scenario.Plan(capacities,
-                Plans.deal(requests, options.threads(), options.keyShare(), prefix + "key", random));
+        List<List<Scenario.Step>> scripts = Plans.deal(requests, options.threads(), options.keyShare(), prefix + "key",
+                random);
+        return new Scenario.Plan(capacities, options.holds() ? withPayments(scripts, paying, random) : scripts);
+    }
+
+    /**
+     * A buyer's reserve: with {@code --holds}, a hold for a share of them, and among those two
+     * in three who will pay (in {@code paying}). Draws nothing more without holds, so that the
+     * plan of a seed stays what it was.
+     */
+    private static Scenario.Reserve buyer(String resourceId, String holder, int quantity, RaceOptions options,
+                                          Set<String> paying, SplittableRandom random) {
+        if (!options.holds() || random.nextDouble() >= options.holdShare()) {
+            return new Scenario.Reserve(resourceId, holder, quantity, "");
+        }
+        if (random.nextInt(3) < 2) {
+            paying.add(holder);
+        }
+        return new Scenario.Reserve(resourceId, holder, quantity, "", HOLD);
+    }
+
+    /**
+     * Each script with a confirm 0 to 3 steps after each hold whose buyer pays, and the race's
+     * clock moved by {@link #TICK} after one step in ten: abandoned holds expire while the race
+     * goes on, and a slow payment meets an expired hold now and then.
+     */
+    private static List<List<Scenario.Step>> withPayments(List<List<Scenario.Step>> scripts, Set<String> paying,
+                                                          SplittableRandom random) {
+        List<List<Scenario.Step>> paid = new ArrayList<>();
+        for (List<Scenario.Step> script : scripts) {
+            List<List<Scenario.Step>> after = new ArrayList<>();
+            for (int i = 0; i < script.size() + 4; i++) {
+                after.add(new ArrayList<>());
+            }
+            List<Scenario.Step> out = new ArrayList<>();
+            for (int i = 0; i < script.size(); i++) {
+                Scenario.Step step = script.get(i);
+                out.add(step);
+                if (step instanceof Scenario.Reserve reserve && paying.contains(reserve.holderId())) {
+                    after.get(i + random.nextInt(4)).add(new Scenario.Confirm(reserve.holderId()));
+                }
+                out.addAll(after.get(i));
+                if (random.nextInt(10) == 0) {
+                    out.add(new Scenario.Advance(TICK));
+                }
+            }
+            after.subList(script.size(), after.size()).forEach(out::addAll);
+            paid.add(out);
+        }
+        return paid;
     }
 
     /** The number of reserve steps of a plan: the progress bar's 100%. */

@@ -36,6 +36,8 @@ final class RaceTest {
         assertThat(run.out()).contains("optimistic-version", "pessimistic-lock", "conditional-update", "unique-slots",
                 "in-memory (ref.)", "reserves/s", "Every history checked out");
         assertThat(run.out()).contains("*");
+        // without --holds, the table has no hold columns
+        assertThat(run.out()).doesNotContain("confirmed", "reclaimed");
         assertThat(run.err()).contains("seed 7", "done");
         String html = Files.readString(report);
         assertThat(html).startsWith("<!DOCTYPE html>").contains("<svg", "Throughput", "p99 latency", "--seed 7")
@@ -49,6 +51,38 @@ final class RaceTest {
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out().strip()).startsWith("{").endsWith("}")
                 .contains("\"ok\": true", "\"strategy\": \"conditional-update\"", "\"reservesPerSecond\"", "\"p99\"");
+    }
+
+    @Test
+    void race_withHolds_showsHoldsConfirmedExpiredAndReclaimed(@TempDir Path dir) throws IOException {
+        Path report = dir.resolve("race.html");
+
+        Run run = race("--holds", "0.5", "--strategies", "pessimistic-lock,in-memory", "--threads", "4", "--capacity",
+                "100", "--seed", "3", "--report", report.toString());
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("holds", "confirmed", "expired", "reclaimed",
+                "every hold ended once, no confirm after its expiry");
+        assertThat(run.err()).contains("50% hold first");
+        // each row: holds granted, confirmed, expired and units reclaimed from them, all happened
+        for (String strategy : new String[] {"pessimistic-lock", "in-memory (ref.)"}) {
+            String[] row = run.out().lines().filter(l -> l.startsWith(strategy)).findFirst().orElseThrow()
+                    .substring(22).trim().split("\\s+");
+            assertThat(row).as(run.out()).hasSizeGreaterThan(10);
+            for (int column = 6; column < 10; column++) {
+                assertThat(Long.parseLong(row[column])).as("column %d of %s in%n%s", column, strategy, run.out()).isPositive();
+            }
+        }
+        assertThat(Files.readString(report)).contains("<th>reclaimed</th>", "--holds 0.5", "share holding first");
+    }
+
+    @Test
+    void race_withHolds_json_countsTheHolds() {
+        Run run = race("--holds", "0.3", "--strategies", "in-memory", "--threads", "4", "--capacity", "50", "--json");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("\"holds\": {\"granted\": ", "\"reclaimedUnits\": ", "\"endedTwice\": 0}",
+                "\"share holding first\"");
     }
 
     @Test
@@ -80,6 +114,7 @@ final class RaceTest {
         assertBad(race("--postgres", "--jdbc-url", "jdbc:h2:mem:x"), "choose --postgres or --jdbc-url");
         assertBad(race("--report", "out.txt"), "must name an .html file");
         assertBad(race("--jdbc-url", "mysql://x"), "must be an H2");
+        assertBad(race("--holds", "2"), "--holds must be from 0.0 to 1.0, was 2");
         assertBad(race("extra"), "unexpected argument 'extra'");
     }
 
@@ -99,7 +134,7 @@ final class RaceTest {
         assertThat(run.exit()).isZero();
         for (String option : new String[] {"--postgres", "--jdbc-url", "--user", "--password", "--strategies",
                 "--threads", "--capacity", "--resources", "--skew", "--quantity", "--demand", "--duration", "--keys",
-                "--seed", "--report", "--json", "--help"}) {
+                "--holds", "--seed", "--report", "--json", "--help"}) {
             assertThat(run.out()).contains(option);
         }
     }

@@ -1,17 +1,14 @@
 package dev.capacity.jdbc.testing;
 
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
@@ -25,7 +22,7 @@ import javax.sql.DataSource;
  *
  * <p>This class is threadsafe.
  */
-public final class FaultyDataSource implements DataSource {
+public final class FaultyDataSource extends DelegatingDataSource {
 
     /** What the database did with a COMMIT that fails. */
     public enum CommitFault {
@@ -37,7 +34,6 @@ public final class FaultyDataSource implements DataSource {
 
     private static final String CONNECTION_LOST = "08006";
 
-    private final DataSource delegate;
     private final AtomicInteger armedCommits = new AtomicInteger();
     private final AtomicLong failedAfterCommit = new AtomicLong();
     private final AtomicLong failedInsteadOfCommit = new AtomicLong();
@@ -47,9 +43,10 @@ public final class FaultyDataSource implements DataSource {
     private volatile RandomCommitFaults randomCommitFaults;
     private volatile boolean refuseConnectionsAfterFault;
     private volatile boolean refusingConnections;
+    private volatile Runnable onFailedCommit = () -> { };
 
     public FaultyDataSource(DataSource delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     /** Makes the next {@code count} COMMITs fail as {@code fault} says. */
@@ -102,6 +99,14 @@ public final class FaultyDataSource implements DataSource {
         refusingConnections = false;
     }
 
+    /**
+     * Runs {@code listener} on the committing thread after each injected COMMIT failure, before
+     * the caller sees it: a test can tell which of its calls lost a COMMIT.
+     */
+    public void onFailedCommit(Runnable listener) {
+        this.onFailedCommit = listener;
+    }
+
     /** COMMITs failed so far, either way. */
     public long failedCommits() {
         return failedAfterCommit.get() + failedInsteadOfCommit.get();
@@ -117,12 +122,7 @@ public final class FaultyDataSource implements DataSource {
         if (refusingConnections) {
             throw new SQLException("injected: connection refused", "08001");
         }
-        return wrap(delegate.getConnection());
-    }
-
-    @Override
-    public Connection getConnection(String username, String password) throws SQLException {
-        throw new SQLFeatureNotSupportedException("use getConnection()");
+        return wrap(realConnection());
     }
 
     private Connection wrap(Connection connection) {
@@ -177,6 +177,7 @@ public final class FaultyDataSource implements DataSource {
         if (refuseConnectionsAfterFault) {
             refusingConnections = true;
         }
+        onFailedCommit.run();
         throw new SQLException(CONNECTION_LOST.equals(sqlState) ? "injected: I/O error during COMMIT, connection lost"
                 : "injected: COMMIT failed (" + sqlState + ")", sqlState);
     }
@@ -205,40 +206,5 @@ public final class FaultyDataSource implements DataSource {
                 return random.nextBoolean() ? CommitFault.AFTER_COMMIT : CommitFault.INSTEAD_OF_COMMIT;
             }
         }
-    }
-
-    @Override
-    public PrintWriter getLogWriter() throws SQLException {
-        return delegate.getLogWriter();
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) throws SQLException {
-        delegate.setLogWriter(out);
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) throws SQLException {
-        delegate.setLoginTimeout(seconds);
-    }
-
-    @Override
-    public int getLoginTimeout() throws SQLException {
-        return delegate.getLoginTimeout();
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        return delegate.getParentLogger();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-        return delegate.unwrap(iface);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) throws SQLException {
-        return delegate.isWrapperFor(iface);
     }
 }

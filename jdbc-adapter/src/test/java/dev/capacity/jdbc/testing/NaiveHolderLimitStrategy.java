@@ -1,17 +1,13 @@
 package dev.capacity.jdbc.testing;
 
-import java.util.List;
 import dev.capacity.OrderResult;
-import dev.capacity.Availability;
-import dev.capacity.HoldStatus;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationResult.Status;
 import dev.capacity.ReservationStrategy;
 
-import java.time.Duration;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,15 +23,14 @@ import java.util.concurrent.TimeUnit;
  * after their check until all of them have checked (30 s at most). Releases are not counted
  * back; the control is for races that only reserve.
  */
-public final class NaiveHolderLimitStrategy implements ReservationStrategy {
+public final class NaiveHolderLimitStrategy extends ForwardingStrategy {
 
-    private final ReservationStrategy honest;
     private final CountDownLatch linedUp;
     private final Map<String, Long> limits = new ConcurrentHashMap<>();
     private final Map<String, Long> granted = new ConcurrentHashMap<>();
 
     public NaiveHolderLimitStrategy(ReservationStrategy honest, int lineUp) {
-        this.honest = honest;
+        super(honest);
         this.linedUp = new CountDownLatch(lineUp);
     }
 
@@ -52,7 +47,7 @@ public final class NaiveHolderLimitStrategy implements ReservationStrategy {
             return new ReservationResult(Status.HOLDER_LIMIT_REACHED, null, ReservationResult.UNKNOWN_AVAILABLE, 1);
         }
         betweenCheckAndAct();
-        ReservationResult result = honest.reserve(request);
+        ReservationResult result = delegate().reserve(request);
         if (result.status() == Status.RESERVED) {
             granted.merge(holder, (long) request.quantity(), Long::sum);
         }
@@ -80,43 +75,8 @@ public final class NaiveHolderLimitStrategy implements ReservationStrategy {
     }
 
     @Override
-    public boolean release(long reservationId) {
-        return honest.release(reservationId);
-    }
-
-    @Override
-    public void define(String resourceId, long capacity) {
-        honest.define(resourceId, capacity);
-    }
-
-    @Override
-    public void resize(String resourceId, long newCapacity) {
-        honest.resize(resourceId, newCapacity);
-    }
-
-    @Override
-    public long adjust(String resourceId, long delta) {
-        return honest.adjust(resourceId, delta);
-    }
-
-    @Override
-    public Optional<Availability> availability(String resourceId) {
-        return honest.availability(resourceId);
-    }
-
-    @Override
-    public HoldStatus confirm(long reservationId) {
-        return honest.confirm(reservationId);
-    }
-
-    @Override
-    public HoldStatus extend(long reservationId, Duration ttl) {
-        return honest.extend(reservationId, ttl);
-    }
-
-    @Override
     public String toString() {
-        return name() + " over " + honest.name();
+        return name() + " over " + delegate().name();
     }
 
     @Override

@@ -1,17 +1,13 @@
 package dev.capacity.jdbc.testing;
 
-import dev.capacity.Availability;
-import dev.capacity.HoldStatus;
 import dev.capacity.OrderResult;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -25,13 +21,12 @@ import java.util.concurrent.TimeUnit;
  * <p>So that a race of a few threads certainly shows it, the first {@code lineUp} orders wait
  * after their first line until all of them have placed it (30 s at most).
  */
-public final class NaiveOrderStrategy implements ReservationStrategy {
+public final class NaiveOrderStrategy extends ForwardingStrategy {
 
-    private final ReservationStrategy honest;
     private final CountDownLatch linedUp;
 
     public NaiveOrderStrategy(ReservationStrategy honest, int lineUp) {
-        this.honest = honest;
+        super(honest);
         this.linedUp = new CountDownLatch(lineUp);
     }
 
@@ -44,13 +39,13 @@ public final class NaiveOrderStrategy implements ReservationStrategy {
     public OrderResult reserveAll(List<ReservationRequest> lines) {
         List<Reservation> granted = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
-            ReservationResult result = honest.reserve(lines.get(i));
+            ReservationResult result = delegate().reserve(lines.get(i));
             if (i == 0) {
                 afterFirstLine();
             }
             if (!result.isReserved()) {
                 for (Reservation reservation : granted) {
-                    honest.release(reservation.id());
+                    delegate().release(reservation.id());
                 }
                 return OrderResult.refused(result.status(), i);
             }
@@ -75,52 +70,7 @@ public final class NaiveOrderStrategy implements ReservationStrategy {
     }
 
     @Override
-    public ReservationResult reserve(ReservationRequest request) {
-        return honest.reserve(request);
-    }
-
-    @Override
-    public boolean release(long reservationId) {
-        return honest.release(reservationId);
-    }
-
-    @Override
-    public void define(String resourceId, long capacity) {
-        honest.define(resourceId, capacity);
-    }
-
-    @Override
-    public void resize(String resourceId, long newCapacity) {
-        honest.resize(resourceId, newCapacity);
-    }
-
-    @Override
-    public long adjust(String resourceId, long delta) {
-        return honest.adjust(resourceId, delta);
-    }
-
-    @Override
-    public Optional<Availability> availability(String resourceId) {
-        return honest.availability(resourceId);
-    }
-
-    @Override
-    public HoldStatus confirm(long reservationId) {
-        return honest.confirm(reservationId);
-    }
-
-    @Override
-    public HoldStatus extend(long reservationId, Duration ttl) {
-        return honest.extend(reservationId, ttl);
-    }
-
-    @Override
-    public void limitPerHolder(String resourceId, long maxUnits) {
-        honest.limitPerHolder(resourceId, maxUnits);
-    }
-
-    @Override
     public String toString() {
-        return name() + " over " + honest.name();
+        return name() + " over " + delegate().name();
     }
 }

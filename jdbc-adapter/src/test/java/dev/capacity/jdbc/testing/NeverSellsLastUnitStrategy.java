@@ -1,12 +1,9 @@
 package dev.capacity.jdbc.testing;
 
-import java.util.List;
-import dev.capacity.OrderResult;
 import static dev.capacity.ReservationResult.Status.CONTENDED;
 import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 
 import dev.capacity.Availability;
-import dev.capacity.HoldStatus;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
@@ -30,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>This class is threadsafe.
  */
-public final class NeverSellsLastUnitStrategy implements ReservationStrategy {
+public final class NeverSellsLastUnitStrategy extends ForwardingStrategy {
 
     /** What the strategy answers when the broken guard refuses a request that fits. */
     public enum Answer { CONTENDED, INSUFFICIENT_CAPACITY }
@@ -46,6 +43,7 @@ public final class NeverSellsLastUnitStrategy implements ReservationStrategy {
     }
 
     public NeverSellsLastUnitStrategy(ReservationStrategy honest, Answer answer, Duration retryTime) {
+        super(honest);
         this.honest = honest;
         this.answer = answer;
         this.retryNanos = retryTime.toNanos();
@@ -93,11 +91,6 @@ public final class NeverSellsLastUnitStrategy implements ReservationStrategy {
     }
 
     @Override
-    public void define(String resourceId, long capacity) {
-        honest.define(resourceId, capacity);
-    }
-
-    @Override
     public void resize(String resourceId, long newCapacity) {
         synchronized (lock) {
             lock.notifyAll();
@@ -114,32 +107,7 @@ public final class NeverSellsLastUnitStrategy implements ReservationStrategy {
     }
 
     @Override
-    public Optional<Availability> availability(String resourceId) {
-        return honest.availability(resourceId);
-    }
-
-    @Override
     public String toString() {
         return name() + " over " + honest.name() + ", answering " + answer;
-    }
-
-    @Override
-    public HoldStatus confirm(long reservationId) {
-        return honest.confirm(reservationId);
-    }
-
-    @Override
-    public HoldStatus extend(long reservationId, Duration ttl) {
-        return honest.extend(reservationId, ttl);
-    }
-
-    @Override
-    public void limitPerHolder(String resourceId, long maxUnits) {
-        honest.limitPerHolder(resourceId, maxUnits);
-    }
-
-    @Override
-    public OrderResult reserveAll(List<ReservationRequest> lines) {
-        return honest.reserveAll(lines);
     }
 }

@@ -5,7 +5,6 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
-import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
 import dev.capacity.jdbc.testing.FaultyDataSource;
 import dev.capacity.jdbc.testing.FaultyDataSource.CommitFault;
@@ -13,6 +12,7 @@ import dev.capacity.stress.Database;
 import dev.capacity.stress.EmbeddedPostgresServer;
 import dev.capacity.stress.History;
 import dev.capacity.stress.Op;
+import dev.capacity.stress.RaceClock;
 import dev.capacity.stress.RaceHarness;
 import dev.capacity.stress.RaceReport;
 import dev.capacity.stress.Scenario;
@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -135,14 +135,16 @@ public final class FaultSuite {
 
     /** One race of {@code kind} under {@code fault}, counted in {@code round}. */
     public RaceOutcome run(StrategyKind kind, Fault fault, int round) {
-        return run(kind.strategyName(), fault, round, jdbi -> JdbiStrategies.of(kind, jdbi, options(fault)));
+        return run(kind.strategyName(), fault, round, (jdbi, options) -> JdbiStrategies.of(kind, jdbi, options));
     }
 
     /**
      * One race under {@code fault} of any strategy over JDBI, made by {@code strategyOn} from the
-     * race's Jdbi (which carries the injected faults): for negative controls.
+     * race's Jdbi (which carries the injected faults) and the race's options (its clock, and
+     * the fault's lock timeout): for negative controls.
      */
-    public RaceOutcome run(String strategyName, Fault fault, int round, Function<Jdbi, ReservationStrategy> strategyOn) {
+    public RaceOutcome run(String strategyName, Fault fault, int round,
+                           BiFunction<Jdbi, StrategyOptions, ReservationStrategy> strategyOn) {
         String application = "capacity-faults-" + RACES.incrementAndGet();
         int threads = settings.threads();
         int poolSize = fault == Fault.POOL_EXHAUSTED ? threads / 2 : threads + 2;
@@ -163,14 +165,18 @@ public final class FaultSuite {
             AtomicBoolean racing = new AtomicBoolean();
             FaultyDataSource commitFaults = fault == Fault.COMMIT_FAULTS ? failingCommits(pool, seed, racing) : null;
             Jdbi jdbi = commitFaults != null ? Jdbi.create(commitFaults) : pool.jdbi();
-            ReservationStrategy strategy = strategyOn.apply(jdbi);
+            RaceClock clock = new RaceClock();
+            StrategyOptions options = options(fault, clock);
+            ConfirmWatch confirms = commitFaults != null ? new ConfirmWatch(strategyOn.apply(jdbi, options), commitFaults)
+                    : null;
+            ReservationStrategy strategy = confirms != null ? confirms : strategyOn.apply(jdbi, options);
             // defines the race's resources and later checks keyed unknowns, on the suite's own pool
-            ReservationStrategy faultFree = strategyOn.apply(admin.jdbi());
+            ReservationStrategy faultFree = strategyOn.apply(admin.jdbi(), options);
             try {
                 String prefix = RaceHarness.newPrefix("faults", seed);
                 Scenario.Plan plan = racePlan(prefix, threads, settings.capacity(), planSeed);
                 RaceHarness.Race race = new RaceHarness.Race(strategyName, "postgres", fault.name().toLowerCase(Locale.ROOT),
-                        seed, prefix, plan, 100, MAX_RACE_NANOS, null, fault != Fault.NONE);
+                        seed, prefix, plan, 100, MAX_RACE_NANOS, null, fault != Fault.NONE, clock);
                 History history = new History();
                 long started = System.nanoTime();
                 BooleanSupplier longEnough = () -> {
@@ -197,7 +203,8 @@ public final class FaultSuite {
                                 () -> longEnough.getAsBoolean() && commitFaults.failedCommits() >= settings.commitFaults());
                         injected = commitFaults.failedCommits();
                         detail = "{after commit=" + commitFaults.failedCommits(CommitFault.AFTER_COMMIT) + ", instead of commit="
-                                + commitFaults.failedCommits(CommitFault.INSTEAD_OF_COMMIT) + "}";
+                                + commitFaults.failedCommits(CommitFault.INSTEAD_OF_COMMIT) + "; of confirms="
+                                + confirms.lostCommits() + "}";
                     }
                     case POOL_EXHAUSTED -> {
                         try (PoolExhauster exhauster = new PoolExhauster(pool, poolSize, racing::get).start()) {
@@ -236,6 +243,7 @@ public final class FaultSuite {
                                 && "OutcomeUnknownException".equals(o.result())),
                         ops.stream().filter(o -> "StoreUnavailableException".equals(o.result()))
                                 .mapToLong(Op::latencyMicros).max().orElse(0),
+                        confirms == null ? 0 : confirms.lostCommits(),
                         newConnections, pool.activeConnections(), pool.totalConnections(), refillMillis, poolSize);
             } finally {
                 close(strategy);
@@ -276,13 +284,15 @@ public final class FaultSuite {
 
     /**
      * The suite's race: two resources of {@code capacity / 8} units, and every thread in turn
-     * reserves 1 to 3 units of one of them and releases what it got. Each thread holds at most
-     * one reservation, so that the threads stay alike and the mix of grants, refusals and
-     * releases stays steady from race to race (a thread that piles up reservations would turn
-     * the others' calls into refusals, and throughput into a measure of that); with up to three
-     * units per thread the resources still run full. A quarter of the reserves carry an
-     * idempotency key, and a third of those are sent by the next thread too, at the same turn:
-     * a double submit.
+     * reserves 1 to 3 units of one of them, confirms it if it is a hold, and releases what it
+     * got. Each thread holds at most one reservation, so that the threads stay alike and the mix
+     * of grants, refusals and releases stays steady from race to race (a thread that piles up
+     * reservations would turn the others' calls into refusals, and throughput into a measure of
+     * that); with up to three units per thread the resources still run full. Half the reserves
+     * are holds of 5 to 60 s, and a thread moves the race's clock forward by 1 to 20 s before a
+     * quarter of its turns, so that some confirms come after the expiry. A quarter of the
+     * reserves carry an idempotency key, and a third of those are sent by the next thread too, at
+     * the same turn: a double submit (of a hold, both threads confirm it).
      */
     static Scenario.Plan racePlan(String prefix, int threads, int capacity, long seed) {
         java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
@@ -297,24 +307,38 @@ public final class FaultSuite {
         for (int t = 0; t < threads; t++) {
             scripts.add(new ArrayList<>());
         }
+        int[] turns = new int[threads];
         for (int turn = 0; turn < turnsPerThread; turn++) {
             for (int t = 0; t < threads; t++) {
-                List<Scenario.Step> script = scripts.get(t);
-                if (script.size() > 2 * turn) {
+                if (turns[t] > turn) {
                     continue; // this turn's reserve came from the thread before, a double submit
                 }
                 String key = random.nextInt(4) == 0 ? prefix + "key" + t + "-" + turn : "";
-                Scenario.Reserve reserve = new Scenario.Reserve(random.nextBoolean() ? a : b, "h" + t + "-" + turn,
-                        1 + random.nextInt(3), key);
-                script.add(reserve);
-                script.add(new Scenario.ReleaseHeld(0));
+                String holder = "h" + t + "-" + turn;
+                Duration hold = random.nextBoolean() ? Duration.ofMillis(5_000 + random.nextInt(55_001)) : null;
+                List<Scenario.Step> steps = new ArrayList<>();
+                steps.add(new Scenario.Reserve(random.nextBoolean() ? a : b, holder, 1 + random.nextInt(3), key, hold));
+                if (hold != null) {
+                    steps.add(new Scenario.Confirm(holder));
+                }
+                steps.add(new Scenario.ReleaseHeld(0));
+                turn(scripts.get(t), steps, random);
+                turns[t]++;
                 if (!key.isEmpty() && t + 1 < threads && random.nextInt(3) == 0) {
-                    scripts.get(t + 1).add(reserve);
-                    scripts.get(t + 1).add(new Scenario.ReleaseHeld(0));
+                    turn(scripts.get(t + 1), steps, random);
+                    turns[t + 1]++;
                 }
             }
         }
         return new Scenario.Plan(capacities, scripts);
+    }
+
+    /** Adds a turn's {@code steps} to {@code script}, after a move of the clock one time in four. */
+    private static void turn(List<Scenario.Step> script, List<Scenario.Step> steps, java.util.SplittableRandom random) {
+        if (random.nextInt(4) == 0) {
+            script.add(new Scenario.Advance(Duration.ofMillis(1_000 + random.nextInt(19_001))));
+        }
+        script.addAll(steps);
     }
 
     /**
@@ -345,8 +369,12 @@ public final class FaultSuite {
     }
 
     private static void close(ReservationStrategy strategy) {
-        if (strategy instanceof JdbiReservationStrategy closeable) {
-            closeable.close();
+        if (strategy instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("could not close " + strategy, e);
+            }
         }
     }
 
@@ -357,9 +385,10 @@ public final class FaultSuite {
         return faulty;
     }
 
-    private static StrategyOptions options(Fault fault) {
-        return fault == Fault.TIMEOUTS ? StrategyOptions.builder().lockTimeout(Duration.ofMillis(1)).build()
-                : StrategyOptions.defaults();
+    /** The options of a race's strategies: its clock, and under {@link Fault#TIMEOUTS} a lock timeout of 1 ms. */
+    private static StrategyOptions options(Fault fault, RaceClock clock) {
+        StrategyOptions.Builder options = StrategyOptions.builder().clock(clock);
+        return (fault == Fault.TIMEOUTS ? options.lockTimeout(Duration.ofMillis(1)) : options).build();
     }
 
     private Snapshot snapshot(RaceHarness.Resources resources) {

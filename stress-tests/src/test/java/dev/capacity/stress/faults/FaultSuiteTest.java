@@ -15,8 +15,9 @@ import java.util.Random;
 
 /**
  * Every strategy races on a real PostgreSQL server through every fault of {@link FaultSuite},
- * and every race's history must check out. Throughput ratios are printed, not asserted: they
- * are measurements (see the README), not correctness.
+ * and every race's history must check out, holds and confirms included: a confirm whose COMMIT
+ * was lost is looked up, never applied twice and never left half-done. Throughput ratios are
+ * printed, not asserted: they are measurements (see the README), not correctness.
  */
 final class FaultSuiteTest {
 
@@ -58,6 +59,8 @@ final class FaultSuiteTest {
                 case COMMIT_FAULTS -> {
                     assertThat(o.injected()).as(table).isGreaterThanOrEqualTo(settings.commitFaults());
                     assertThat(o.keyedUnknown()).as(table).isZero();
+                    // confirms lost their COMMIT too, and what they answered then checked out
+                    assertThat(o.lostConfirmCommits()).as(table).isPositive();
                 }
                 case POOL_EXHAUSTED, RESTART -> {
                     // calls failed while connections or the server were missing, and failed fast
@@ -67,8 +70,9 @@ final class FaultSuiteTest {
                 case TIMEOUTS -> assertThat(o.newConnections()).as("timeouts cost no connection\n" + table).isZero();
                 default -> assertThat(o.newConnections()).as(table).isZero();
             }
-            // every race did real work: grants and definite answers
+            // every race did real work: grants and definite answers, holds confirmed
             assertThat(o.report().grants()).as(table).isPositive();
+            assertThat(o.report().confirmed()).as(table).isPositive();
         }
     }
 

@@ -17,6 +17,8 @@ import dev.capacity.stress.RaceReport;
  *     answer with the truth: REPLAYED with the row if the row is there, anything else if not
  * @param unkeyedUnknown reserve calls without a key that ended in {@code OutcomeUnknownException}
  * @param slowestFailureMicros the slowest call that failed with {@code StoreUnavailableException}
+ * @param lostConfirmCommits COMMITs of confirms that failed (under {@link Fault#COMMIT_FAULTS}):
+ *     each confirm looked itself up, and the checker judged what it answered
  * @param newConnections sessions the pool opened during the race (replacing lost or evicted ones)
  * @param activeAfter the pool's connections still lent out after the race
  * @param totalAfter the pool's open connections after the race, once it had refilled (or given up waiting)
@@ -27,7 +29,7 @@ import dev.capacity.stress.RaceReport;
  */
 public record RaceOutcome(String strategy, Fault fault, int round, RaceReport report, double answeredPerSecond, long injected,
                           String injectedDetail, long keyedUnknown, long unresolved, long unkeyedUnknown, long slowestFailureMicros,
-                          long newConnections, int activeAfter, int totalAfter, long refillMillis, int poolSize) {
+                          long lostConfirmCommits, long newConnections, int activeAfter, int totalAfter, long refillMillis, int poolSize) {
 
     /**
      * The checker found nothing, every keyed unknown outcome was resolved to the truth (and,

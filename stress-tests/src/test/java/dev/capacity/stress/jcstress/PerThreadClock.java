@@ -7,25 +7,31 @@ import java.time.ZoneOffset;
 import java.util.function.Supplier;
 
 /**
- * A clock that stands still at one instant, except for a thread inside {@link #reading}: that
- * thread reads the instant it was given. Two threads of one strategy can so read the clock on
- * either side of a hold's expiry, as two threads reading the system clock a microsecond apart do,
- * and a jcstress test sees that on every sample rather than only when a tick falls between them.
+ * A clock that stands still at one instant (or reads another clock), except for a thread inside
+ * {@link #reading}: that thread reads the instant it was given. Two threads of one strategy can
+ * so read the clock on either side of a hold's expiry, as two threads reading the system clock a
+ * microsecond apart do, and a jcstress test sees that on every sample rather than only when a
+ * tick falls between them; a negative control can judge one call by the wrong instant.
  *
  * <p>This class is threadsafe.
  */
-final class PerThreadClock extends Clock {
+public final class PerThreadClock extends Clock {
 
     private static final ThreadLocal<Instant> OWN = new ThreadLocal<>();
 
-    private final Instant common;
+    private final Clock common;
 
     PerThreadClock(Instant common) {
+        this(Clock.fixed(common, ZoneOffset.UTC));
+    }
+
+    /** A clock that reads {@code common}, but for a thread inside {@link #reading}. */
+    public PerThreadClock(Clock common) {
         this.common = common;
     }
 
     /** Runs {@code call} with this thread's clocks reading {@code instant}. */
-    static <T> T reading(Instant instant, Supplier<T> call) {
+    public static <T> T reading(Instant instant, Supplier<T> call) {
         OWN.set(instant);
         try {
             return call.get();
@@ -37,7 +43,7 @@ final class PerThreadClock extends Clock {
     @Override
     public Instant instant() {
         Instant own = OWN.get();
-        return own != null ? own : common;
+        return own != null ? own : common.instant();
     }
 
     @Override
