@@ -1,11 +1,13 @@
 package dev.capacity.stress.jcstress;
 
 import dev.capacity.Availability;
+import dev.capacity.OrderResult;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Turns what a strategy did into the short words the jcstress outcomes are written in. An
@@ -22,6 +24,27 @@ final class Outcomes {
         } catch (RuntimeException e) {
             return "ERROR";
         }
+    }
+
+    /**
+     * An order's status. A stack overflow is an answer too ({@code ERROR}): helpers that went
+     * round in a circle (orders taking resources or keys in different orders) never stop helping.
+     */
+    static String order(ReservationStrategy strategy, List<ReservationRequest> lines) {
+        return word(orderResult(strategy, lines));
+    }
+
+    /** An order's result, or null for an exception or a stack overflow (then {@link #word(OrderResult)} is {@code ERROR}). */
+    static OrderResult orderResult(ReservationStrategy strategy, List<ReservationRequest> lines) {
+        try {
+            return strategy.reserveAll(lines);
+        } catch (RuntimeException | StackOverflowError e) {
+            return null;
+        }
+    }
+
+    static String word(OrderResult order) {
+        return order == null ? "ERROR" : word(order.status());
     }
 
     static String release(ReservationStrategy strategy, long reservationId) {
@@ -67,13 +90,17 @@ final class Outcomes {
     }
 
     static String word(ReservationResult result) {
-        switch (result.status()) {
+        return word(result.status());
+    }
+
+    static String word(ReservationResult.Status status) {
+        switch (status) {
             case INSUFFICIENT_CAPACITY:
                 return "INSUFFICIENT";
             case IDEMPOTENCY_KEY_CONFLICT:
                 return "CONFLICT";
             default:
-                return result.status().name();
+                return status.name();
         }
     }
 }
