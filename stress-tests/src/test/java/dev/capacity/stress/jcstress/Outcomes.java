@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * Turns what a strategy did into the short words the jcstress outcomes are written in. An
  * exception becomes {@code ERROR}, which every test lists as forbidden, so no outcome is left
- * unclassified.
+ * unclassified; for orders and the counts read after them, so does a stack overflow (helpers
+ * going round in a circle), so that a broken order protocol is counted rather than crashing the run.
  */
 final class Outcomes {
 
@@ -41,6 +42,12 @@ final class Outcomes {
         } catch (RuntimeException | StackOverflowError e) {
             return null;
         }
+    }
+
+    /** An order's status, and for a refusal the line it names: {@code INSUFFICIENT line 1}. */
+    static String orderAndLine(ReservationStrategy strategy, List<ReservationRequest> lines) {
+        OrderResult order = orderResult(strategy, lines);
+        return order == null || order.isReserved() ? word(order) : word(order) + " line " + order.failedLine();
     }
 
     static String word(OrderResult order) {
@@ -76,7 +83,7 @@ final class Outcomes {
         try {
             Availability availability = strategy.availability(resourceId).orElseThrow();
             return "reserved " + availability.reserved() + " held " + availability.held();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             return "ERROR";
         }
     }
@@ -84,7 +91,7 @@ final class Outcomes {
     static String reserved(ReservationStrategy strategy, String resourceId) {
         try {
             return String.valueOf(strategy.availability(resourceId).orElseThrow().reserved());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             return "ERROR";
         }
     }
