@@ -5,14 +5,19 @@ import dev.capacity.internal.Arguments;
 import dev.capacity.internal.CapacityMath;
 import dev.capacity.internal.Events;
 import dev.capacity.internal.Holds;
+import dev.capacity.internal.Orders;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -65,6 +70,33 @@ public final class InMemoryStrategy implements ReservationStrategy {
      * reads again; it refuses only after a scan that found none, with the state still the one it
      * read (the same object: no CAS in between), so the refusal is linearized at that scan and no
      * expired hold was counted against it.
+     *
+     * An order spans resources, in the style of Harris, Fraser and Pratt's multi-word CAS. Its
+     * descriptor (Order) holds one candidate entry per line, one claim per keyed line, one part
+     * per resource (that resource's lines counted together) and one outcome, null until a CAS
+     * decides it. Whoever decides it, the caller or a helper, walks the same way. It claims every
+     * key, in key order; a key found taken for good makes the order a repeat, decided from that
+     * snapshot (every other key is the order's, unused while it is undecided, or taken for good).
+     * Then it installs each part, in resource id order, as a descriptor (PartGrant) on a state
+     * without one, only if the part fits (room, then each holder's units against the limit); a
+     * part that does not fit after expired holds were reclaimed refuses the order, linearized at
+     * that scan. Once every part is installed, one CAS grants the order: the linearization point.
+     * Each part is then cleared like any descriptor, its numbers kept or undone; on a grant its
+     * lines are recorded and published, its holds indexed and its holders counted (each holder's
+     * units once, stamped with the part's seq) before it is cleared. A refused order's claims are
+     * removed; one found later is refused, as a single request's refused claim is.
+     *
+     * A part stays installed until its order is decided. So a thread reads a resource's state,
+     * then the order's outcome: if the order is undecided and the state has none of its parts,
+     * the part was never installed; and a part installed from such a state after all belongs to
+     * an order decided meanwhile, which can only be a refusal (a grant needs the part), undone by
+     * whoever meets it. Likewise for claims. A thread helps a foreign descriptor or claim only
+     * after reading its own order undecided, that is while the order holds every key (and, past
+     * its keys, every resource) before the one it is after. An order claiming keys holds no
+     * resource, and the one holding the key it wants is after keys further up, or only after
+     * resources; an order installing parts is past its keys, and the one holding the resource it
+     * wants is after resources further up. Helping goes up the key order, then up the resource
+     * order, and never comes back round (no cycle, bounded depth): lock-free.
      */
 
     private static final String NAME = StrategyKind.IN_MEMORY.strategyName();
@@ -191,7 +223,16 @@ public final class InMemoryStrategy implements ReservationStrategy {
 
     @Override
     public OrderResult reserveAll(List<ReservationRequest> lines) {
-        throw new UnsupportedOperationException("orders in memory: being built on this branch");
+        List<ReservationRequest> checked = Orders.requireLines(lines);
+        Instant now = now();
+        List<Instant> expiries = new ArrayList<>(checked.size());
+        for (ReservationRequest line : checked) {
+            expiries.add(line.isHold() ? Holds.expiry(now, line.hold(), "ttl") : null);
+        }
+        Order order = new Order(checked, now, expiries);
+        OrderResult result = answer(order, finish(order));
+        Events.order(options.listener(), NAME, checked, result);
+        return result;
     }
 
     @Override
@@ -295,10 +336,15 @@ public final class InMemoryStrategy implements ReservationStrategy {
         if (request.quantity() > state.capacity - state.reserved) {
             return Status.INSUFFICIENT_CAPACITY;
         }
-        if (state.isLimited() && resource.holders.get().units(request.holderId()) + request.quantity() > state.holderLimit) {
+        if (overLimit(resource, state, request.holderId(), request.quantity())) {
             return Status.HOLDER_LIMIT_REACHED;
         }
         return null;
+    }
+
+    /** Whether {@code units} more would take the holder past the limit of {@code state} (no descriptor pending). */
+    private static boolean overLimit(Resource resource, State state, String holderId, long units) {
+        return state.isLimited() && resource.holders.get().units(holderId) + units > state.holderLimit;
     }
 
     private ReservationResult reserveKeyed(ReservationRequest request, Instant now, Instant expiry) {
@@ -329,6 +375,14 @@ public final class InMemoryStrategy implements ReservationStrategy {
 
     /** Decides a claim, helping whatever is pending on its resource; returns the decision. */
     private Decision settle(Claim claim) {
+        if (claim.order != null) {
+            // a line of an order: decided with the order, and published before it is answered
+            Outcome outcome = finish(claim.order);
+            claim.decision.compareAndSet(null, outcome.status == Status.RESERVED
+                    ? new Decision(Status.RESERVED, claim.order.entries.get(claim.line), ReservationResult.UNKNOWN_AVAILABLE)
+                    : new Decision(outcome.status, null, ReservationResult.UNKNOWN_AVAILABLE));
+            return claim.decision.get();
+        }
         ReservationRequest request = claim.request;
         Entry candidate = null;
         for (;;) {
@@ -365,6 +419,148 @@ public final class InMemoryStrategy implements ReservationStrategy {
                 help(resource, tentative);
             }
         }
+    }
+
+    // ---- orders
+
+    /**
+     * Decides an order (helping it through if nobody has yet), then clears its parts and, unless it
+     * was granted, frees its keys; returns the decision. Anyone may call this for any order.
+     */
+    private Outcome finish(Order order) {
+        Outcome outcome = decide(order);
+        for (Part part : order.parts) {
+            Resource resource = resources.get(part.resourceId);
+            if (resource != null) {
+                State state = resource.state.get();
+                // only a clearing replaces a state with a descriptor: one help is enough
+                if (state.pending instanceof PartGrant grant && grant.order == order) {
+                    help(resource, state);
+                }
+            }
+        }
+        if (outcome.status != Status.RESERVED) {
+            for (Claim claim : order.claims) {
+                if (claim != null) {
+                    claims.remove(claim.request.idempotencyKey(), claim);
+                }
+            }
+        }
+        return outcome;
+    }
+
+    /**
+     * The one decision about an order, made by whoever gets there first (see "Concurrency"):
+     * every key claimed in key order (a key another reservation holds makes it a repeat), then
+     * every part installed in resource id order (a part that does not fit refuses it), then
+     * granted by one CAS. Every step reads the order's outcome after the object it acts on, and
+     * helps a foreign descriptor only while the order is still undecided.
+     */
+    private Outcome decide(Order order) {
+        Outcome decided = order.outcome.get();
+        if (decided != null) {
+            return decided;
+        }
+        Entry[] taken = new Entry[order.lines.size()];
+        boolean repeat = false;
+        for (int i : order.keyOrder) {
+            Claim mine = order.claims.get(i);
+            String key = mine.request.idempotencyKey();
+            for (;;) {
+                if (order.outcome.get() != null) {
+                    return order.outcome.get();
+                }
+                Claim existing = claims.putIfAbsent(key, mine);
+                if (existing == null || existing == mine) {
+                    break;
+                }
+                if (order.outcome.get() != null) {
+                    return order.outcome.get();
+                }
+                Decision decision = settle(existing);
+                if (decision.status == Status.RESERVED) {
+                    taken[i] = decision.entry;
+                    repeat = true;
+                    break;
+                }
+                // refused, so the key is still unused: free it (as reserveKeyed does) and claim it
+                claims.remove(key, existing);
+            }
+        }
+        if (repeat) {
+            // every key is this order's (unused while it is undecided) or taken for good: one snapshot
+            order.outcome.compareAndSet(null, repeated(order, taken));
+            return order.outcome.get();
+        }
+        for (Part part : order.parts) {
+            Resource resource = resources.get(part.resourceId);
+            if (resource == null) {
+                order.outcome.compareAndSet(null, new Outcome(Status.UNKNOWN_RESOURCE, part.firstLine, null));
+                return order.outcome.get();
+            }
+            for (;;) {
+                State state = resource.state.get();
+                if (state.pending instanceof PartGrant grant && grant.order == order) {
+                    break;
+                }
+                if (order.outcome.get() != null) {
+                    return order.outcome.get();
+                }
+                if (state.pending != null) {
+                    help(resource, state);
+                    continue;
+                }
+                publish(state);
+                Outcome refusal = part.refusal(resource, state);
+                if (refusal != null) {
+                    if (reclaimExpired(resource, state, order.now)) {
+                        continue;
+                    }
+                    order.outcome.compareAndSet(null, refusal);
+                    return order.outcome.get();
+                }
+                State tentative = state.plus(part.units, part.heldUnits, new PartGrant(order, part, state));
+                if (resource.state.compareAndSet(state, tentative)) {
+                    break;
+                }
+            }
+        }
+        order.outcome.compareAndSet(null, Outcome.GRANTED);
+        return order.outcome.get();
+    }
+
+    /**
+     * A repeat: replayed if every line is keyed and each key's reservation ({@code taken}, null
+     * where the key is unused) matches its line; otherwise a conflict naming the first line that does not.
+     */
+    private static Outcome repeated(Order order, Entry[] taken) {
+        List<Entry> earlier = new ArrayList<>(taken.length);
+        for (int i = 0; i < taken.length; i++) {
+            ReservationRequest line = order.lines.get(i);
+            if (line.idempotencyKey() == null || taken[i] == null || !line.matches(taken[i].reservation)) {
+                return new Outcome(Status.IDEMPOTENCY_KEY_CONFLICT, i, null);
+            }
+            earlier.add(taken[i]);
+        }
+        return new Outcome(Status.REPLAYED, OrderResult.NO_LINE, List.copyOf(earlier));
+    }
+
+    /** The caller's answer to a finished order; the candidates of an order not granted now are forgotten. */
+    private OrderResult answer(Order order, Outcome outcome) {
+        if (outcome.status == Status.RESERVED) {
+            return OrderResult.granted(Status.RESERVED, order.entries.stream().map(entry -> entry.reservation).toList());
+        }
+        order.entries.forEach(this::forget);
+        if (outcome.status != Status.REPLAYED) {
+            return OrderResult.refused(outcome.status, outcome.failedLine);
+        }
+        List<Reservation> earlier = new ArrayList<>(outcome.earlier.size());
+        for (Entry entry : outcome.earlier) {
+            // the thread that decided a single keyed grant may not have recorded it yet
+            reservations.putIfAbsent(entry.reservation.id(), entry);
+            earlier.add(entry.current());
+        }
+        return OrderResult.granted(Status.REPLAYED, earlier);
     }
 
     // ---- holds
@@ -506,10 +702,15 @@ public final class InMemoryStrategy implements ReservationStrategy {
                 help(resource, state);
                 continue;
             }
-            if (state.lastGrant != null) {
-                state.lastGrant.life.compareAndSet(Life.PENDING, Life.PERMANENT);
-            }
+            publish(state);
             return state;
+        }
+    }
+
+    /** Publishes the entry of the last fast grant in {@code state}, before a CAS replaces it (see "Concurrency"). */
+    private static void publish(State state) {
+        if (state.lastGrant != null) {
+            state.lastGrant.life.compareAndSet(Life.PENDING, Life.PERMANENT);
         }
     }
 
@@ -742,12 +943,22 @@ public final class InMemoryStrategy implements ReservationStrategy {
         final ReservationRequest request;
         final Instant now;
         final Instant expiry;
+        /** The order whose line this is, decided with it; null for a single request. */
+        final Order order;
+        /** The line's index in {@link #order}. */
+        final int line;
         final AtomicReference<Decision> decision = new AtomicReference<>();
 
         Claim(ReservationRequest request, Instant now, Instant expiry) {
+            this(request, now, expiry, null, -1);
+        }
+
+        Claim(ReservationRequest request, Instant now, Instant expiry, Order order, int line) {
             this.request = request;
             this.now = now;
             this.expiry = expiry;
+            this.order = order;
+            this.line = line;
         }
     }
 
@@ -848,6 +1059,143 @@ public final class InMemoryStrategy implements ReservationStrategy {
             }
             return mine;
         }
+    }
+
+    /**
+     * An order's part on one resource, installed with the part's units (see "Concurrency"): kept
+     * if the order is granted, when each line's reservation is recorded and published, its holds
+     * indexed and its holders' units counted, once per holder, before the part is cleared.
+     */
+    private final class PartGrant extends Operation {
+        final Order order;
+        final Part part;
+
+        PartGrant(Order order, Part part, State before) {
+            super(before);
+            this.order = order;
+            this.part = part;
+        }
+
+        @Override
+        boolean decide(Resource resource, State tentative) {
+            if (InMemoryStrategy.this.decide(order).status != Status.RESERVED) {
+                return false;
+            }
+            for (Entry entry : part.entries) {
+                reservations.putIfAbsent(entry.reservation.id(), entry);
+                entry.life.compareAndSet(Life.PENDING, Life.PERMANENT);
+                if (entry.reservation.isHold()) {
+                    // indexed before the part is cleared: see "Concurrency"
+                    resource.holds.put(new HoldKey(entry.reservation.expiresAt().orElseThrow(), entry.reservation.id()), entry);
+                }
+            }
+            if (tentative.isLimited()) {
+                HolderTable table = resource.holders.get();
+                part.holders.forEach((holder, units) -> table.add(holder, units, tentative.seq));
+            }
+            return true;
+        }
+    }
+
+    /**
+     * An order: its lines' candidates and claims, its parts by resource, and the one decision
+     * about it. Shared by every thread that helps it; immutable but for the decision.
+     */
+    private final class Order {
+        final List<ReservationRequest> lines;
+        final Instant now;
+        /** One candidate per line, in line order. */
+        final List<Entry> entries;
+        /** One claim per keyed line, in line order; null for a line without a key. */
+        final List<Claim> claims;
+        /** The keyed lines' indexes, by key: the one order in which every order claims keys. */
+        final List<Integer> keyOrder;
+        /** The parts, by resource id: the one order in which every order takes resources. */
+        final List<Part> parts;
+        final AtomicReference<Outcome> outcome = new AtomicReference<>();
+
+        Order(List<ReservationRequest> lines, Instant now, List<Instant> expiries) {
+            this.lines = lines;
+            this.now = now;
+            List<Entry> candidates = new ArrayList<>(lines.size());
+            List<Claim> keyed = new ArrayList<>(lines.size());
+            List<Integer> byKey = new ArrayList<>();
+            Map<String, List<Integer>> byResource = new TreeMap<>();
+            for (int i = 0; i < lines.size(); i++) {
+                ReservationRequest line = lines.get(i);
+                candidates.add(newEntry(line, now, expiries.get(i)));
+                keyed.add(line.idempotencyKey() == null ? null : new Claim(line, now, expiries.get(i), this, i));
+                if (line.idempotencyKey() != null) {
+                    byKey.add(i);
+                }
+                byResource.computeIfAbsent(line.resourceId(), r -> new ArrayList<>()).add(i);
+            }
+            byKey.sort(Comparator.comparing(i -> lines.get(i).idempotencyKey()));
+            this.entries = List.copyOf(candidates);
+            this.claims = Collections.unmodifiableList(keyed);
+            this.keyOrder = List.copyOf(byKey);
+            List<Part> taken = new ArrayList<>(byResource.size());
+            byResource.forEach((resourceId, indexes) -> taken.add(new Part(resourceId, indexes, entries)));
+            this.parts = List.copyOf(taken);
+        }
+    }
+
+    /** The lines of an order on one resource, counted together. Immutable. */
+    private static final class Part {
+        final String resourceId;
+        /** The part's first line: the line a refusal for room names. */
+        final int firstLine;
+        final List<Entry> entries;
+        final long units;
+        final long heldUnits;
+        /** Each holder's units, by holder id. */
+        final Map<String, Long> holders = new TreeMap<>();
+        /** Each holder's first line: the line a refusal for that holder's limit names. */
+        final Map<String, Integer> holdersFirstLine = new TreeMap<>();
+
+        Part(String resourceId, List<Integer> lines, List<Entry> orderEntries) {
+            this.resourceId = resourceId;
+            this.firstLine = lines.get(0);
+            List<Entry> mine = new ArrayList<>(lines.size());
+            long all = 0;
+            long held = 0;
+            for (int i : lines) {
+                Entry entry = orderEntries.get(i);
+                Reservation reservation = entry.reservation;
+                mine.add(entry);
+                all += reservation.quantity();
+                held += reservation.isHold() ? reservation.quantity() : 0;
+                holders.merge(reservation.holderId(), (long) reservation.quantity(), Long::sum);
+                holdersFirstLine.putIfAbsent(reservation.holderId(), i);
+            }
+            this.entries = List.copyOf(mine);
+            this.units = all;
+            this.heldUnits = held;
+        }
+
+        /**
+         * Why this part cannot be installed on {@code state} (no descriptor pending), as a
+         * refusal of the order naming a line: no room, then a holder's limit (holders by id); null if it fits.
+         */
+        Outcome refusal(Resource resource, State state) {
+            if (units > state.capacity - state.reserved) {
+                return new Outcome(Status.INSUFFICIENT_CAPACITY, firstLine, null);
+            }
+            for (Map.Entry<String, Long> holder : holders.entrySet()) {
+                if (overLimit(resource, state, holder.getKey(), holder.getValue())) {
+                    return new Outcome(Status.HOLDER_LIMIT_REACHED, holdersFirstLine.get(holder.getKey()), null);
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
+     * The decision about an order: RESERVED (granted now), REPLAYED (with the earlier reservations,
+     * in line order) or a refusal naming a line.
+     */
+    private record Outcome(Status status, int failedLine, List<Entry> earlier) {
+        static final Outcome GRANTED = new Outcome(Status.RESERVED, OrderResult.NO_LINE, null);
     }
 
     /**

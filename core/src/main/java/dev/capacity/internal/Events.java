@@ -1,5 +1,6 @@
 package dev.capacity.internal;
 
+import dev.capacity.OrderResult;
 import dev.capacity.ReservationListener;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
@@ -8,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Delivers events to a {@link ReservationListener}, so that a failing listener is logged and never
@@ -30,6 +32,19 @@ public final class Events {
             }
         } catch (RuntimeException e) {
             LOG.warn("listener {} failed on the outcome {} of {}", listener, result.status(), request, e);
+        }
+    }
+
+    /**
+     * Reports each line of an order as reserved or rejected: its reservation when the order was
+     * granted, the order's refusal otherwise.
+     */
+    public static void order(ReservationListener listener, String strategy, List<ReservationRequest> lines,
+                             OrderResult order) {
+        for (int i = 0; i < lines.size(); i++) {
+            outcome(listener, strategy, lines.get(i), order.isReserved()
+                    ? new ReservationResult(order.status(), order.reservations().get(i), ReservationResult.UNKNOWN_AVAILABLE, 1)
+                    : new ReservationResult(order.status(), null, ReservationResult.UNKNOWN_AVAILABLE, 1));
         }
     }
 
