@@ -858,6 +858,10 @@ public final class InMemoryStrategy implements ReservationStrategy {
 
         /** Adds {@code delta} to a holder's count on behalf of the descriptor {@code seq}, once. */
         void add(String holderId, long delta, long seq) {
+            if (seq <= builtAt) {
+                // a late helper of a descriptor older than this table: its change is in the counts already
+                return;
+            }
             AtomicReference<Units> count = counts.computeIfAbsent(holderId, h -> new AtomicReference<>(new Units(0, 0)));
             for (;;) {
                 Units units = count.get();

@@ -236,11 +236,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     /** Tells the listener each line's outcome: its reservation, or the order's refusal. */
     private OrderResult reportOrder(List<ReservationRequest> lines, OrderResult order) {
-        for (int i = 0; i < lines.size(); i++) {
-            Events.outcome(options.listener(), name, lines.get(i), order.isReserved()
-                    ? new ReservationResult(order.status(), order.reservations().get(i), ReservationResult.UNKNOWN_AVAILABLE, 1)
-                    : new ReservationResult(order.status(), null, ReservationResult.UNKNOWN_AVAILABLE, 1));
-        }
+        Events.order(options.listener(), name, lines, order);
         return order;
     }
 
