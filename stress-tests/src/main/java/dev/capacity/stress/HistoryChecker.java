@@ -53,6 +53,32 @@ import java.util.Set;
  *       applied twice); from the rows, confirmed and ended by expiry, or released true and
  *       ended by expiry.</li>
  * </ul>
+ * <h2>Orders and per-holder limits</h2>
+ * An order ({@link Op.Kind#ORDER}, one operation per line) counts like its lines: a granted
+ * order's lines on a resource are one grant of their units together, judged for oversold as any
+ * grant; a refused order is judged on the resource its refusal names ({@code failedLine}), for
+ * the units of all its lines there (or its holder's lines there, for a limit), as a refusal of
+ * that many units; an order a client gave up on is undersold only if every part of it had room.
+ * <ul>
+ *   <li><b>half orders</b>, in orders: a granted order without one reservation per line (a line
+ *       without one, or two lines with one), or (from the rows) a line whose row is missing or
+ *       is for another resource, holder or quantity; a refused order whose line's row is there (a
+ *       row no operation acknowledged, of that line's resource, holder, quantity and key, which no
+ *       call of unknown outcome asked for); an order of unknown outcome with rows for some lines
+ *       and none for others (judged only where no other call of unknown outcome asked for the
+ *       same lines).</li>
+ *   <li><b>over the holder limit</b>, in units beyond the limit, the worst seen: on a resource with
+ *       a per-holder limit, a grant whose units for a holder, plus the holder's units that
+ *       certainly count at its decision (by the rules of oversold) exceed the limit; or the
+ *       holder's units certainly live at the instant the grant returned (granted before it ended,
+ *       its own included, no end of them begun by then, not expired by its {@code clockTo} or
+ *       confirmed before it ended) exceed it; or, at the end, the holder's live units do.</li>
+ *   <li><b>holder undersold</b>, in requests: a request (or an order's holder's part) refused
+ *       HOLDER_LIMIT_REACHED while, at every moment of the refusal, the limit less the units the
+ *       holder <em>possibly</em> had live (by the rules of undersold) left room for it, or, where
+ *       nothing was released, with that room still left at the end; or any such refusal on a
+ *       resource without a limit.</li>
+ * </ul>
  * An answer that ended a hold before its expiry (EXPIRED, or a release false, with the clock
  * before the expiry throughout and nothing else to explain it), a row ended by expiry before its
  * expiry, and a confirm that took effect with no trace in the row (or a row confirmed by no
@@ -88,7 +114,7 @@ public final class HistoryChecker {
     private static final Set<String> EXPECTED_FAILURES = Set.of("StoreUnavailableException", "OutcomeUnknownException");
     private static final Set<String> RESULTS = Set.of("RESERVED", "REPLAYED", "INSUFFICIENT_CAPACITY",
             "UNKNOWN_RESOURCE", "IDEMPOTENCY_KEY_CONFLICT", "CONTENDED", "true", "false", "done", "CONFIRMED",
-            "ALREADY_CONFIRMED", "EXPIRED", "RELEASED", "UNKNOWN_RESERVATION");
+            "ALREADY_CONFIRMED", "EXPIRED", "RELEASED", "UNKNOWN_RESERVATION", "HOLDER_LIMIT_REACHED");
 
     private HistoryChecker() {}
 
@@ -98,12 +124,14 @@ public final class HistoryChecker {
      * the reports, not violations.
      */
     public record Verdict(long oversold, long undersold, long ledger, long lost, long unexpected, long duplicateKeys,
-                          long errors, long stuck, long lateConfirms, long endedTwice, long unknown,
-                          long explainedByUnknown, long expiredHolds, long reclaimedUnits, List<String> problems) {
+                          long errors, long stuck, long lateConfirms, long endedTwice, long halfOrders,
+                          long overHolderLimit, long holderUndersold, long unknown, long explainedByUnknown,
+                          long expiredHolds, long reclaimedUnits, List<String> problems) {
 
         public boolean ok() {
             return oversold == 0 && undersold == 0 && ledger == 0 && lost == 0 && unexpected == 0
-                    && duplicateKeys == 0 && errors == 0 && stuck == 0 && lateConfirms == 0 && endedTwice == 0;
+                    && duplicateKeys == 0 && errors == 0 && stuck == 0 && lateConfirms == 0 && endedTwice == 0
+                    && halfOrders == 0 && overHolderLimit == 0 && holderUndersold == 0;
         }
 
         /** This verdict with threads that were still running at the race's deadline, described, first. */
@@ -111,19 +139,34 @@ public final class HistoryChecker {
             List<String> all = new ArrayList<>(threads);
             all.addAll(problems);
             return new Verdict(oversold, undersold, ledger, lost, unexpected, duplicateKeys, errors,
-                    stuck + threads.size(), lateConfirms, endedTwice, unknown, explainedByUnknown, expiredHolds,
-                    reclaimedUnits, List.copyOf(all));
+                    stuck + threads.size(), lateConfirms, endedTwice, halfOrders, overHolderLimit, holderUndersold,
+                    unknown, explainedByUnknown, expiredHolds, reclaimedUnits, List.copyOf(all));
         }
     }
 
     /**
-     * A request that ended without units: a refusal (one operation, {@code first == last}), or the
-     * {@code tries} of a request a client gave up on, every one answered CONTENDED.
+     * A request that ended without units, judged on one resource: a refusal (one operation,
+     * {@code first == last}), or the {@code tries} of a request a client gave up on, every one
+     * answered CONTENDED. For an order, the operations are lines of it on the resource judged.
+     *
+     * @param units the units judged: the request's, or the order's lines' on the resource (the
+     *     holder's lines', for a limit)
+     * @param holder null to judge against the capacity; otherwise the holder whose limit refused it
+     * @param lines 0 for a single request; the lines of the order otherwise
      */
-    private record Unsold(Op first, Op last, int tries) {
+    private record Unsold(Op first, Op last, int tries, long units, String holder, int lines) {
+
+        /** A single request, judged against the capacity for its quantity. */
+        Unsold(Op first, Op last, int tries) {
+            this(first, last, tries, last.quantity(), null, 0);
+        }
 
         boolean gaveUp() {
-            return !last.refused();
+            return "CONTENDED".equals(last.result());
+        }
+
+        boolean order() {
+            return lines > 0;
         }
 
         String gaveUpAfter() {
@@ -131,13 +174,22 @@ public final class HistoryChecker {
                     + " answer%s)", last.holderId(), last.process(), last.thread(),
                     (last.completedMicros() - first.invokedMicros()) / 1e6, tries, tries == 1 ? "" : "s");
         }
+
+        /** "2 units of r", and for an order which part of it. */
+        String units(String id) {
+            return units + (units == 1 ? " unit of " : " units of ") + id + (order() ? " (the part of an order of "
+                    + lines + " lines that its refusal named)" : "");
+        }
     }
 
     /** A reservation as the history knows it; its answers are summed up by {@link #settle()}. */
     private static final class Holding {
         final long id;
         String resourceId;
+        String holderId = "";
         int quantity;
+        /** Whether an order's line granted or replayed it. */
+        boolean orderLine;
         /** When the hold expires by the race's clock; 0 for a permanent reservation. */
         long expiresAt;
         long acknowledgedAt = Long.MAX_VALUE;
@@ -232,35 +284,51 @@ public final class HistoryChecker {
         }
     }
 
-    /** Checks a race without faults: see {@link #check(List, Snapshot, Map, boolean)}. */
+    /** Checks a race without faults or limits: see {@link #check(List, Snapshot, Map, Map, boolean)}. */
     public static Verdict check(List<Op> ops, Snapshot snapshot, Map<String, Long> initialCapacities) {
-        return check(ops, snapshot, initialCapacities, false);
+        return check(ops, snapshot, initialCapacities, Map.of(), false);
+    }
+
+    /** Checks a race without limits: see {@link #check(List, Snapshot, Map, Map, boolean)}. */
+    public static Verdict check(List<Op> ops, Snapshot snapshot, Map<String, Long> initialCapacities,
+                                boolean underFaults) {
+        return check(ops, snapshot, initialCapacities, Map.of(), underFaults);
     }
 
     /**
      * @param initialCapacities the capacity each resource had when the race started
+     * @param limits the per-holder limit of each resource that had one, set before the race and
+     *     unchanged during it
      * @param underFaults whether faults were injected: then CONTENDED is an answer the design
      *     allows for as long as they last, and a request a client gave up on is not judged
      */
     public static Verdict check(List<Op> ops, Snapshot snapshot, Map<String, Long> initialCapacities,
-                                boolean underFaults) {
+                                Map<String, Long> limits, boolean underFaults) {
         Findings f = new Findings();
         Map<Long, Holding> holdings = new LinkedHashMap<>();
         Map<String, Set<Long>> idsByKey = new HashMap<>();
         Map<String, List<Op>> byResource = new HashMap<>();
+        Map<Long, List<Op>> orders = new LinkedHashMap<>();
         for (Op op : ops) {
             byResource.computeIfAbsent(op.resourceId(), k -> new ArrayList<>()).add(op);
-            if (!RESULTS.contains(op.result()) && !EXPECTED_FAILURES.contains(op.result())) {
+            if (op.kind() == Op.Kind.ORDER) {
+                orders.computeIfAbsent(op.orderId(), k -> new ArrayList<>()).add(op);
+            }
+            // an order's answer is counted once, on its first line
+            boolean counted = op.kind() != Op.Kind.ORDER || op.firstLine();
+            if (counted && !RESULTS.contains(op.result()) && !EXPECTED_FAILURES.contains(op.result())) {
                 f.errors++;
                 f.problem("error: " + op);
             }
-            if (op.outcome() == Op.Outcome.UNKNOWN) {
+            if (counted && op.outcome() == Op.Outcome.UNKNOWN) {
                 f.unknown++;
             }
             if (op.granted()) {
                 Holding h = holdings.computeIfAbsent(op.reservationId(), Holding::new);
                 h.resourceId = op.resourceId();
+                h.holderId = op.holderId();
                 h.quantity = op.quantity();
+                h.orderLine |= op.kind() == Op.Kind.ORDER;
                 h.expiresAt = Math.max(h.expiresAt, op.expiresAtMicros());
                 h.acknowledgedAt = Math.min(h.acknowledgedAt, op.completedMicros());
                 if ("RESERVED".equals(op.result()) && op.asksHold() && op.clockFrom() != 0
@@ -283,6 +351,7 @@ public final class HistoryChecker {
                 }
             }
         }
+        orders.values().forEach(lines -> lines.sort(Comparator.comparingInt(Op::line)));
         for (Op op : ops) {
             if (op.kind() == Op.Kind.RELEASE && op.reservationId() != 0) {
                 holdings.computeIfAbsent(op.reservationId(), Holding::new).releases.add(op);
@@ -315,6 +384,50 @@ public final class HistoryChecker {
                 }
             });
         }
+        Set<Long> halfOrderRows = checkOrders(f, ops, orders, holdings, snapshot);
+
+        // the requests given up on, and the orders refused, by the resource each is judged on
+        Map<String, List<Unsold>> unsoldByResource = new HashMap<>();
+        List<OrderGivenUp> ordersGivenUp = underFaults ? List.of() : ordersGivenUp(orders);
+        for (List<Op> lines : orders.values()) {
+            Op first = lines.get(0);
+            boolean refusedForRoom = "INSUFFICIENT_CAPACITY".equals(first.result());
+            if (!refusedForRoom && !"HOLDER_LIMIT_REACHED".equals(first.result())) {
+                continue;
+            }
+            int named = first.failedLine();
+            if (named < 0 || named >= lines.size()) {
+                f.errors++;
+                f.problem("error: an order of " + lines.size() + " lines refused " + first.result() + " names line "
+                        + named + ": " + first);
+                continue;
+            }
+            Op line = lines.get(named);
+            List<Op> part = lines.stream().filter(o -> o.resourceId().equals(line.resourceId())
+                    && (refusedForRoom || o.holderId().equals(line.holderId()))).toList();
+            unsoldByResource.computeIfAbsent(line.resourceId(), k -> new ArrayList<>()).add(new Unsold(line, line, 1,
+                    part.stream().mapToLong(Op::quantity).sum(), refusedForRoom ? null : line.holderId(), lines.size()));
+        }
+        for (OrderGivenUp g : ordersGivenUp) {
+            for (int i = 0; i < g.last().size(); i++) {
+                Op line = g.last().get(i);
+                boolean firstOfPart = g.last().subList(0, i).stream().noneMatch(o -> o.resourceId().equals(line.resourceId()));
+                List<Unsold> here = unsoldByResource.computeIfAbsent(line.resourceId(), k -> new ArrayList<>());
+                Op start = g.first().get(i);
+                if (firstOfPart) {
+                    here.add(new Unsold(start, line, g.tries(), g.units(line.resourceId(), null), null, g.last().size()));
+                }
+                boolean firstOfHolder = g.last().subList(0, i).stream().noneMatch(o -> o.resourceId().equals(line.resourceId())
+                        && o.holderId().equals(line.holderId()));
+                if (firstOfHolder && limits.containsKey(line.resourceId())) {
+                    here.add(new Unsold(start, line, g.tries(), g.units(line.resourceId(), line.holderId()), line.holderId(),
+                            g.last().size()));
+                }
+            }
+        }
+        Map<Op, Boolean> orderRoom = new HashMap<>();
+        ordersGivenUp.forEach(g -> orderRoom.put(g.last().get(0), true));
+
         for (Map.Entry<String, Long> resource : initialCapacities.entrySet()) {
             String id = resource.getKey();
             Snapshot.ResourceState state = snapshot.resources().get(id);
@@ -327,8 +440,12 @@ public final class HistoryChecker {
             List<Op> opsHere = byResource.getOrDefault(id, List.of());
             List<Unsold> unsold = new ArrayList<>();
             opsHere.stream().filter(Op::refused).forEach(o -> unsold.add(new Unsold(o, o, 1)));
+            opsHere.stream().filter(o -> o.kind() == Op.Kind.RESERVE && o.holderLimited())
+                    .forEach(o -> unsold.add(new Unsold(o, o, 1, o.quantity(), o.holderId(), 0)));
+            unsold.addAll(unsoldByResource.getOrDefault(id, List.of()));
             if (!underFaults) {
-                for (Unsold u : givenUp(opsHere)) {
+                // an order's tries are judged above, across its resources
+                for (Unsold u : givenUp(opsHere.stream().filter(o -> o.kind() != Op.Kind.ORDER).toList())) {
                     if (u.last().kind() == Op.Kind.RESERVE) {
                         unsold.add(u);
                     } else {
@@ -338,10 +455,165 @@ public final class HistoryChecker {
                     }
                 }
             }
-            checkResource(f, id, resource.getValue(), state, opsHere, unsold, mine, holdings, snapshot);
+            checkResource(f, id, resource.getValue(), limits.getOrDefault(id, Long.MAX_VALUE), state, opsHere, unsold,
+                    mine, holdings, snapshot, orderRoom, halfOrderRows, ops);
+        }
+        for (OrderGivenUp g : ordersGivenUp) {
+            Op last = g.last().get(0);
+            String after = String.format(Locale.ROOT, "%s (process %d, thread %d) gave up after %.1f s of retries (%d"
+                    + " CONTENDED answer%s)", last.holderId(), last.process(), last.thread(),
+                    (last.completedMicros() - g.first().get(0).invokedMicros()) / 1e6, g.tries(), g.tries() == 1 ? "" : "s");
+            f.stuck++;
+            if (orderRoom.get(last)) {
+                f.undersold++;
+                f.problem("undersold: an order of " + g.last().size() + " lines never sold: " + after + " while every"
+                        + " resource (and holder) of it had room throughout: " + g.last());
+            } else {
+                f.problem("stuck: " + after + " on an order of " + g.last().size() + " lines: " + g.last());
+            }
         }
         return new Verdict(f.oversold, f.undersold, f.ledger, f.lost, f.unexpected, f.duplicateKeys, f.errors, f.stuck,
-                f.lateConfirms, f.endedTwice, f.unknown, f.explained, f.expiredHolds, f.reclaimed, List.copyOf(f.problems));
+                f.lateConfirms, f.endedTwice, f.halfOrders, f.overHolderLimit, f.holderUndersold, f.unknown, f.explained,
+                f.expiredHolds, f.reclaimed, List.copyOf(f.problems));
+    }
+
+    /** An order a client gave up on: the lines of its first and last tries, every one answered CONTENDED. */
+    private record OrderGivenUp(List<Op> first, List<Op> last, int tries) {
+
+        /** The units of its lines on {@code resourceId} (of {@code holder} only, unless null). */
+        long units(String resourceId, String holder) {
+            return last.stream().filter(o -> o.resourceId().equals(resourceId) && (holder == null
+                    || o.holderId().equals(holder))).mapToLong(Op::quantity).sum();
+        }
+    }
+
+    /**
+     * The orders clients gave up on: a client retries a CONTENDED order at once, so its tries of
+     * one order are consecutive among its thread's order calls, with the same lines; the order was
+     * given up if the last try is CONTENDED.
+     */
+    private static List<OrderGivenUp> ordersGivenUp(Map<Long, List<Op>> orders) {
+        Map<List<Integer>, List<List<Op>>> byThread = new LinkedHashMap<>();
+        for (List<Op> lines : orders.values()) {
+            Op first = lines.get(0);
+            byThread.computeIfAbsent(List.of(first.process(), first.thread()), k -> new ArrayList<>()).add(lines);
+        }
+        List<OrderGivenUp> givenUp = new ArrayList<>();
+        for (List<List<Op>> calls : byThread.values()) {
+            calls.sort(Comparator.comparingLong((List<Op> c) -> c.get(0).invokedMicros()).thenComparingLong(c -> c.get(0).orderId()));
+            int first = 0;
+            for (int i = 0; i < calls.size(); i++) {
+                if (i > 0 && !(contended(calls.get(i - 1)) && sameLines(calls.get(i - 1), calls.get(i)))) {
+                    first = i;
+                }
+                boolean last = i + 1 == calls.size() || !(contended(calls.get(i)) && sameLines(calls.get(i), calls.get(i + 1)));
+                if (last && contended(calls.get(i))) {
+                    givenUp.add(new OrderGivenUp(calls.get(first), calls.get(i), i - first + 1));
+                }
+            }
+        }
+        return givenUp;
+    }
+
+    private static boolean contended(List<Op> order) {
+        return "CONTENDED".equals(order.get(0).result());
+    }
+
+    private static boolean sameLines(List<Op> a, List<Op> b) {
+        return a.stream().map(HistoryChecker::signature).toList().equals(b.stream().map(HistoryChecker::signature).toList());
+    }
+
+    /** What a reservation row records of the request that made it: resource, holder, quantity and key. */
+    private static String signature(Op op) {
+        return signature(op.resourceId(), op.holderId(), op.quantity(), op.key());
+    }
+
+    private static String signature(String resourceId, String holderId, int quantity, String key) {
+        return resourceId + '\u0000' + holderId + '\u0000' + quantity + '\u0000' + key;
+    }
+
+    /**
+     * Every order is whole: granted with one reservation per line, each line's row there as asked;
+     * refused without a row; of unknown outcome, with rows for all lines or none. Returns the rows
+     * blamed on refused orders (no longer counted as unexpected).
+     */
+    private static Set<Long> checkOrders(Findings f, List<Op> ops, Map<Long, List<Op>> orders, Map<Long, Holding> holdings,
+                                         Snapshot snapshot) {
+        Set<Long> blamed = new HashSet<>();
+        // rows no answer acknowledged, by what they record; and how many lines of unknown outcome asked for each
+        Map<String, List<Snapshot.Row>> strangers = new HashMap<>();
+        if (snapshot.hasRows()) {
+            for (Snapshot.Row row : snapshot.rows().values()) {
+                if (!holdings.containsKey(row.id())) {
+                    strangers.computeIfAbsent(signature(row.resourceId(), row.holderId(), row.quantity(), row.key()),
+                            k -> new ArrayList<>()).add(row);
+                }
+            }
+        }
+        Map<String, Integer> unknownLines = new HashMap<>();
+        ops.stream().filter(o -> o.asksUnits() && o.outcome() == Op.Outcome.UNKNOWN)
+                .forEach(o -> unknownLines.merge(signature(o), 1, Integer::sum));
+        for (List<Op> lines : orders.values()) {
+            Op first = lines.get(0);
+            String order = "half order: order " + first.orderId() + " (" + lines.size() + " lines, process " + first.process()
+                    + ", thread " + first.thread() + ") ";
+            if (first.granted()) {
+                String broken = null;
+                Set<Long> ids = new HashSet<>();
+                for (Op line : lines) {
+                    if (line.reservationId() == 0 || !ids.add(line.reservationId())) {
+                        broken = "answered " + first.result() + " without a reservation of its own for line " + line.line()
+                                + ": " + lines;
+                        break;
+                    }
+                    Snapshot.Row row = snapshot.hasRows() ? snapshot.rows().get(line.reservationId()) : null;
+                    if (snapshot.hasRows() && (row == null || !row.resourceId().equals(line.resourceId())
+                            || !row.holderId().equals(line.holderId()) || row.quantity() != line.quantity())) {
+                        broken = "answered " + first.result() + ", but line " + line.line() + "'s reservation "
+                                + line.reservationId() + " has row " + row + ": " + line;
+                        break;
+                    }
+                }
+                if (broken != null) {
+                    f.halfOrder(order + broken);
+                }
+            } else if (first.outcome() != Op.Outcome.UNKNOWN && snapshot.hasRows()) {
+                List<String> left = new ArrayList<>();
+                for (Op line : lines) {
+                    String signature = signature(line);
+                    if (unknownLines.containsKey(signature)) {
+                        continue;
+                    }
+                    for (Snapshot.Row row : strangers.getOrDefault(signature, List.of())) {
+                        if (blamed.add(row.id())) {
+                            left.add("row " + row.id() + " for line " + line.line() + (row.released() ? " (released)" : ""));
+                        }
+                    }
+                }
+                if (!left.isEmpty()) {
+                    f.halfOrder(order + "answered " + first.result() + ", yet left " + String.join(", ", left) + ": "
+                            + lines);
+                }
+            } else if (snapshot.hasRows()) {
+                // of unknown outcome: judged where no other call of unknown outcome asked for these lines
+                Map<String, Integer> asked = new HashMap<>();
+                lines.forEach(line -> asked.merge(signature(line), 1, Integer::sum));
+                if (asked.entrySet().stream().allMatch(e -> unknownLines.get(e.getKey()).equals(e.getValue()))) {
+                    List<Integer> with = new ArrayList<>();
+                    List<Integer> without = new ArrayList<>();
+                    Map<String, Integer> seen = new HashMap<>();
+                    for (Op line : lines) {
+                        int n = seen.merge(signature(line), 1, Integer::sum);
+                        (strangers.getOrDefault(signature(line), List.of()).size() >= n ? with : without).add(line.line());
+                    }
+                    if (!with.isEmpty() && !without.isEmpty()) {
+                        f.halfOrder(order + "of unknown outcome has rows for lines " + with + " but none for lines "
+                                + without + ": " + lines);
+                    }
+                }
+            }
+        }
+        return blamed;
     }
 
     /**
@@ -471,9 +743,39 @@ public final class HistoryChecker {
                 && a.quantity() == b.quantity() && a.key().equals(b.key());
     }
 
-    private static void checkResource(Findings f, String id, long initialCapacity, Snapshot.ResourceState state,
-                                      List<Op> ops, List<Unsold> unsold, List<Holding> mine, Map<Long, Holding> holdings,
-                                      Snapshot snapshot) {
+    /** A grant on one resource by one call: a reserve, or the lines of an order on the resource. */
+    private record Grant(Op op, long units, Set<Long> ids, Map<String, Long> byHolder) {}
+
+    /** The grants (RESERVED) among the operations of one resource, an order's lines on it as one. */
+    private static List<Grant> grants(List<Op> ops) {
+        List<Grant> grants = new ArrayList<>();
+        Map<Long, List<Op>> orderLines = new LinkedHashMap<>();
+        for (Op op : ops) {
+            if (!op.granted() || !"RESERVED".equals(op.result())) {
+                continue;
+            }
+            if (op.kind() == Op.Kind.ORDER) {
+                orderLines.computeIfAbsent(op.orderId(), k -> new ArrayList<>()).add(op);
+            } else {
+                grants.add(new Grant(op, op.quantity(), Set.of(op.reservationId()), Map.of(op.holderId(), (long) op.quantity())));
+            }
+        }
+        for (List<Op> lines : orderLines.values()) {
+            Set<Long> ids = new HashSet<>();
+            Map<String, Long> byHolder = new HashMap<>();
+            lines.forEach(o -> {
+                ids.add(o.reservationId());
+                byHolder.merge(o.holderId(), (long) o.quantity(), Long::sum);
+            });
+            grants.add(new Grant(lines.get(0), lines.stream().mapToLong(Op::quantity).sum(), ids, byHolder));
+        }
+        return grants;
+    }
+
+    private static void checkResource(Findings f, String id, long initialCapacity, long limit,
+                                      Snapshot.ResourceState state, List<Op> ops, List<Unsold> unsold, List<Holding> mine,
+                                      Map<Long, Holding> holdings, Snapshot snapshot, Map<Op, Boolean> orderRoom,
+                                      Set<Long> halfOrderRows, List<Op> allOps) {
         Capacities capacities = new Capacities(initialCapacity,
                 ops.stream().filter(o -> o.kind() == Op.Kind.RESIZE && o.outcome() != Op.Outcome.FAIL).toList());
         boolean resized = !capacities.resizes.isEmpty();
@@ -482,20 +784,29 @@ public final class HistoryChecker {
         // units came back during the race: released, or (for all the checker knows) by expiry
         boolean released = holds || ops.stream().anyMatch(o -> o.released() || (o.kind() == Op.Kind.RELEASE
                 && o.outcome() == Op.Outcome.UNKNOWN));
+        boolean limited = limit != Long.MAX_VALUE;
 
         // what is held at the end (live, by the race's clock), and the ledger
         long held;
         long unended;
         long clock = snapshot.clockMicros();
+        // each holder's units live at the end, certainly
+        Map<String, Long> heldByHolder = new HashMap<>();
         if (snapshot.hasRows()) {
             List<Snapshot.Row> rows = snapshot.rows().values().stream().filter(r -> id.equals(r.resourceId())).toList();
             held = rows.stream().filter(r -> r.liveAt(clock)).mapToLong(Snapshot.Row::quantity).sum();
             // a counter keeps the units of an expired hold until something ends it
             unended = rows.stream().filter(r -> !r.released()).mapToLong(Snapshot.Row::quantity).sum();
+            rows.stream().filter(r -> r.liveAt(clock)).forEach(r -> heldByHolder.merge(r.holderId(), (long) r.quantity(),
+                    Long::sum));
         } else {
             held = mine.stream().filter(h -> h.certainlyReleasedAt == Long.MAX_VALUE
                     && (!h.hold() || h.permanent || h.expiresAt > clock)).mapToLong(h -> h.quantity).sum();
             unended = held;
+            // no call that may have ended it, and not expired
+            mine.stream().filter(h -> h.acknowledgedAt != Long.MAX_VALUE && h.possiblyReleasedFrom == Long.MAX_VALUE
+                    && (!h.hold() || h.permanent || h.expiresAt > clock))
+                    .forEach(h -> heldByHolder.merge(h.holderId, (long) h.quantity, Long::sum));
         }
         if (state.counter() != unended) {
             f.ledger++;
@@ -505,10 +816,18 @@ public final class HistoryChecker {
             f.oversold = Math.max(f.oversold, held - state.capacity());
             f.problem(id + ": " + held + " units held at the end, capacity " + state.capacity());
         }
+        if (limited) {
+            heldByHolder.forEach((holder, units) -> {
+                if (units > limit) {
+                    f.overHolderLimit(units - limit, "over the holder limit: " + holder + " has " + units + " units of " + id
+                            + " live at the end, limited to " + limit);
+                }
+            });
+        }
 
         // grants: the units certainly held by others while each ran (the permanent ones summed at
         // once, the holds one by one)
-        List<Op> grants = ops.stream().filter(o -> o.granted() && "RESERVED".equals(o.result())).toList();
+        List<Grant> grants = grants(ops);
         List<Holding> holdsHere = mine.stream().filter(Holding::hold).toList();
         DominanceSum certainlyHeld = new DominanceSum();
         for (Holding h : mine) {
@@ -516,26 +835,40 @@ public final class HistoryChecker {
                 certainlyHeld.add(h.acknowledgedAt, h.possiblyReleasedFrom, h.quantity);
             }
         }
-        long[] heldBefore = certainlyHeld.sums(grants.stream().mapToLong(Op::invokedMicros).toArray(), null);
-        long[] releasedMeanwhile = certainlyHeld.sums(grants.stream().mapToLong(Op::invokedMicros).toArray(),
-                grants.stream().mapToLong(o -> o.completedMicros() + 1).toArray());
-        long[] holdsCounted = holdsCounted(grants, holdsHere, holdings);
+        long[] heldBefore = certainlyHeld.sums(grants.stream().mapToLong(g -> g.op().invokedMicros()).toArray(), null);
+        long[] releasedMeanwhile = certainlyHeld.sums(grants.stream().mapToLong(g -> g.op().invokedMicros()).toArray(),
+                grants.stream().mapToLong(g -> g.op().completedMicros() + 1).toArray());
+        long[] holdsCounted = holdsCounted(grants, holdsHere);
+        Map<String, List<Holding>> mineByHolder = new HashMap<>();
+        if (limited) {
+            mine.stream().filter(h -> h.acknowledgedAt != Long.MAX_VALUE)
+                    .forEach(h -> mineByHolder.computeIfAbsent(h.holderId, k -> new ArrayList<>()).add(h));
+        }
         for (int i = 0; i < grants.size(); i++) {
-            Op grant = grants.get(i);
-            Holding own = holdings.get(grant.reservationId());
-            long ownEarlier = !own.hold() && own.acknowledgedAt < grant.invokedMicros()
-                    && own.possiblyReleasedFrom > grant.completedMicros() ? own.quantity : 0;
+            Grant grant = grants.get(i);
+            Op op = grant.op();
+            long ownEarlier = 0;
+            for (long own : grant.ids()) {
+                Holding h = holdings.get(own);
+                if (!h.hold() && h.acknowledgedAt < op.invokedMicros() && h.possiblyReleasedFrom > op.completedMicros()) {
+                    ownEarlier += h.quantity;
+                }
+            }
             long others = heldBefore[i] - releasedMeanwhile[i] - ownEarlier + holdsCounted[i];
-            long max = capacities.max(grant.invokedMicros(), grant.completedMicros());
-            if (others + grant.quantity() > max) {
-                f.oversold = Math.max(f.oversold, others + grant.quantity() - max);
-                f.problem(id + ": granted " + grant.quantity() + " while " + others + " were certainly held of at most "
-                        + max + ": " + grant);
+            long max = capacities.max(op.invokedMicros(), op.completedMicros());
+            if (others + grant.units() > max) {
+                f.oversold = Math.max(f.oversold, others + grant.units() - max);
+                f.problem(id + ": granted " + grant.units() + " while " + others + " were certainly held of at most "
+                        + max + ": " + op);
+            }
+            if (limited) {
+                grant.byHolder().forEach((holder, units) -> checkHolderGrant(f, id, limit, grant, holder, units,
+                        mineByHolder.getOrDefault(holder, List.of())));
             }
         }
         if (!resized) {
             // every unit sold came fresh, back from a release, or back from an expired hold
-            long sold = grants.stream().mapToLong(Op::quantity).sum();
+            long sold = grants.stream().mapToLong(Grant::units).sum();
             long releasedUnits = mine.stream().filter(h -> h.possiblyReleased).mapToLong(h -> h.quantity).sum();
             f.reclaimed += Math.max(0, sold - initialCapacity - releasedUnits);
         }
@@ -544,38 +877,48 @@ public final class HistoryChecker {
         if (!unsold.isEmpty()) {
             DominanceSum possiblyHeld = new DominanceSum();
             List<Possible> possibleHolds = new ArrayList<>();
+            // everything of each holder that may have been live, for the holders' refusals
+            Map<String, List<Possible>> possiblyByHolder = new HashMap<>();
             if (snapshot.hasRows()) {
                 for (Snapshot.Row row : snapshot.rows().values()) {
                     if (id.equals(row.resourceId())) {
                         Holding h = holdings.get(row.id());
                         long from = h == null || h.reservedBy == null ? Long.MIN_VALUE : h.reservedBy.invokedMicros();
                         long until = h == null ? Long.MAX_VALUE : h.certainlyReleasedAt;
+                        Possible p;
                         if (h != null && h.hold()) {
-                            possibleHolds.add(new Possible(from, until, row.quantity(), h.expiresAt, h));
+                            p = new Possible(from, until, row.quantity(), h.expiresAt, h);
+                            possibleHolds.add(p);
                         } else if (h == null && row.expiresAtMicros() != 0) {
-                            possibleHolds.add(new Possible(from, until, row.quantity(), row.expiresAtMicros(), null));
+                            p = new Possible(from, until, row.quantity(), row.expiresAtMicros(), null);
+                            possibleHolds.add(p);
                         } else {
+                            p = new Possible(from, until, row.quantity(), 0, h);
                             possiblyHeld.add(from, until, row.quantity());
                         }
+                        possiblyByHolder.computeIfAbsent(row.holderId(), k -> new ArrayList<>()).add(p);
                     }
                 }
             } else {
                 for (Holding h : mine) {
                     long from = h.reservedBy == null ? Long.MIN_VALUE : h.reservedBy.invokedMicros();
+                    Possible p = new Possible(from, h.certainlyReleasedAt, h.quantity, h.hold() ? h.expiresAt : 0, h);
                     if (h.hold()) {
-                        possibleHolds.add(new Possible(from, h.certainlyReleasedAt, h.quantity, h.expiresAt, h));
+                        possibleHolds.add(p);
                     } else {
                         possiblyHeld.add(from, h.certainlyReleasedAt, h.quantity);
                     }
+                    possiblyByHolder.computeIfAbsent(h.holderId, k -> new ArrayList<>()).add(p);
                 }
             }
-            long[] ends = unsold.stream().mapToLong(u -> u.last().completedMicros() + 1).toArray();
+            List<Unsold> forRoom = unsold.stream().filter(u -> u.holder() == null).toList();
+            long[] ends = forRoom.stream().mapToLong(u -> u.last().completedMicros() + 1).toArray();
             long[] startedBefore = possiblyHeld.sums(ends, null);
-            long[] goneBefore = possiblyHeld.sums(ends, unsold.stream().mapToLong(u -> u.first().invokedMicros()).toArray());
+            long[] goneBefore = possiblyHeld.sums(ends, forRoom.stream().mapToLong(u -> u.first().invokedMicros()).toArray());
             long freeAtEnd = resized || released ? -1 : state.capacity() - held;
-            for (int i = 0; i < unsold.size(); i++) {
-                Unsold u = unsold.get(i);
-                int quantity = u.last().quantity();
+            for (int i = 0; i < forRoom.size(); i++) {
+                Unsold u = forRoom.get(i);
+                long quantity = u.units();
                 long possibly = startedBefore[i] - goneBefore[i];
                 long expired = 0;
                 for (Possible p : possibleHolds) {
@@ -593,17 +936,35 @@ public final class HistoryChecker {
                         + " were held" + (expired > 0 ? ", not counting holds that had expired by its clock (at least "
                         + u.first().clockFrom() + ")" : "")
                         : freeAtEnd >= quantity ? "with " + freeAtEnd + " still free at the end" : null;
-                if (why != null) {
-                    f.undersold++;
+                judge(f, id, u, why, orderRoom);
+            }
+            for (Unsold u : unsold) {
+                if (u.holder() == null) {
+                    continue;
                 }
-                String units = quantity + (quantity == 1 ? " unit of " : " units of ") + id;
-                if (u.gaveUp()) {
-                    f.stuck++;
-                    f.problem(why != null ? "undersold: " + units + " never sold: " + u.gaveUpAfter() + " " + why + ": "
-                            + u.last() : "stuck: " + u.gaveUpAfter() + " on " + units + ": " + u.last());
-                } else if (why != null) {
-                    f.problem("undersold: " + units + " refused " + why + ": " + u.last());
+                String why;
+                if (!limited) {
+                    why = "although " + id + " has no limit per holder";
+                } else {
+                    long possibly = 0;
+                    long expired = 0;
+                    for (Possible p : possiblyByHolder.getOrDefault(u.holder(), List.of())) {
+                        if (p.heldDuring(u)) {
+                            if (p.expiredThroughout(u)) {
+                                expired += p.quantity();
+                            } else {
+                                possibly += p.quantity();
+                            }
+                        }
+                    }
+                    long atEnd = heldByHolder.getOrDefault(u.holder(), 0L);
+                    why = limit - possibly >= u.units() ? "while " + u.holder() + " had at most " + possibly + " live,"
+                            + " limited to " + limit + (expired > 0 ? ", not counting holds that had expired by its clock"
+                            + " (at least " + u.first().clockFrom() + ")" : "")
+                            : !released && limit - atEnd >= u.units() ? "with " + u.holder() + " at " + atEnd
+                            + " of the limit of " + limit + " at the end" : null;
                 }
+                judge(f, id, u, why, orderRoom);
             }
         }
 
@@ -612,8 +973,10 @@ public final class HistoryChecker {
             for (Holding h : mine) {
                 Snapshot.Row row = snapshot.rows().get(h.id);
                 if (row == null || !row.resourceId().equals(id) || row.quantity() != h.quantity) {
-                    f.lost++;
-                    f.problem(id + ": acknowledged reservation " + h.id + " (" + h.quantity + " units) has row " + row);
+                    if (!h.orderLine) { // an order's line without its row is a half order (checkOrders)
+                        f.lost++;
+                        f.problem(id + ": acknowledged reservation " + h.id + " (" + h.quantity + " units) has row " + row);
+                    }
                 } else if (row.released() && !row.expired() && !h.possiblyReleased) {
                     f.lost++;
                     f.problem(id + ": reservation " + h.id + " is released, but no release of it ran");
@@ -624,10 +987,9 @@ public final class HistoryChecker {
                     checkHoldRow(f, id, h, row);
                 }
             }
-            long strangers = snapshot.rows().values().stream()
-                    .filter(r -> id.equals(r.resourceId()) && !holdings.containsKey(r.id()) ).count();
-            long unknownReserves = ops.stream().filter(o -> o.kind() == Op.Kind.RESERVE
-                    && o.outcome() == Op.Outcome.UNKNOWN).count();
+            long strangers = snapshot.rows().values().stream().filter(r -> id.equals(r.resourceId())
+                    && !holdings.containsKey(r.id()) && !halfOrderRows.contains(r.id())).count();
+            long unknownReserves = allOps.stream().filter(o -> o.asksUnits() && o.outcome() == Op.Outcome.UNKNOWN).count();
             long explained = Math.min(strangers, unknownReserves);
             f.explained += explained;
             if (strangers > explained) {
@@ -638,32 +1000,95 @@ public final class HistoryChecker {
     }
 
     /**
+     * A request that ended without units, given why it had room ({@code why}), or null if it may
+     * not have: a refusal, a request given up on, or a part of an order given up on (which counts
+     * once the order's every part is judged).
+     */
+    private static void judge(Findings f, String id, Unsold u, String why, Map<Op, Boolean> orderRoom) {
+        if (u.order() && u.gaveUp()) {
+            if (why == null) {
+                orderRoom.replaceAll((last, room) -> last.orderId() == u.last().orderId() ? false : room);
+            }
+            return;
+        }
+        String units = u.units(id);
+        if (u.holder() != null) {
+            if (why != null) {
+                f.holderUndersold++;
+                f.problem("holder undersold: " + units + " for " + u.holder() + " refused HOLDER_LIMIT_REACHED " + why + ": "
+                        + u.last());
+            }
+            return;
+        }
+        if (why != null) {
+            f.undersold++;
+        }
+        if (u.gaveUp()) {
+            f.stuck++;
+            f.problem(why != null ? "undersold: " + units + " never sold: " + u.gaveUpAfter() + " " + why + ": "
+                    + u.last() : "stuck: " + u.gaveUpAfter() + " on " + units + ": " + u.last());
+        } else if (why != null) {
+            f.problem("undersold: " + units + " refused " + why + ": " + u.last());
+        }
+    }
+
+    /**
+     * A grant of {@code units} to {@code holder} on a limited resource against the holder's
+     * reservations there ({@code theirs}): the units that certainly count at its decision (as for
+     * oversold), and those certainly live at the instant it returned, its own included.
+     */
+    private static void checkHolderGrant(Findings f, String id, long limit, Grant grant, String holder, long units,
+                                         List<Holding> theirs) {
+        Op op = grant.op();
+        long ended = op.completedMicros();
+        long atDecision = units;
+        long atReturn = 0;
+        for (Holding h : theirs) {
+            boolean own = grant.ids().contains(h.id);
+            if (!own && h.countsAt(op)) {
+                atDecision += h.quantity;
+            }
+            // took effect by the instant the grant returned, and no end of it begun by then
+            if ((own || h.acknowledgedAt < ended) && h.possiblyReleasedFrom > ended
+                    && (!h.hold() || h.expiresAt > op.clockTo() || h.confirmedAt < ended)) {
+                atReturn += h.quantity;
+            }
+        }
+        if (atDecision > limit) {
+            f.overHolderLimit(atDecision - limit, "over the holder limit: " + holder + " was granted " + units + " of " + id
+                    + " while " + (atDecision - units) + " of theirs certainly counted, limited to " + limit + ": " + op);
+        } else if (atReturn > limit) {
+            f.overHolderLimit(atReturn - limit, "over the holder limit: " + holder + " certainly had " + atReturn + " of " + id
+                    + " live when a grant of " + units + " returned, limited to " + limit + ": " + op);
+        }
+    }
+
+    /**
      * For each grant, the units of the other holds that certainly count at it: a sweep in the
      * order the grants began, over the holds granted before, less those that may have ended by
      * then (they count at no later grant either).
      */
-    private static long[] holdsCounted(List<Op> grants, List<Holding> holds, Map<Long, Holding> holdings) {
+    private static long[] holdsCounted(List<Grant> grants, List<Holding> holds) {
         List<Holding> byGrant = holds.stream().filter(h -> h.acknowledgedAt != Long.MAX_VALUE)
                 .sorted(Comparator.comparingLong(h -> h.acknowledgedAt)).toList();
         Integer[] order = new Integer[grants.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        Arrays.sort(order, Comparator.comparingLong(i -> grants.get(i).invokedMicros()));
+        Arrays.sort(order, Comparator.comparingLong(i -> grants.get(i).op().invokedMicros()));
         PriorityQueue<Holding> active = new PriorityQueue<>(Comparator.comparingLong(h -> h.possiblyReleasedFrom));
         long[] counted = new long[grants.size()];
         int next = 0;
         for (int i : order) {
-            Op grant = grants.get(i);
-            while (next < byGrant.size() && byGrant.get(next).acknowledgedAt < grant.invokedMicros()) {
+            Grant grant = grants.get(i);
+            while (next < byGrant.size() && byGrant.get(next).acknowledgedAt < grant.op().invokedMicros()) {
                 active.add(byGrant.get(next++));
             }
-            while (!active.isEmpty() && active.peek().possiblyReleasedFrom <= grant.invokedMicros()) {
+            while (!active.isEmpty() && active.peek().possiblyReleasedFrom <= grant.op().invokedMicros()) {
                 active.poll();
             }
-            Holding own = holdings.get(grant.reservationId());
             for (Holding h : active) {
-                if (h != own && h.countsAt(grant)) {
+                if (!grant.ids().contains(h.id) && h.countsAt(grant.op())) {
                     counted[i] += h.quantity;
                 }
             }
@@ -813,6 +1238,9 @@ public final class HistoryChecker {
         long stuck;
         long lateConfirms;
         long endedTwice;
+        long halfOrders;
+        long overHolderLimit;
+        long holderUndersold;
         long unknown;
         long explained;
         long expiredHolds;
@@ -833,6 +1261,18 @@ public final class HistoryChecker {
                 lateConfirms++;
                 problem("late confirm: " + text);
             }
+        }
+
+        /** An order that is not whole. */
+        void halfOrder(String text) {
+            halfOrders++;
+            problem(text);
+        }
+
+        /** A holder over a limit by {@code excess} units: the worst excess is kept. */
+        void overHolderLimit(long excess, String text) {
+            overHolderLimit = Math.max(overHolderLimit, excess);
+            problem(text);
         }
 
         /** Hold {@code id} ended twice, counted once per hold. */
