@@ -2,7 +2,9 @@ package dev.capacity.stress;
 
 import dev.capacity.CapacityException;
 import dev.capacity.HoldStatus;
+import dev.capacity.OrderResult;
 import dev.capacity.OutcomeUnknownException;
+import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
@@ -18,7 +20,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * One racing thread: runs a script against a strategy and records every call in a history, with
- * the race's clock read just before and just after it. A CONTENDED answer is retried as a patient
+ * the race's clock read just before and just after it (an order as one operation per line). A CONTENDED answer is retried as a patient
  * client would, up to a number of retries and for {@link RaceHarness#PATIENCE} at most; each try
  * is an operation of its own. A confirm is retried the same way when it gave up on lost races,
  * and when its outcome is unknown or the store was out of reach: a careful caller asks again, and
@@ -28,7 +30,12 @@ import java.util.function.BooleanSupplier;
 final class Client {
 
     /** A reservation this thread holds, so that it can confirm or release it later. */
-    private record Held(String resourceId, long id) {}
+    private record Held(String resourceId, long id, boolean hold) {
+
+        Held(String resourceId, long id) {
+            this(resourceId, id, true);
+        }
+    }
 
     /** What a confirm's try came to: its result, and whether to try again. */
     private record Try(Op.Outcome outcome, String result) {
@@ -51,6 +58,9 @@ final class Client {
     private final Runnable gaveUp;
     private final List<Held> held = new ArrayList<>();
     private final Map<String, Held> byHolder = new HashMap<>();
+    private final Map<String, List<Held>> byOrder = new HashMap<>();
+    /** Order calls made so far: the number of the next ({@link Op#orderId()} is made from it). */
+    private long orders;
     private volatile Call call;
 
     /**
@@ -100,10 +110,27 @@ final class Client {
                 reserve(reserve.key().isEmpty() ? reserve
                         : new Scenario.Reserve(reserve.resourceId(), reserve.holderId(), reserve.quantity(),
                                 reserve.key() + keySuffix, reserve.hold()));
+            } else if (step instanceof Scenario.Order order) {
+                byOrder.remove(order.name());
+                order(order, keySuffix);
+            } else if (step instanceof Scenario.ReleaseOrder release) {
+                for (Held victim : byOrder.getOrDefault(release.name(), List.of())) {
+                    held.remove(victim);
+                    byHolder.values().remove(victim);
+                    release(victim);
+                }
+                byOrder.remove(release.name());
+            } else if (step instanceof Scenario.ConfirmOrder confirm) {
+                for (Held line : List.copyOf(byOrder.getOrDefault(confirm.name(), List.of()))) {
+                    if (line.hold()) {
+                        confirm(line);
+                    }
+                }
             } else if (step instanceof Scenario.ReleaseHeld release) {
                 if (!held.isEmpty()) {
                     Held victim = held.remove(release.pick() % held.size());
                     byHolder.values().remove(victim);
+                    byOrder.values().forEach(lines -> lines.remove(victim));
                     release(victim);
                 }
             } else if (step instanceof Scenario.Release release) {
@@ -183,6 +210,73 @@ final class Client {
         }
     }
 
+    /**
+     * Places an order ({@code reserveAll}), trying again while it is CONTENDED, and records each
+     * try as one operation per line.
+     */
+    private void order(Scenario.Order step, String keySuffix) {
+        List<ReservationRequest> lines = new ArrayList<>();
+        for (Scenario.Reserve line : step.lines()) {
+            lines.add(new ReservationRequest(line.resourceId(), line.holderId(), line.quantity(),
+                    line.key().isEmpty() ? null : line.key() + keySuffix, line.hold()));
+        }
+        long started = System.nanoTime();
+        for (int attempt = 0; ; attempt++) {
+            long orderId = ((long) (process + 1) << 40) | ((long) thread << 24) | ++orders;
+            long invoked = now();
+            long clockFrom = clock.micros();
+            begin("order of " + lines.size() + " line(s) for " + lines.get(0).holderId());
+            Op.Outcome outcome;
+            String result;
+            OrderResult answer = null;
+            try {
+                answer = strategy.reserveAll(lines);
+                result = answer.status().name();
+                outcome = answer.isReserved() ? Op.Outcome.OK : Op.Outcome.FAIL;
+            } catch (OutcomeUnknownException e) {
+                result = e.getClass().getSimpleName();
+                outcome = Op.Outcome.UNKNOWN;
+            } catch (StoreUnavailableException e) {
+                result = e.getClass().getSimpleName();
+                outcome = Op.Outcome.FAIL;
+            } catch (RuntimeException e) {
+                result = describe(e);
+                outcome = Op.Outcome.UNKNOWN;
+            }
+            long completed = now();
+            long clockTo = clock.micros();
+            List<Held> granted = new ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) {
+                ReservationRequest line = lines.get(i);
+                Reservation reservation = answer != null && i < answer.reservations().size()
+                        ? answer.reservations().get(i) : null;
+                long id = reservation == null ? 0 : reservation.id();
+                long expiresAt = reservation == null ? 0 : reservation.expiresAt().map(RaceClock::micros).orElse(0L);
+                history.record(new Op(process, thread, Op.Kind.ORDER, line.resourceId(), line.holderId(), line.quantity(),
+                        line.idempotencyKey() == null ? "" : line.idempotencyKey(), invoked, completed, outcome, result, id,
+                        1, clockFrom, clockTo, line.hold() == null ? 0 : line.hold().toNanos() / 1_000, expiresAt, orderId, i,
+                        answer == null ? OrderResult.NO_LINE : answer.failedLine()));
+                if (reservation != null) {
+                    granted.add(new Held(line.resourceId(), id, line.isHold()));
+                }
+            }
+            call = null;
+            if (answer != null && answer.isReserved()) {
+                if (answer.status() == ReservationResult.Status.RESERVED) {
+                    held.addAll(granted);
+                }
+                byOrder.put(step.name(), granted);
+            }
+            if (!"CONTENDED".equals(result)) {
+                return;
+            }
+            if (patienceSpent(attempt, started)) {
+                gaveUp.run();
+                return;
+            }
+        }
+    }
+
     private boolean patienceSpent(int attempt, long startedNanos) {
         return attempt >= contendedRetries || System.nanoTime() - startedNanos >= RaceHarness.PATIENCE.toNanos();
     }
@@ -206,6 +300,7 @@ final class Client {
                         && !done.result().equals(HoldStatus.ALREADY_CONFIRMED.name())) {
                     byHolder.values().remove(hold);
                     held.remove(hold);
+                    byOrder.values().forEach(lines -> lines.remove(hold));
                 }
                 return;
             }

@@ -22,9 +22,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
- * Runs one scenario against one strategy: defines the resources, starts every thread at one
- * barrier, records every call, then reads what the store holds and checks the history against
- * it ({@link HistoryChecker}). The result is a {@link RaceReport}; a violation carries the seed
+ * Runs one scenario against one strategy: defines the resources (and their per-holder limits),
+ * starts every thread at one barrier, records every call, then reads what the store holds and
+ * checks the history against it ({@link HistoryChecker}). The result is a {@link RaceReport}; a violation carries the seed
  * that replays it. A race fails rather than hangs: a client gives up on a request after
  * {@link #PATIENCE}, which ends a race without faults, and threads still running at the race's
  * {@link #deadline} are reported stuck, beside what the history shows so far.
@@ -95,9 +95,9 @@ public final class RaceHarness {
         Scenario.Plan plan = config.scenario().plan(prefix, config.threads(), config.capacity(), config.seed());
         String replay = String.format("mvn -q -pl stress-tests -am compile exec:java@harness -Dexec.args=\"--strategies %s"
                         + " --databases %s --scenarios %s --threads %d --capacity %d --seed %d\"", strategyName,
-                databaseName, config.scenario().name().toLowerCase(java.util.Locale.ROOT), config.threads(),
+                databaseName, config.scenario().label(), config.threads(),
                 config.capacity(), config.seed());
-        return run(new Race(strategyName, databaseName, config.scenario().name().toLowerCase(java.util.Locale.ROOT),
+        return run(new Race(strategyName, databaseName, config.scenario().label(),
                 config.seed(), prefix, plan, config.contendedRetries(), 0, replay, false, config.clock()), strategy,
                 snapshot, new History());
     }
@@ -152,12 +152,13 @@ public final class RaceHarness {
                                  Function<Resources, Snapshot> snapshot, History history, BooleanSupplier stop) {
         Scenario.Plan plan = race.plan();
         plan.capacities().forEach(definer::define);
+        plan.limits().forEach(definer::limitPerHolder);
         long started = System.nanoTime();
         List<String> stuck = runThreads(0, plan.scripts(), strategy, race.clock(), history, race.contendedRetries(),
                 race.durationNanos(), race.underFaults(), stop);
         long elapsedNanos = System.nanoTime() - started;
         Snapshot after = snapshot.apply(new Resources(race.prefix(), plan.capacities())).at(race.clock().micros());
-        HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities(),
+        HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities(), plan.limits(),
                 race.underFaults()).withStuck(stuck);
         return RaceReport.of(race, plan.scripts().size(), history.ops(), elapsedNanos, verdict);
     }

@@ -32,14 +32,16 @@ public final class RaceHarnessMain {
     private static final String USAGE = String.join("\n",
             "Races reservation strategies and checks every history for oversold, undersold, lost and",
             "unexpected reservations, ledgers that do not add up, idempotency keys used twice, and (in the",
-            "checkout scenario, on a clock of the race's own) confirms after the expiry and holds ended twice.",
+            "checkout scenario, on a clock of the race's own) confirms after the expiry and holds ended twice;",
+            "in the crossing-orders scenario for half orders (granted or refused in part), and in the",
+            "holder-bot scenario for holders over their limit, or refused for it while under it.",
             "",
             "Options:",
             "  --strategies LIST   strategies to race, or 'all' (default): "
                     + String.join(", ", Arrays.stream(StrategyKind.values()).map(StrategyKind::strategyName).toList()),
             "  --databases LIST    h2, h2-file, postgres, or 'all' (default: h2,postgres)",
             "  --scenarios LIST    " + String.join(", ", Arrays.stream(Scenario.values())
-                    .map(s -> s.name().toLowerCase(Locale.ROOT)).toList()) + ", or 'all' (default)",
+                    .map(s -> s.label()).toList()) + ", or 'all' (default)",
             "  --threads N         racing threads (default 8)",
             "  --capacity N        scale of each scenario, in units (default 100)",
             "  --seed N            seed of the plans (default: random, printed)",
@@ -64,7 +66,7 @@ public final class RaceHarnessMain {
             databases = list(options.getOrDefault("databases", "h2,postgres"),
                     new String[] {"h2", "h2-file", "postgres"}, s -> s);
             scenarios = list(options.getOrDefault("scenarios", "all"), Scenario.values(),
-                    s -> s.name().toLowerCase(Locale.ROOT));
+                    s -> s.label());
             threads = positive(options, "threads", 8);
             capacity = positive(options, "capacity", 100);
             seed = options.containsKey("seed") ? seed(options.get("seed")) : new Random().nextLong();

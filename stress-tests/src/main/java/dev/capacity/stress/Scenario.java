@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -28,7 +29,18 @@ public enum Scenario {
      * Two small resources; holds of random time to live, confirmed, released or abandoned, beside
      * permanent reservations, while the race's clock jumps forward, at times past every hold.
      */
-    CHECKOUT("holds confirmed, released and abandoned, a clock that jumps");
+    CHECKOUT("holds confirmed, released and abandoned, a clock that jumps"),
+    /**
+     * Orders of 2 or 3 lines over three or four small resources, the lines in random order, some
+     * keyed and sent twice, some released later, beside single reserves.
+     */
+    CROSSING_ORDERS("orders of 2-3 lines crossing over 3-4 resources"),
+    /**
+     * A resource with a per-holder limit: one holder's requests from every thread at once (a
+     * bot), beside other holders who come back for more; holds, confirms and releases, a clock
+     * that moves.
+     */
+    HOLDER_BOT("one holder from every thread at a per-holder limit");
 
     private final String description;
 
@@ -40,13 +52,42 @@ public enum Scenario {
         return description;
     }
 
+    /** The scenario's name on the command line and in reports: {@code hot}, {@code crossing-orders}, ... */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The scenario of a {@link #label()}. */
+    public static Scenario fromLabel(String label) {
+        return valueOf(label.toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
+
     /** Whether the scenario's strategies must read the race's clock: its plans make holds. */
     public boolean holds() {
+        return this == CHECKOUT || this == HOLDER_BOT;
+    }
+
+    /**
+     * Whether the scenario is about holds running out as the race's clock moves: it cannot run
+     * without its clock moves ({@link Plan#withoutClockMoves}).
+     */
+    public boolean aboutExpiry() {
         return this == CHECKOUT;
     }
 
+    /** Whether the scenario's plans make orders. */
+    public boolean orders() {
+        return this == CROSSING_ORDERS;
+    }
+
+    /** Whether the scenario's plans limit the units per holder. */
+    public boolean limits() {
+        return this == HOLDER_BOT;
+    }
+
     /** One step of a thread's script. */
-    public sealed interface Step permits Reserve, ReleaseHeld, Confirm, Release, Advance, Resize {}
+    public sealed interface Step permits Reserve, Order, ReleaseOrder, ConfirmOrder, ReleaseHeld, Confirm, Release,
+            Advance, Resize {}
 
     /** Reserve {@code quantity} units; a hold that lives {@code hold} if that is not null. */
     public record Reserve(String resourceId, String holderId, int quantity, String key, Duration hold) implements Step {
@@ -56,6 +97,22 @@ public enum Scenario {
             this(resourceId, holderId, quantity, key, null);
         }
     }
+
+    /**
+     * Reserve every line of an order, or none ({@code reserveAll}); {@code name} names it for a
+     * later {@link ReleaseOrder}.
+     */
+    public record Order(String name, List<Reserve> lines) implements Step {
+        public Order {
+            lines = List.copyOf(lines);
+        }
+    }
+
+    /** Release every line of the order {@code name} this thread was granted (or replayed), if it was. */
+    public record ReleaseOrder(String name) implements Step {}
+
+    /** Confirm every line of the order {@code name} this thread was granted (or replayed) that is a hold. */
+    public record ConfirmOrder(String name) implements Step {}
 
     /** Release one of the reservations this thread holds, chosen by {@code pick} (mod the number held). */
     public record ReleaseHeld(int pick) implements Step {}
@@ -72,12 +129,30 @@ public enum Scenario {
     /** Resize a resource. */
     public record Resize(String resourceId, long capacity) implements Step {}
 
-    /** What a race runs: resources with their capacities, and one script per thread. */
-    public record Plan(Map<String, Long> capacities, List<List<Step>> scripts) {
+    /**
+     * What a race runs: resources with their capacities, one script per thread, and the per-holder
+     * limits set on some resources before the race starts.
+     */
+    public record Plan(Map<String, Long> capacities, List<List<Step>> scripts, Map<String, Long> limits) {
+
+        /** A plan without limits. */
+        public Plan(Map<String, Long> capacities, List<List<Step>> scripts) {
+            this(capacities, scripts, Map.of());
+        }
 
         /** The scripts of threads {@code [from, to)}: one process's share of a multi-process race. */
         public List<List<Step>> slice(int from, int to) {
             return scripts.subList(from, to);
+        }
+
+        /**
+         * This plan without its moves of the race's clock: the clock stands at its start for the
+         * whole race, as every process's clock does in a multi-process race, so holds never run out.
+         */
+        public Plan withoutClockMoves() {
+            List<List<Step>> still = scripts.stream()
+                    .map(script -> script.stream().filter(step -> !(step instanceof Advance)).toList()).toList();
+            return new Plan(capacities, still, limits);
         }
     }
 
@@ -141,6 +216,10 @@ public enum Scenario {
             }
             case CHECKOUT:
                 return Plans.checkout(resourcePrefix, threads, capacity, random);
+            case CROSSING_ORDERS:
+                return Plans.crossingOrders(resourcePrefix, threads, capacity, random);
+            case HOLDER_BOT:
+                return Plans.holderBot(resourcePrefix, threads, capacity, random);
             default:
                 throw new AssertionError(this);
         }

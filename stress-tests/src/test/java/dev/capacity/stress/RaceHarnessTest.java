@@ -9,6 +9,8 @@ import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.jdbc.testing.NaiveHolderLimitStrategy;
+import dev.capacity.jdbc.testing.NaiveOrderStrategy;
 import dev.capacity.jdbc.testing.NeverSellsLastUnitStrategy;
 import dev.capacity.jdbc.testing.NeverSellsLastUnitStrategy.Answer;
 
@@ -35,6 +37,9 @@ final class RaceHarnessTest {
 
     static final int THREADS = 8;
     static final int CAPACITY = 80;
+    /** The scenarios without holds, orders or limits. */
+    static final List<Scenario> BASIC = List.of(Scenario.HOT, Scenario.SKEWED, Scenario.MIXED, Scenario.CHURN,
+            Scenario.RESIZE);
     static final List<StrategyKind> JDBI_KINDS = List.of(StrategyKind.OPTIMISTIC_VERSION, StrategyKind.PESSIMISTIC_LOCK,
             StrategyKind.CONDITIONAL_UPDATE, StrategyKind.UNIQUE_SLOTS, StrategyKind.COMBINING);
 
@@ -79,15 +84,13 @@ final class RaceHarnessTest {
     void everyStrategyOnEveryDatabase_throughEveryScenario_checksOut() {
         long seed = seed();
         List<RaceReport> reports = new ArrayList<>();
-        for (Scenario scenario : Scenario.values()) {
-            if (!scenario.holds()) {
-                reports.addAll(raceEveryStrategy(scenario, seed, List.of(h2, pg)));
-            }
+        for (Scenario scenario : BASIC) {
+            reports.addAll(raceEveryStrategy(scenario, seed, List.of(h2, pg)));
         }
         String table = RaceReport.table(reports);
         System.out.println(table);
 
-        assertThat(reports).hasSize((Scenario.values().length - 1) * 11);
+        assertThat(reports).hasSize(BASIC.size() * 11);
         assertThat(reports).as(table).allMatch(RaceReport::ok);
         // the races raced: every scenario refused requests, so demand exceeded what was there
         assertThat(reports).as(table).allMatch(r -> r.refused() > 0 && r.grantedUnits() > 0);
@@ -105,6 +108,147 @@ final class RaceHarnessTest {
         // the races raced: refusals, holds confirmed, confirms too late, holds that ran out and whose units sold again
         assertThat(reports).as(table).allMatch(r -> r.refused() > 0 && r.grantedUnits() > 0 && r.confirmed() > 0
                 && r.confirmsExpired() > 0 && r.verdict().expiredHolds() > 0 && r.verdict().reclaimedUnits() > 0);
+    }
+
+    @Test
+    void crossingOrders_everyStrategyOnEveryDatabase_checksOut() {
+        long seed = seed();
+        List<RaceReport> reports = raceEveryStrategy(Scenario.CROSSING_ORDERS, seed, List.of(h2, h2File, pg));
+        String table = RaceReport.table(reports);
+        System.out.println(table);
+
+        assertThat(reports).hasSize(16);
+        assertThat(reports).as(table).allMatch(RaceReport::ok);
+        // the races raced: orders granted and refused, single reserves beside them, and (in some race, for a
+        // double submit replays only when its first copy was granted) an order sent twice answered REPLAYED
+        assertThat(reports).as(table).allMatch(r -> r.ordersGranted() > 0 && r.ordersRefused() > 0 && r.reserves() > 0);
+        assertThat(reports.stream().mapToLong(RaceReport::replayed).sum()).as(table).isPositive();
+    }
+
+    @Test
+    void holderBot_everyStrategyOnEveryDatabase_checksOut() {
+        long seed = seed();
+        List<RaceReport> reports = raceEveryStrategy(Scenario.HOLDER_BOT, seed, List.of(h2, h2File, pg));
+        String table = RaceReport.table(reports);
+        System.out.println(table);
+
+        assertThat(reports).hasSize(16);
+        assertThat(reports).as(table).allMatch(RaceReport::ok);
+        // the races raced: the limit refused, grants and holds beside it, confirms
+        assertThat(reports).as(table).allMatch(r -> r.holderLimited() > 0 && r.grantedUnits() > 0 && r.holds() > 0
+                && r.confirmed() > 0);
+    }
+
+    /**
+     * THE NEGATIVE CONTROL of orders: {@link NaiveOrderStrategy} places an order line by line and
+     * gives back what it got when a later line is refused, the first order of every thread lined
+     * up after its first line. The crossing-orders race must catch it by its history: in memory
+     * as a refusal while the resource it names had room for the part (the units of the other
+     * orders' given-back lines are in no answer; see {@link #naiveOrdersInMemoryUntilCaught}), on
+     * a database as half orders (the given-back rows of refused orders). It breaks more besides: a double submit's lines come back
+     * REPLAYED one by one and it answers the order RESERVED (reported as reservations granted
+     * twice, and as oversold where those count again), and a refused order gives back a line that
+     * was another order's, replayed (a ledger that does not add up).
+     */
+    @Test
+    void naiveOrdersPlacedLineByLine_areCaught_inMemoryAndOnH2AndPostgres() {
+        long seed = seed();
+        List<RaceReport> reports = new ArrayList<>();
+        reports.add(naiveOrdersInMemoryUntilCaught(seed));
+        for (CapacityPool pool : List.of(h2, pg)) {
+            RaceClock clock = new RaceClock();
+            NaiveOrderStrategy naive = new NaiveOrderStrategy(JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE,
+                    pool.jdbi(), clock.options()), THREADS);
+            reports.add(raceControl(naive, name(pool), r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()),
+                    Scenario.CROSSING_ORDERS, clock, seed));
+        }
+        String table = RaceReport.table(reports);
+        System.out.println(table);
+
+        HistoryChecker.Verdict inMemory = reports.get(0).verdict();
+        assertThat(inMemory.undersold()).as(table).isPositive();
+        assertThat(inMemory.problems()).as(table).anyMatch(p -> p.matches("undersold: \\d units? of \\S+ \\(the part of"
+                + " an order of [23] lines that its refusal named\\) refused while at most \\d+ of at least \\d+ were"
+                + " held: .*"));
+        for (RaceReport report : reports.subList(1, reports.size())) {
+            assertThat(report.verdict().halfOrders()).as(table).isPositive();
+            assertThat(report.verdict().problems()).as(table).anyMatch(p -> p.matches("half order: order \\d+ \\([23]"
+                    + " lines, process 0, thread \\d\\) answered INSUFFICIENT_CAPACITY, yet left row \\d+ for line 0"
+                    + " \\(released\\).*"));
+        }
+    }
+
+    /** Races allowed for the naive orders in memory, one seed after the other, until one is caught. */
+    private static final int NAIVE_ORDER_RACES_IN_MEMORY = 5;
+
+    /**
+     * The crossing-orders race of the naive orders in memory, on {@code seed}, then the seeds after
+     * it, until its history is caught (at most {@link #NAIVE_ORDER_RACES_IN_MEMORY} races). In
+     * memory there are no rows: only a refusal that its given-back lines explain and nothing in
+     * the history does shows it, and about one race in a hundred gives none (10 of 1,000 on
+     * 2026-11-30; 8 of those were caught otherwise, 2 not at all): the last of the lined-up orders
+     * runs ahead while the others wake up, and every refusal is one a granted order's lines
+     * explain, a history some interleaving explains, which no checker can fault. Fails with every
+     * race's verdict if none is caught.
+     */
+    private static RaceReport naiveOrdersInMemoryUntilCaught(long seed) {
+        List<RaceReport> missed = new ArrayList<>();
+        for (int race = 0; race < NAIVE_ORDER_RACES_IN_MEMORY; race++) {
+            RaceClock clock = new RaceClock();
+            NaiveOrderStrategy memory = new NaiveOrderStrategy(new InMemoryStrategy(clock.options()), THREADS);
+            RaceReport report = raceControl(memory, "memory", r -> Snapshot.fromAvailability(memory,
+                    r.capacities().keySet()), Scenario.CROSSING_ORDERS, clock, seed + race);
+            if (report.verdict().undersold() > 0) {
+                if (!missed.isEmpty()) {
+                    System.out.println("naive orders in memory: not caught on seeds " + missed.stream()
+                            .map(RaceReport::seed).toList() + ", caught on seed " + report.seed());
+                }
+                return report;
+            }
+            missed.add(report);
+        }
+        throw new AssertionError("the naive orders in memory were not caught in " + NAIVE_ORDER_RACES_IN_MEMORY
+                + " races:\n" + RaceReport.table(missed));
+    }
+
+    /**
+     * THE NEGATIVE CONTROL of per-holder limits: {@link NaiveHolderLimitStrategy} checks the
+     * holder's count before it reserves, and the bot's opening burst (every thread's first
+     * request) is lined up between the check and the reserve. The holder-bot race must catch the
+     * bot over the limit, by the rows (or, in memory, by the answers) at the end.
+     */
+    @Test
+    void naiveHolderLimitCheckedBeforeReserving_isCaughtOverTheLimit_inMemoryAndOnH2AndPostgres() {
+        long seed = seed();
+        List<RaceReport> reports = new ArrayList<>();
+        RaceClock memoryClock = new RaceClock();
+        NaiveHolderLimitStrategy memory = new NaiveHolderLimitStrategy(new InMemoryStrategy(memoryClock.options()),
+                THREADS);
+        reports.add(raceControl(memory, "memory", r -> Snapshot.fromAvailability(memory, r.capacities().keySet()),
+                Scenario.HOLDER_BOT, memoryClock, seed));
+        for (CapacityPool pool : List.of(h2, pg)) {
+            RaceClock clock = new RaceClock();
+            NaiveHolderLimitStrategy naive = new NaiveHolderLimitStrategy(JdbiStrategies.of(
+                    StrategyKind.CONDITIONAL_UPDATE, pool.jdbi(), clock.options()), THREADS);
+            reports.add(raceControl(naive, name(pool), r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()),
+                    Scenario.HOLDER_BOT, clock, seed));
+        }
+        String table = RaceReport.table(reports);
+        System.out.println(table);
+
+        for (RaceReport report : reports) {
+            assertThat(report.verdict().overHolderLimit()).as(table).isPositive();
+            assertThat(report.verdict().problems()).as(table).anyMatch(p -> p.matches("over the holder limit: bot has "
+                    + THREADS + " units of \\S+-wave live at the end, limited to [234]"));
+            assertThat(report.verdict().oversold() + report.verdict().ledger()).as(table).isZero();
+        }
+    }
+
+    private static RaceReport raceControl(ReservationStrategy control, String database,
+                                          Function<RaceHarness.Resources, Snapshot> snapshot, Scenario scenario,
+                                          RaceClock clock, long seed) {
+        return RaceHarness.run(control.name() + " (control)", database, control, snapshot,
+                new RaceHarness.Config(scenario, THREADS, CAPACITY, seed, 100, clock));
     }
 
     /** {@code scenario} on the in-memory strategy and on every strategy over each of {@code pools}, each with its clock. */
