@@ -1,5 +1,6 @@
 package dev.capacity.stress;
 
+import dev.capacity.ReservationStrategy;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
@@ -21,8 +22,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A race between several JVM processes on one database: each process runs its own strategy (the
- * counter strategies can share a resource) on its share of one plan, so that the same resources
- * and the same idempotency keys are hit from different processes at once. The processes start
+ * counter strategies can share a resource) on its share of one plan, so that the same resources,
+ * the same idempotency keys and the same holders (of a resource with a per-holder limit) are hit
+ * from different processes at once. The processes start
  * together ({@code READY} from each, then {@code GO} to all); when all have ended, their merged
  * histories are checked against the tables like any race.
  */
@@ -39,9 +41,10 @@ public final class MultiProcessRace {
      */
     public record Config(List<String> strategies, int threadsPerProcess, Scenario scenario, int capacity, long seed) {
         public Config {
-            if (scenario.holds()) {
-                throw new IllegalArgumentException("the " + scenario.name().toLowerCase(Locale.ROOT) + " scenario makes"
-                        + " holds, which need one clock for every client; it runs in one process");
+            if (scenario.aboutExpiry()) {
+                throw new IllegalArgumentException("the " + scenario.label() + " scenario is about holds"
+                        + " running out as the race's clock moves, which needs one clock for every client; it runs in"
+                        + " one process");
             }
         }
     }
@@ -49,11 +52,13 @@ public final class MultiProcessRace {
     public static RaceReport run(Database database, Config config, Path workDirectory) {
         int processes = config.strategies().size();
         String prefix = RaceHarness.newPrefix("mp", config.seed());
-        Scenario.Plan plan = config.scenario().plan(prefix, config.threadsPerProcess() * processes, config.capacity(),
+        Scenario.Plan plan = plan(config.scenario(), prefix, config.threadsPerProcess() * processes, config.capacity(),
                 config.seed());
         try (CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), 4)) {
             CapacitySchema.install(pool.jdbi());
-            plan.capacities().forEach(JdbiStrategies.conditionalUpdate(pool.jdbi())::define);
+            ReservationStrategy definer = JdbiStrategies.conditionalUpdate(pool.jdbi());
+            plan.capacities().forEach(definer::define);
+            plan.limits().forEach(definer::limitPerHolder);
 
             List<Process> children = new ArrayList<>();
             List<Path> histories = new ArrayList<>();
@@ -95,10 +100,10 @@ public final class MultiProcessRace {
                     }
                 }
                 Snapshot after = Snapshot.fromTables(pool.jdbi(), "capacity_", prefix);
-                HistoryChecker.Verdict verdict = HistoryChecker.check(merged.ops(), after, plan.capacities())
-                        .withStuck(stuck);
+                HistoryChecker.Verdict verdict = HistoryChecker.check(merged.ops(), after, plan.capacities(),
+                        plan.limits(), false).withStuck(stuck);
                 RaceHarness.Race race = new RaceHarness.Race(String.join("+", config.strategies()),
-                        database.name() + " x" + processes, config.scenario().name().toLowerCase(Locale.ROOT),
+                        database.name() + " x" + processes, config.scenario().label(),
                         config.seed(), prefix, plan, 100, 0, null);
                 return RaceReport.of(race, config.threadsPerProcess() * processes, merged.ops(), elapsed, verdict);
             } catch (IOException e) {
@@ -112,6 +117,15 @@ public final class MultiProcessRace {
         }
     }
 
+    /**
+     * The plan of a multi-process race: the scenario's, without its moves of the race's clock.
+     * Each process has a clock of its own, so they stand still at the race's start for every
+     * process alike, and every strategy reads its process's: the holds of the plan never run out.
+     */
+    static Scenario.Plan plan(Scenario scenario, String prefix, int threads, int capacity, long seed) {
+        return scenario.plan(prefix, threads, capacity, seed).withoutClockMoves();
+    }
+
     private static Process start(Database database, Config config, int processes, int process, String prefix,
                                  Path history, Path workDirectory) throws IOException {
         List<String> command = new ArrayList<>(List.of(
@@ -119,7 +133,7 @@ public final class MultiProcessRace {
                 "-cp", System.getProperty("java.class.path"), RaceWorker.class.getName(),
                 "--jdbc-url", database.jdbcUrl(), "--user", database.user(), "--password", database.password(),
                 "--strategy", config.strategies().get(process), "--scenario",
-                config.scenario().name().toLowerCase(Locale.ROOT), "--threads", String.valueOf(config.threadsPerProcess()),
+                config.scenario().label(), "--threads", String.valueOf(config.threadsPerProcess()),
                 "--processes", String.valueOf(processes), "--process", String.valueOf(process),
                 "--capacity", String.valueOf(config.capacity()), "--seed", String.valueOf(config.seed()),
                 "--prefix", prefix, "--history", history.toString()));

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -36,14 +35,16 @@ public final class RaceWorker {
         int process = Integer.parseInt(options.get("process"));
         int threads = Integer.parseInt(options.get("threads"));
         int processes = Integer.parseInt(options.get("processes"));
-        Scenario scenario = Scenario.valueOf(options.get("scenario").toUpperCase(Locale.ROOT));
-        Scenario.Plan plan = scenario.plan(options.get("prefix"), threads * processes,
+        Scenario scenario = Scenario.fromLabel(options.get("scenario"));
+        Scenario.Plan plan = MultiProcessRace.plan(scenario, options.get("prefix"), threads * processes,
                 Integer.parseInt(options.get("capacity")), Long.parseLong(options.get("seed")));
         List<List<Scenario.Step>> mine = plan.slice(process * threads, (process + 1) * threads);
 
         try (CapacityPool pool = CapacityPool.open(options.get("jdbc-url"), options.get("user"), options.get("password"),
                 threads + 2)) {
-            ReservationStrategy strategy = strategy(options.get("strategy"), pool.jdbi(), threads);
+            // every process's clock stands at the race's start (the plan does not move it)
+            RaceClock clock = new RaceClock();
+            ReservationStrategy strategy = strategy(options.get("strategy"), pool.jdbi(), threads, clock);
             AutoCloseable closer = strategy instanceof AutoCloseable c ? c : () -> { };
             pool.jdbi().useHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
             System.out.println("READY");
@@ -54,7 +55,7 @@ public final class RaceWorker {
                 throw new IllegalStateException("expected GO, got " + line);
             }
             History history = new History();
-            List<String> stuck = RaceHarness.runThreads(process, mine, strategy, new RaceClock(), history, 100, 0, false,
+            List<String> stuck = RaceHarness.runThreads(process, mine, strategy, clock, history, 100, 0, false,
                     () -> false);
             Path file = Path.of(options.get("history"));
             history.write(file);
@@ -72,14 +73,16 @@ public final class RaceWorker {
     }
 
     /**
-     * A built-in strategy by name, or {@code class:NAME} for a strategy class with a constructor
-     * taking a {@link Jdbi} and the number of threads (the negative control of the tests).
+     * A built-in strategy by name, judging holds by {@code clock}, or {@code class:NAME} for a
+     * strategy class with a constructor taking a {@link Jdbi} and the number of threads (the
+     * negative control of the tests).
      */
-    static ReservationStrategy strategy(String name, Jdbi jdbi, int threads) throws ReflectiveOperationException {
+    static ReservationStrategy strategy(String name, Jdbi jdbi, int threads, RaceClock clock)
+            throws ReflectiveOperationException {
         if (name.startsWith("class:")) {
             return (ReservationStrategy) Class.forName(name.substring("class:".length()))
                     .getConstructor(Jdbi.class, int.class).newInstance(jdbi, threads);
         }
-        return JdbiStrategies.of(StrategyKind.fromName(name), jdbi);
+        return JdbiStrategies.of(StrategyKind.fromName(name), jdbi, clock.options());
     }
 }

@@ -1,6 +1,7 @@
 package dev.capacity.stress;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,7 +13,8 @@ import java.util.List;
 
 /**
  * Four JVM processes against one PostgreSQL server, one counter strategy each, on the same
- * resources, with the same idempotency keys sent from different processes; the merged histories
+ * resources, with the same idempotency keys sent from different processes (and one holder's
+ * requests from every process, at a per-holder limit; and crossing orders); the merged histories
  * must check out. The same race with the naive check-then-act in every process must be caught.
  */
 final class MultiProcessRaceTest {
@@ -44,6 +46,43 @@ final class MultiProcessRaceTest {
             assertThat(report.refused()).as("demand exceeded capacity").isPositive();
             assertThat(report.grantedUnits()).isPositive();
         }
+    }
+
+    /**
+     * The holder-bot race across the four processes: the bot's opening burst comes from every
+     * thread of every process at once, and its later requests from all of them, at a per-holder
+     * limit the processes share only through the database; and crossing orders over the same
+     * resources from every process. Every process's clock stands at the race's start, so the
+     * holds never run out.
+     */
+    @Test
+    void oneHolderFromEveryProcessAtALimit_andCrossingOrders_checkOut(@TempDir Path work) {
+        long seed = RaceHarnessTest.seed();
+        Scenario.Plan plan = MultiProcessRace.plan(Scenario.HOLDER_BOT, "p-", 16, 120, seed);
+        for (int p = 0; p < 4; p++) {
+            assertThat(plan.slice(4 * p, 4 * p + 4)).as("process %d sends the bot's requests", p)
+                    .allMatch(script -> script.get(0) instanceof Scenario.Reserve r && r.holderId().equals("bot"));
+        }
+        assertThat(plan.scripts()).flatMap(script -> script).noneMatch(step -> step instanceof Scenario.Advance);
+
+        RaceReport bot = MultiProcessRace.run(postgres.database(),
+                new MultiProcessRace.Config(MIXED, 4, Scenario.HOLDER_BOT, 120, seed), work);
+        RaceReport orders = MultiProcessRace.run(postgres.database(),
+                new MultiProcessRace.Config(MIXED, 4, Scenario.CROSSING_ORDERS, 120, seed), work);
+        System.out.println(RaceReport.table(List.of(bot, orders)));
+
+        assertThat(bot.ok()).as(bot.toString()).isTrue();
+        assertThat(bot.holderLimited()).as("the limit refused some of the bot's requests").isPositive();
+        assertThat(bot.holds()).isPositive();
+        assertThat(orders.ok()).as(orders.toString()).isTrue();
+        assertThat(orders.ordersGranted()).isPositive();
+        assertThat(orders.ordersRefused()).isPositive();
+    }
+
+    @Test
+    void checkoutRace_isRefused_forItNeedsOneClockForEveryClient() {
+        assertThatThrownBy(() -> new MultiProcessRace.Config(MIXED, 4, Scenario.CHECKOUT, 120, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one clock for every client");
     }
 
     @Test
