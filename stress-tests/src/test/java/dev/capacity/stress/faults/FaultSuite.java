@@ -167,14 +167,14 @@ public final class FaultSuite {
             Jdbi jdbi = commitFaults != null ? Jdbi.create(commitFaults) : pool.jdbi();
             RaceClock clock = new RaceClock();
             StrategyOptions options = options(fault, clock);
-            ConfirmWatch confirms = commitFaults != null ? new ConfirmWatch(strategyOn.apply(jdbi, options), commitFaults)
-                    : null;
-            ReservationStrategy strategy = confirms != null ? confirms : strategyOn.apply(jdbi, options);
+            String prefix = RaceHarness.newPrefix("faults", seed);
+            Scenario.Plan plan = racePlan(prefix, threads, settings.capacity(), planSeed);
+            CommitWatch watch = commitFaults != null ? new CommitWatch(strategyOn.apply(jdbi, options), commitFaults,
+                    plan.limits()::containsKey) : null;
+            ReservationStrategy strategy = watch != null ? watch : strategyOn.apply(jdbi, options);
             // defines the race's resources and later checks keyed unknowns, on the suite's own pool
             ReservationStrategy faultFree = strategyOn.apply(admin.jdbi(), options);
             try {
-                String prefix = RaceHarness.newPrefix("faults", seed);
-                Scenario.Plan plan = racePlan(prefix, threads, settings.capacity(), planSeed);
                 RaceHarness.Race race = new RaceHarness.Race(strategyName, "postgres", fault.name().toLowerCase(Locale.ROOT),
                         seed, prefix, plan, 100, MAX_RACE_NANOS, null, fault != Fault.NONE, clock);
                 History history = new History();
@@ -204,7 +204,9 @@ public final class FaultSuite {
                         injected = commitFaults.failedCommits();
                         detail = "{after commit=" + commitFaults.failedCommits(CommitFault.AFTER_COMMIT) + ", instead of commit="
                                 + commitFaults.failedCommits(CommitFault.INSTEAD_OF_COMMIT) + "; of confirms="
-                                + confirms.lostCommits() + "}";
+                                + watch.lostCommits(CommitWatch.Call.CONFIRM) + ", orders="
+                                + watch.lostCommits(CommitWatch.Call.ORDER) + ", reserves at a limit="
+                                + watch.lostCommits(CommitWatch.Call.LIMITED_RESERVE) + "}";
                     }
                     case POOL_EXHAUSTED -> {
                         try (PoolExhauster exhauster = new PoolExhauster(pool, poolSize, racing::get).start()) {
@@ -237,13 +239,22 @@ public final class FaultSuite {
                 List<Op> ops = history.ops();
                 List<Op> keyedUnknown = ops.stream()
                         .filter(o -> o.kind() == Op.Kind.RESERVE && o.hasKey() && o.outcome() == Op.Outcome.UNKNOWN).toList();
+                Map<Long, List<Op>> unknownOrders = ops.stream().filter(o -> o.kind() == Op.Kind.ORDER
+                        && o.outcome() == Op.Outcome.UNKNOWN).collect(java.util.stream.Collectors.groupingBy(Op::orderId,
+                        java.util.LinkedHashMap::new, java.util.stream.Collectors.toList()));
+                List<List<Op>> keyedUnknownOrders = unknownOrders.values().stream()
+                        .filter(lines -> lines.stream().allMatch(Op::hasKey)).toList();
                 return new RaceOutcome(strategyName, fault, round, report, answered(ops) * 1e9 / report.elapsedNanos(), injected, detail,
-                        keyedUnknown.size(), unresolved(keyedUnknown, prefix, faultFree),
+                        keyedUnknown.size() + keyedUnknownOrders.size(),
+                        unresolved(keyedUnknown, prefix, faultFree) + unresolvedOrders(keyedUnknownOrders, prefix, faultFree),
                         count(ops, o -> o.kind() == Op.Kind.RESERVE && !o.hasKey()
-                                && "OutcomeUnknownException".equals(o.result())),
-                        ops.stream().filter(o -> "StoreUnavailableException".equals(o.result()))
-                                .mapToLong(Op::latencyMicros).max().orElse(0),
-                        confirms == null ? 0 : confirms.lostCommits(),
+                                && "OutcomeUnknownException".equals(o.result()))
+                                + unknownOrders.size() - keyedUnknownOrders.size(),
+                        ops.stream().filter(o -> (o.kind() != Op.Kind.ORDER || o.firstLine())
+                                && "StoreUnavailableException".equals(o.result())).mapToLong(Op::latencyMicros).max().orElse(0),
+                        watch == null ? 0 : watch.lostCommits(CommitWatch.Call.CONFIRM),
+                        watch == null ? 0 : watch.lostCommits(CommitWatch.Call.ORDER),
+                        watch == null ? 0 : watch.lostCommits(CommitWatch.Call.LIMITED_RESERVE),
                         newConnections, pool.activeConnections(), pool.totalConnections(), refillMillis, poolSize);
             } finally {
                 close(strategy);
@@ -282,17 +293,25 @@ public final class FaultSuite {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     }
 
+    /** The per-holder limit on the first resource of the suite's race. */
+    static final long HOLDER_LIMIT = 3;
+
     /**
-     * The suite's race: two resources of {@code capacity / 8} units, and every thread in turn
-     * reserves 1 to 3 units of one of them, confirms it if it is a hold, and releases what it
-     * got. Each thread holds at most one reservation, so that the threads stay alike and the mix
-     * of grants, refusals and releases stays steady from race to race (a thread that piles up
-     * reservations would turn the others' calls into refusals, and throughput into a measure of
-     * that); with up to three units per thread the resources still run full. Half the reserves
-     * are holds of 5 to 60 s, and a thread moves the race's clock forward by 1 to 20 s before a
-     * quarter of its turns, so that some confirms come after the expiry. A quarter of the
-     * reserves carry an idempotency key, and a third of those are sent by the next thread too, at
-     * the same turn: a double submit (of a hold, both threads confirm it).
+     * The suite's race: two resources of {@code capacity / 8} units, the first with a per-holder
+     * limit of {@value #HOLDER_LIMIT}, and every thread in turn either reserves 1 to 3 units of one
+     * of them, confirms it if it is a hold, and releases what it got, or, one turn in four, places
+     * an order of a line of 1 or 2 units on each (in random order), confirms its lines if they are
+     * holds, and releases them. Each thread holds at most one reservation (or one order's), so that
+     * the threads stay alike and the mix of grants, refusals and releases stays steady from race
+     * to race (a thread that piles up reservations would turn the others' calls into refusals, and
+     * throughput into a measure of that); with up to three units per thread the resources still
+     * run full. A reserve's holder is one of three, each shared by every third thread, so that the
+     * limit refuses some; an order's holder is its own, so that an order of unknown outcome is
+     * judged whole or not at all. Half the reserves and orders are holds of 5 to 60 s, and a thread
+     * moves the race's clock forward by 1 to 20 s before a quarter of its turns, so that some
+     * confirms come after the expiry. A quarter of the reserves and orders carry idempotency keys
+     * (an order, on every line), and a third of those are sent by the next thread too, at the same
+     * turn: a double submit (of a hold, both threads confirm it).
      */
     static Scenario.Plan racePlan(String prefix, int threads, int capacity, long seed) {
         java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
@@ -311,26 +330,42 @@ public final class FaultSuite {
         for (int turn = 0; turn < turnsPerThread; turn++) {
             for (int t = 0; t < threads; t++) {
                 if (turns[t] > turn) {
-                    continue; // this turn's reserve came from the thread before, a double submit
+                    continue; // this turn's request came from the thread before, a double submit
                 }
-                String key = random.nextInt(4) == 0 ? prefix + "key" + t + "-" + turn : "";
-                String holder = "h" + t + "-" + turn;
+                boolean keyed = random.nextInt(4) == 0;
+                String key = keyed ? prefix + "key" + t + "-" + turn : "";
                 Duration hold = random.nextBoolean() ? Duration.ofMillis(5_000 + random.nextInt(55_001)) : null;
                 List<Scenario.Step> steps = new ArrayList<>();
-                steps.add(new Scenario.Reserve(random.nextBoolean() ? a : b, holder, 1 + random.nextInt(3), key, hold));
-                if (hold != null) {
-                    steps.add(new Scenario.Confirm(holder));
+                if (random.nextInt(4) == 0) {
+                    String name = "o" + t + "-" + turn;
+                    boolean aFirst = random.nextBoolean();
+                    List<Scenario.Reserve> lines = new ArrayList<>();
+                    for (String id : aFirst ? List.of(a, b) : List.of(b, a)) {
+                        lines.add(new Scenario.Reserve(id, name, 1 + random.nextInt(2), keyed ? key + "-" + lines.size() : "",
+                                hold));
+                    }
+                    steps.add(new Scenario.Order(name, lines));
+                    if (hold != null) {
+                        steps.add(new Scenario.ConfirmOrder(name));
+                    }
+                    steps.add(new Scenario.ReleaseOrder(name));
+                } else {
+                    String holder = "buyer-" + t % 3;
+                    steps.add(new Scenario.Reserve(random.nextBoolean() ? a : b, holder, 1 + random.nextInt(3), key, hold));
+                    if (hold != null) {
+                        steps.add(new Scenario.Confirm(holder));
+                    }
+                    steps.add(new Scenario.ReleaseHeld(0));
                 }
-                steps.add(new Scenario.ReleaseHeld(0));
                 turn(scripts.get(t), steps, random);
                 turns[t]++;
-                if (!key.isEmpty() && t + 1 < threads && random.nextInt(3) == 0) {
+                if (keyed && t + 1 < threads && random.nextInt(3) == 0) {
                     turn(scripts.get(t + 1), steps, random);
                     turns[t + 1]++;
                 }
             }
         }
-        return new Scenario.Plan(capacities, scripts);
+        return new Scenario.Plan(capacities, scripts, Map.of(a, HOLDER_LIMIT));
     }
 
     /** Adds a turn's {@code steps} to {@code script}, after a move of the clock one time in four. */
@@ -361,6 +396,41 @@ public final class FaultSuite {
             boolean truthful = row != null
                     ? again.status() == dev.capacity.ReservationResult.Status.REPLAYED && again.reservation().id() == row
                     : again.status() != dev.capacity.ReservationResult.Status.REPLAYED;
+            if (!truthful) {
+                unresolved++;
+            }
+        }
+        return unresolved;
+    }
+
+    /**
+     * Sends each order whose every line is keyed and whose outcome stayed unknown again, as its
+     * caller would once the store is back, on the same kind of strategy without faults: it must be
+     * REPLAYED with every line's row if the rows are there, and anything else if none is. Returns
+     * how many were not answered so (an order with rows for some lines only is not).
+     */
+    private long unresolvedOrders(List<List<Op>> keyedUnknownOrders, String prefix, ReservationStrategy faultFree) {
+        if (keyedUnknownOrders.isEmpty()) {
+            return 0;
+        }
+        Map<String, Long> rows = new java.util.HashMap<>();
+        Snapshot.fromTables(admin.jdbi(), StrategyOptions.DEFAULT_TABLE_PREFIX, prefix).rows().values()
+                .forEach(row -> rows.put(row.key(), row.id()));
+        long unresolved = 0;
+        for (List<Op> lines : keyedUnknownOrders) {
+            List<dev.capacity.ReservationRequest> again = lines.stream().map(o -> new dev.capacity.ReservationRequest(
+                    o.resourceId(), o.holderId(), o.quantity(), o.key(),
+                    o.holdMicros() == 0 ? null : Duration.ofNanos(o.holdMicros() * 1_000))).toList();
+            dev.capacity.OrderResult answer = faultFree.reserveAll(again);
+            List<Long> found = lines.stream().map(o -> rows.get(o.key())).toList();
+            boolean truthful;
+            if (found.stream().allMatch(java.util.Objects::nonNull)) {
+                truthful = answer.status() == dev.capacity.ReservationResult.Status.REPLAYED
+                        && answer.reservations().stream().map(dev.capacity.Reservation::id).toList().equals(found);
+            } else {
+                truthful = found.stream().allMatch(java.util.Objects::isNull)
+                        && answer.status() != dev.capacity.ReservationResult.Status.REPLAYED;
+            }
             if (!truthful) {
                 unresolved++;
             }
@@ -413,8 +483,8 @@ public final class FaultSuite {
 
     /** Calls that got a definite answer from the store. */
     private static long answered(List<Op> ops) {
-        return count(ops, o -> switch (o.result()) {
-            case "RESERVED", "REPLAYED", "INSUFFICIENT_CAPACITY", "true", "false", "done" -> true;
+        return count(ops, o -> (o.kind() != Op.Kind.ORDER || o.firstLine()) && switch (o.result()) {
+            case "RESERVED", "REPLAYED", "INSUFFICIENT_CAPACITY", "HOLDER_LIMIT_REACHED", "true", "false", "done" -> true;
             default -> false;
         });
     }

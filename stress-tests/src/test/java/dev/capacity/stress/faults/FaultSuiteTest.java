@@ -15,8 +15,10 @@ import java.util.Random;
 
 /**
  * Every strategy races on a real PostgreSQL server through every fault of {@link FaultSuite},
- * and every race's history must check out, holds and confirms included: a confirm whose COMMIT
- * was lost is looked up, never applied twice and never left half-done. Throughput ratios are
+ * and every race's history must check out, holds and confirms, orders and a per-holder limit
+ * included: a confirm whose COMMIT was lost is looked up, never applied twice and never left
+ * half-done; an order whose COMMIT was lost is whole or not there at all; a holder never passes
+ * the limit, nor is refused under it. Throughput ratios are
  * printed, not asserted: they are measurements (see the README), not correctness.
  */
 final class FaultSuiteTest {
@@ -59,8 +61,11 @@ final class FaultSuiteTest {
                 case COMMIT_FAULTS -> {
                     assertThat(o.injected()).as(table).isGreaterThanOrEqualTo(settings.commitFaults());
                     assertThat(o.keyedUnknown()).as(table).isZero();
-                    // confirms lost their COMMIT too, and what they answered then checked out
+                    // confirms, orders and reserves at a holder's limit lost their COMMIT too, and
+                    // what they answered then checked out
                     assertThat(o.lostConfirmCommits()).as(table).isPositive();
+                    assertThat(o.lostOrderCommits()).as(table).isPositive();
+                    assertThat(o.lostLimitedCommits()).as(table).isPositive();
                 }
                 case POOL_EXHAUSTED, RESTART -> {
                     // calls failed while connections or the server were missing, and failed fast
@@ -70,9 +75,12 @@ final class FaultSuiteTest {
                 case TIMEOUTS -> assertThat(o.newConnections()).as("timeouts cost no connection\n" + table).isZero();
                 default -> assertThat(o.newConnections()).as(table).isZero();
             }
-            // every race did real work: grants and definite answers, holds confirmed
+            // every race did real work: grants and definite answers, holds confirmed, orders
+            // granted, requests refused at a holder's limit
             assertThat(o.report().grants()).as(table).isPositive();
             assertThat(o.report().confirmed()).as(table).isPositive();
+            assertThat(o.report().ordersGranted()).as(table).isPositive();
+            assertThat(o.report().holderLimited()).as(table).isPositive();
         }
     }
 

@@ -11,14 +11,19 @@ import dev.capacity.stress.RaceReport;
  * @param answeredPerSecond calls that got a definite answer (granted, refused, released), per second
  * @param injected faults injected: kills, failed commits, or calls refused while the server was down
  * @param injectedDetail the faults by kind
- * @param keyedUnknown reserve calls with an idempotency key whose outcome stayed unknown (the
- *     store was unreachable for the lookup too)
+ * @param keyedUnknown reserve calls with an idempotency key, and orders with every line keyed,
+ *     whose outcome stayed unknown (the store was unreachable for the lookup too)
  * @param unresolved of those, the ones that the same request sent again after the race did not
- *     answer with the truth: REPLAYED with the row if the row is there, anything else if not
- * @param unkeyedUnknown reserve calls without a key that ended in {@code OutcomeUnknownException}
+ *     answer with the truth: REPLAYED with the row (every line's, for an order) if the rows are
+ *     there, anything else if none is
+ * @param unkeyedUnknown reserve calls without a key, and orders with a line without one, that
+ *     ended in {@code OutcomeUnknownException}
  * @param slowestFailureMicros the slowest call that failed with {@code StoreUnavailableException}
  * @param lostConfirmCommits COMMITs of confirms that failed (under {@link Fault#COMMIT_FAULTS}):
  *     each confirm looked itself up, and the checker judged what it answered
+ * @param lostOrderCommits COMMITs of orders that failed: each order looked its first line up, and
+ *     the checker judged the order whole or not at all
+ * @param lostLimitedCommits COMMITs of reserves on a resource with a per-holder limit that failed
  * @param newConnections sessions the pool opened during the race (replacing lost or evicted ones)
  * @param activeAfter the pool's connections still lent out after the race
  * @param totalAfter the pool's open connections after the race, once it had refilled (or given up waiting)
@@ -29,7 +34,8 @@ import dev.capacity.stress.RaceReport;
  */
 public record RaceOutcome(String strategy, Fault fault, int round, RaceReport report, double answeredPerSecond, long injected,
                           String injectedDetail, long keyedUnknown, long unresolved, long unkeyedUnknown, long slowestFailureMicros,
-                          long lostConfirmCommits, long newConnections, int activeAfter, int totalAfter, long refillMillis, int poolSize) {
+                          long lostConfirmCommits, long lostOrderCommits, long lostLimitedCommits, long newConnections,
+                          int activeAfter, int totalAfter, long refillMillis, int poolSize) {
 
     /**
      * The checker found nothing, every keyed unknown outcome was resolved to the truth (and,
