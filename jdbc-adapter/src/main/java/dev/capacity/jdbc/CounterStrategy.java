@@ -27,9 +27,9 @@ abstract class CounterStrategy extends JdbiStrategy {
 
     @Override
     final boolean endReservation(Store store, Connection c, ReservationRows.State reservation, long reservationId,
-                                 Instant now, boolean byExpiry) throws SQLException {
+                                 Instant now, boolean byExpiry, long releaseToken) throws SQLException {
         boolean ended = byExpiry ? store.reservations.expire(c, reservationId, now)
-                : store.reservations.release(c, reservationId, now);
+                : store.reservations.release(c, reservationId, now, releaseToken);
         if (!ended) {
             return false;
         }

@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * What every JDBI strategy shares: the public operations, each run by {@link Transactions} as a
@@ -84,7 +85,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
      * needs any more (another transaction ended, confirmed or extended it first).
      */
     abstract boolean endReservation(Store store, Connection c, ReservationRows.State reservation, long reservationId,
-                                    Instant now, boolean byExpiry) throws SQLException;
+                                    Instant now, boolean byExpiry, long releaseToken) throws SQLException;
 
     /**
      * Ends the live holds of a resource of this family that expired at {@code now} and returns
@@ -411,12 +412,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     /**
      * A release as a unit of work. A hold found past its expiry ends by expiry instead (its units
-     * come back now, and the answer is false). After an unknown COMMIT, ours is the ending whose
-     * stamp is recorded.
+     * come back now, and the answer is false). After an unknown COMMIT, ours is the release whose
+     * token is recorded (not its stamp: two releases may read the clock in one microsecond).
      */
     private final class Releasing extends Transactions.Unit<Boolean> {
         private final long reservationId;
-        private Instant stamp;
+        private long token;
 
         Releasing(long reservationId) {
             this.reservationId = reservationId;
@@ -429,14 +430,15 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
         @Override
         Transactions.Step<Boolean> run(Store store, Connection c, int attempt) throws SQLException {
-            stamp = now();
+            Instant stamp = now();
+            token = newToken();
             Optional<ReservationRows.State> found = store.reservations.state(c, reservationId);
             if (found.isEmpty() || found.get().ended()) {
                 return Transactions.Step.discard(false);
             }
             ReservationRows.State reservation = requireOwn(found.get());
             boolean byExpiry = reservation.expiredUnended(stamp);
-            if (!endReservation(store, c, reservation, reservationId, stamp, byExpiry)) {
+            if (!endReservation(store, c, reservation, reservationId, stamp, byExpiry, token)) {
                 return Transactions.Step.lostRace("reservation " + reservationId + " changed during the release");
             }
             return Transactions.Step.keep(!byExpiry);
@@ -449,7 +451,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             if (ending.isEmpty() || ending.get().endedAt() == null) {
                 return null;
             }
-            return ending.get().endedAt().equals(stamp) && !ending.get().expired();
+            return !ending.get().expired() && ending.get().releaseToken() == token;
         }
     }
 
@@ -458,6 +460,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         private final long reservationId;
         private final Duration ttl;
         private Instant stamp;
+        private long token;
         private Instant newExpiry;
 
         ChangingHold(long reservationId, Duration ttl) {
@@ -473,8 +476,9 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         @Override
         Transactions.Step<HoldStatus> run(Store store, Connection c, int attempt) throws SQLException {
             stamp = now();
+            token = newToken();
             if (ttl == null) {
-                if (store.reservations.confirm(c, reservationId, stamp)) {
+                if (store.reservations.confirm(c, reservationId, stamp, token)) {
                     return Transactions.Step.keep(HoldStatus.CONFIRMED);
                 }
             } else {
@@ -495,14 +499,17 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                 return Transactions.Step.discard(HoldStatus.ALREADY_CONFIRMED);
             }
             requireOwn(reservation);
-            if (reservation.expiredUnended(stamp) && endReservation(store, c, reservation, reservationId, stamp, true)) {
+            if (reservation.expiredUnended(stamp) && endReservation(store, c, reservation, reservationId, stamp, true, 0)) {
                 // its units come back now, by expiry, and stay free
                 return Transactions.Step.keep(HoldStatus.EXPIRED);
             }
             return Transactions.Step.lostRace("hold " + reservationId + " changed during the call");
         }
 
-        /** Ours is the change whose stamp (or new expiry) is recorded; otherwise it did not happen: run again. */
+        /**
+         * Ours is the confirm whose token is recorded, the extension whose new expiry is, the expiry
+         * whose stamp is (answering EXPIRED twice is no harm); otherwise it did not happen: run again.
+         */
         @Override
         HoldStatus afterUnknownCommit(HoldStatus committed, SQLException failure) {
             Optional<ReservationRows.Ending> ending = transactions.onConnection("checking a hold",
@@ -511,7 +518,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                 return null;
             }
             ReservationRows.Ending row = ending.get();
-            if (committed == HoldStatus.CONFIRMED && stamp.equals(row.confirmedAt())) {
+            if (committed == HoldStatus.CONFIRMED && row.confirmedAt() != null && row.confirmToken() == token) {
                 return committed;
             }
             if (committed == HoldStatus.EXTENDED && row.endedAt() == null && newExpiry.equals(row.expiresAt())) {
@@ -596,6 +603,15 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     // ---- plumbing
+
+    /** A token naming one release or confirm, never 0 (what a row without one reads as). */
+    private static long newToken() {
+        long token;
+        do {
+            token = ThreadLocalRandom.current().nextLong();
+        } while (token == 0);
+        return token;
+    }
 
     final Instant now() {
         return options.clock().instant().truncatedTo(ChronoUnit.MICROS);

@@ -44,7 +44,8 @@ final class ReservationRows {
      * How a reservation ended, if it did, when it was confirmed, if it was, and when its hold
      * expires, if it is one: for lookups after an unknown COMMIT.
      */
-    record Ending(Instant endedAt, boolean expired, Instant confirmedAt, Instant expiresAt) {}
+    record Ending(Instant endedAt, boolean expired, Instant confirmedAt, Instant expiresAt, long releaseToken,
+                  long confirmToken) {}
 
     /** An expired hold taken for reclaiming, locked by this transaction. */
     record ExpiredHold(long id, int quantity, String holderId) {}
@@ -117,10 +118,14 @@ final class ReservationRows {
                 rs.getBoolean(4), Jdbc.instant(rs, 5), rs.getString(6), rs.getString(7)), id);
     }
 
-    /** Marks the reservation released if it is live and not an expired hold at {@code now}; true if this call did. */
-    boolean release(Connection c, long id, Instant now) throws SQLException {
+    /**
+     * Marks the reservation released if it is live and not an expired hold at {@code now}; true if
+     * this call did. {@code token} names the call, for the lookup after a COMMIT of unknown outcome:
+     * two releases in one microsecond of the clock share their stamp, never their token.
+     */
+    boolean release(Connection c, long id, Instant now, long token) throws SQLException {
         OffsetDateTime at = Jdbc.timestamp(now);
-        return Jdbc.update(c, sql.release, at, id, at) == 1;
+        return Jdbc.update(c, sql.release, at, token, id, at) == 1;
     }
 
     /** Marks the hold ended by expiry if it is live and expired at {@code now}; true if this call did. */
@@ -129,10 +134,10 @@ final class ReservationRows {
         return Jdbc.update(c, sql.expire, at, id, at) == 1;
     }
 
-    /** Makes the hold permanent if it is live at {@code now}; true if this call did. */
-    boolean confirm(Connection c, long id, Instant now) throws SQLException {
+    /** Makes the hold permanent if it is live at {@code now}; true if this call did. {@code token} as for {@link #release}. */
+    boolean confirm(Connection c, long id, Instant now, long token) throws SQLException {
         OffsetDateTime at = Jdbc.timestamp(now);
-        return Jdbc.update(c, sql.confirm, at, id, at) == 1;
+        return Jdbc.update(c, sql.confirm, at, token, id, at) == 1;
     }
 
     /** Moves the hold's expiry to {@code expiresAt} if it is live at {@code now}; true if this call did. */
@@ -143,7 +148,7 @@ final class ReservationRows {
     /** How the reservation ended and when it was confirmed; empty if it does not exist. */
     Optional<Ending> ending(Connection c, long id) throws SQLException {
         return Jdbc.one(c, sql.ending, rs -> new Ending(Jdbc.instant(rs, 1), rs.getBoolean(2), Jdbc.instant(rs, 3),
-                Jdbc.instant(rs, 4)), id);
+                Jdbc.instant(rs, 4), rs.getLong(5), rs.getLong(6)), id);
     }
 
     /**

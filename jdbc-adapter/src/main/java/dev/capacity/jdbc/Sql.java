@@ -149,11 +149,11 @@ final class Sql {
         // a hold ends exactly once: each of these changes a live row only, and a live hold only before (or,
         // for an expiry, at or after) its expiry by the caller's clock
         String liveRow = " WHERE id = ? AND released_at IS NULL";
-        release = "UPDATE " + v + " SET released_at = ?, expired = FALSE" + liveRow + " AND (expires_at IS NULL OR expires_at > ?)";
+        release = "UPDATE " + v + " SET released_at = ?, expired = FALSE, release_token = ?" + liveRow + " AND (expires_at IS NULL OR expires_at > ?)";
         expire = "UPDATE " + v + " SET released_at = ?, expired = TRUE" + liveRow + " AND expires_at <= ?";
-        confirm = "UPDATE " + v + " SET expires_at = NULL, confirmed_at = ?" + liveRow + " AND expires_at > ?";
+        confirm = "UPDATE " + v + " SET expires_at = NULL, confirmed_at = ?, confirm_token = ?" + liveRow + " AND expires_at > ?";
         extend = "UPDATE " + v + " SET expires_at = ?" + liveRow + " AND expires_at > ?";
-        ending = "SELECT released_at, expired, confirmed_at, expires_at FROM " + v + " WHERE id = ?";
+        ending = "SELECT released_at, expired, confirmed_at, expires_at, release_token, confirm_token FROM " + v + " WHERE id = ?";
         String expiredOf = " WHERE resource_id = ? AND released_at IS NULL AND expires_at <= ?";
         // rows another transaction has locked (a release, a confirm, a sweep in flight) are skipped, never waited for
         expiredHolds = "SELECT id, quantity, holder_id FROM " + v + expiredOf + " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED";
@@ -252,6 +252,8 @@ final class Sql {
                         + "    expires_at      TIMESTAMP WITH TIME ZONE,\n"
                         + "    confirmed_at    TIMESTAMP WITH TIME ZONE,\n"
                         + "    expired         BOOLEAN      NOT NULL DEFAULT FALSE,\n"
+                        + "    release_token   BIGINT,\n"
+                        + "    confirm_token   BIGINT,\n"
                         + "    CONSTRAINT " + v + "_quantity CHECK (quantity > 0),\n"
                         + "    CONSTRAINT " + v + "_key UNIQUE (idempotency_key)\n"
                         + ")",
@@ -260,6 +262,8 @@ final class Sql {
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP WITH TIME ZONE",
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirmed_at TIMESTAMP WITH TIME ZONE",
                 "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expired BOOLEAN NOT NULL DEFAULT FALSE",
+                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS release_token BIGINT",
+                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirm_token BIGINT",
                 "CREATE TABLE IF NOT EXISTS " + s + " (\n"
                         + "    resource_id    " + id + " NOT NULL,\n"
                         + "    slot           BIGINT       NOT NULL,\n"

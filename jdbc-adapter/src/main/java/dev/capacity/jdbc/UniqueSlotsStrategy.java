@@ -161,11 +161,11 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
     @Override
     boolean endReservation(Store store, Connection c, ReservationRows.State reservation, long reservationId, Instant now,
-                           boolean byExpiry) throws SQLException {
+                           boolean byExpiry, long releaseToken) throws SQLException {
         String resourceId = reservation.resourceId();
         ResourceRow row = shared(store, c, resourceId);
         boolean ended = byExpiry ? store.reservations.expire(c, reservationId, now)
-                : store.reservations.release(c, reservationId, now);
+                : store.reservations.release(c, reservationId, now, releaseToken);
         if (!ended) {
             return false;
         }

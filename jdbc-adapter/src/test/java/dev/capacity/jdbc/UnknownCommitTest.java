@@ -14,11 +14,13 @@ import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.StoreUnavailableException;
+import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.FaultyDataSource;
 import dev.capacity.jdbc.testing.FaultyDataSource.CommitFault;
 import dev.capacity.jdbc.testing.Ledger;
 import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
+import dev.capacity.testing.MutableClock;
 
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,6 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -45,6 +48,11 @@ final class UnknownCommitTest {
     private static JdbiReservationStrategy strategyOn(StrategyFixture fixture, FaultyDataSource faulty) {
         fixture.jdbi(); // installs the tables
         return JdbiStrategies.of(fixture.kind(), Jdbi.create(faulty));
+    }
+
+    private static JdbiReservationStrategy strategyOn(StrategyFixture fixture, FaultyDataSource faulty, MutableClock clock) {
+        fixture.jdbi(); // installs the tables
+        return JdbiStrategies.of(fixture.kind(), Jdbi.create(faulty), StrategyOptions.builder().clock(clock).build());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -138,6 +146,53 @@ final class UnknownCommitTest {
         ReservationResult retried = strategy.reserve(request);
         assertThat(retried.status()).isEqualTo(REPLAYED);
         assertThat(fixture.ledger(run).reservationRows()).isEqualTo(1);
+    }
+
+    // ---- two calls in one microsecond of the clock: the lookup must tell them apart
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void confirm_commitLost_whileAnotherConfirmAtTheSameInstantLands_isAlreadyConfirmedNotConfirmedTwice(
+            StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        MutableClock clock = MutableClock.start();
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty, clock);
+        JdbiReservationStrategy other = JdbiStrategies.of(fixture.kind(), fixture.database().pool().dataSource(),
+                StrategyOptions.builder().clock(clock).build());
+        String run = newId("run");
+        strategy.define(run, 5);
+        long hold = strategy.reserve(ReservationRequest.of(run, "h").withHold(Duration.ofMinutes(10))).reservation().id();
+        List<HoldStatus> theOther = new ArrayList<>();
+        // our COMMIT is lost; before we look, another payment's confirm lands with the same stamp
+        faulty.onFailedCommit(() -> theOther.add(other.confirm(hold)));
+        faulty.failNextCommits(1, CommitFault.INSTEAD_OF_COMMIT);
+
+        HoldStatus ours = strategy.confirm(hold);
+
+        assertThat(theOther).containsExactly(HoldStatus.CONFIRMED);
+        assertThat(ours).as("the confirm that landed was the other's").isEqualTo(HoldStatus.ALREADY_CONFIRMED);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void release_commitLost_whileAnotherReleaseAtTheSameInstantLands_isFalseNotTrueTwice(StrategyFixture fixture) {
+        FaultyDataSource faulty = new FaultyDataSource(fixture.database().pool().dataSource());
+        MutableClock clock = MutableClock.start();
+        JdbiReservationStrategy strategy = strategyOn(fixture, faulty, clock);
+        JdbiReservationStrategy other = JdbiStrategies.of(fixture.kind(), fixture.database().pool().dataSource(),
+                StrategyOptions.builder().clock(clock).build());
+        String run = newId("run");
+        strategy.define(run, 5);
+        long id = strategy.reserve(ReservationRequest.of(run, "h").withQuantity(2)).reservation().id();
+        List<Boolean> theOther = new ArrayList<>();
+        faulty.onFailedCommit(() -> theOther.add(other.release(id)));
+        faulty.failNextCommits(1, CommitFault.INSTEAD_OF_COMMIT);
+
+        boolean ours = strategy.release(id);
+
+        assertThat(theOther).containsExactly(true);
+        assertThat(ours).as("the release that landed was the other's").isFalse();
+        assertThat(fixture.ledger(run).reserved()).isZero();
     }
 
     // ---- orders
