@@ -38,8 +38,9 @@ public final class Plans {
 
     /**
      * Deals {@code requests} to {@code threads} scripts at random. A share {@code keyShare} of the
-     * reserves get an idempotency key ({@code keyPrefix} and a number), and a third of those are
-     * also dealt to a second thread: the same request sent twice at once, like a double submit.
+     * reserves get an idempotency key ({@code keyPrefix} and a number), and of the orders every
+     * line one (the order's key, a dash and the line); a third of those are also dealt to a second
+     * thread: the same request sent twice at once, like a double submit.
      */
     public static List<List<Scenario.Step>> deal(List<Scenario.Step> requests, int threads, double keyShare,
                                                   String keyPrefix, SplittableRandom random) {
@@ -52,6 +53,18 @@ public final class Plans {
             int thread = random.nextInt(threads);
             if (step instanceof Scenario.Reserve r && random.nextDouble() < keyShare) {
                 step = new Scenario.Reserve(r.resourceId(), r.holderId(), r.quantity(), keyPrefix + keyed++);
+                if (threads > 1 && random.nextInt(3) == 0) {
+                    scripts.get((thread + 1 + random.nextInt(threads - 1)) % threads).add(step);
+                }
+            } else if (step instanceof Scenario.Order o && random.nextDouble() < keyShare) {
+                // an order is keyed on every line, so that sent twice it is replayed
+                String key = keyPrefix + keyed++;
+                List<Scenario.Reserve> lines = new ArrayList<>();
+                for (Scenario.Reserve line : o.lines()) {
+                    lines.add(new Scenario.Reserve(line.resourceId(), line.holderId(), line.quantity(),
+                            key + "-" + lines.size(), line.hold()));
+                }
+                step = new Scenario.Order(o.name(), lines);
                 if (threads > 1 && random.nextInt(3) == 0) {
                     scripts.get((thread + 1 + random.nextInt(threads - 1)) % threads).add(step);
                 }

@@ -27,7 +27,7 @@ import java.util.Locale;
  * @param p99Micros 99th percentile reserve latency
  * @param maxMicros slowest reserve
  * @param retriesPerGrant the strategy's own extra attempts per RESERVED answer
- * @param holds RESERVED answers that made a hold
+ * @param holds holds granted: RESERVED answers to reserves that made a hold, and held lines of orders answered RESERVED
  * @param confirmed confirms answered CONFIRMED
  * @param confirmsExpired confirms answered EXPIRED: the hold had run out
  * @param orders order calls ({@code reserveAll})
@@ -67,7 +67,8 @@ public record RaceReport(String strategy, String database, String workload, long
                 percentile(latencies, 0.50), percentile(latencies, 0.99),
                 latencies.length == 0 ? 0 : latencies[latencies.length - 1],
                 grants.isEmpty() ? 0 : (double) retries / grants.size(),
-                grants.stream().filter(o -> o.expiresAtMicros() != 0).count(),
+                grants.stream().filter(o -> o.expiresAtMicros() != 0).count() + ops.stream().filter(o -> o.kind() == Op.Kind.ORDER
+                        && o.granted() && "RESERVED".equals(o.result()) && o.expiresAtMicros() != 0).count(),
                 ops.stream().filter(o -> o.answered(Op.Kind.CONFIRM, "CONFIRMED")).count(),
                 ops.stream().filter(o -> o.answered(Op.Kind.CONFIRM, "EXPIRED")).count(), orders.size(),
                 orders.stream().filter(o -> "RESERVED".equals(o.result())).count(),

@@ -118,9 +118,9 @@ public final class Race {
                                RaceClock clock) {
         String prefix = RaceHarness.newPrefix("warmup", options.seed());
         RaceOptions small = new RaceOptions(options.strategies(), options.target(), options.jdbcUrl(), options.user(),
-                options.password(), options.threads(), Math.max(10, Math.min(options.capacity(), 200)), 1, 0,
-                options.minQuantity(), options.maxQuantity(), 2, 0, options.keyShare(), options.holdShare(),
-                options.seed() + 1, null, false, false);
+                options.password(), options.threads(), Math.max(10, Math.min(options.capacity(), 200)),
+                options.orderLines(), 0, options.minQuantity(), options.maxQuantity(), 2, 0, options.keyShare(),
+                options.holdShare(), options.orderLines(), options.holderLimit(), options.seed() + 1, null, false, false);
         RaceHarness.run(new RaceHarness.Race(kind.strategyName(), target.name, "warm-up", small.seed(), prefix,
                 Workload.plan(prefix, small), 100, 0, null, false, clock), strategy, target.snapshot(kind, strategy),
                 new History());

@@ -1,5 +1,6 @@
 package dev.capacity.examples.race;
 
+import dev.capacity.OrderResult;
 import dev.capacity.StrategyKind;
 
 import java.nio.file.Path;
@@ -17,8 +18,8 @@ import java.util.Random;
  */
 record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl, String user, String password,
                    int threads, int capacity, int resources, double skew, int minQuantity, int maxQuantity,
-                   double demand, int durationSeconds, double keyShare, double holdShare, long seed, Path report,
-                   boolean json, boolean help) {
+                   double demand, int durationSeconds, double keyShare, double holdShare, int orderLines,
+                   long holderLimit, long seed, Path report, boolean json, boolean help) {
 
     /** Where the race runs. */
     enum Target { H2, POSTGRES, JDBC_URL }
@@ -66,6 +67,14 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
             "                            the expiry), one in three abandon the cart and the hold expires. The",
             "                            table adds holds, confirmed, expired, and units reclaimed from expired",
             "                            holds and sold again",
+            "  --order-lines N           each buyer places an order of N lines, one on each of N different",
+            "                            resources, in random order, all granted or none (default 1: single",
+            "                            requests); --resources defaults to N. The table adds orders granted",
+            "                            and half orders (an order granted or refused in part: must be 0)",
+            "  --holder-limit K          at most K units per holder on every resource, and buyers who come",
+            "                            back under the same holder id (about K units asked per holder and",
+            "                            resource) so that the limit refuses some. The table adds holder-limit",
+            "                            refusals and over-limit (units past a holder's limit: must be 0)",
             "  --seed N                  seed of the plan (default: random, printed)",
             "",
             "Output:",
@@ -77,7 +86,8 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
 
     private static final List<String> FLAGS = List.of("postgres", "json", "help");
     private static final List<String> VALUED = List.of("jdbc-url", "user", "password", "strategies", "threads",
-            "capacity", "resources", "skew", "quantity", "demand", "duration", "keys", "holds", "seed", "report");
+            "capacity", "resources", "skew", "quantity", "demand", "duration", "keys", "holds", "order-lines",
+            "holder-limit", "seed", "report");
 
     static RaceOptions parse(String[] args) throws UsageException {
         Map<String, String> given = new LinkedHashMap<>();
@@ -135,17 +145,25 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
         }
         int[] quantity = quantity(given.getOrDefault("quantity", "1-1"));
         long seed = given.containsKey("seed") ? wholeNumber("seed", given.get("seed")) : new Random().nextLong();
+        int orderLines = positive("order-lines", given.getOrDefault("order-lines", "1"), OrderResult.MAX_LINES);
+        int resources = positive("resources", given.getOrDefault("resources", String.valueOf(orderLines)), 10_000);
+        if (resources < orderLines) {
+            throw new UsageException("--order-lines " + orderLines + " needs as many resources, one per line: --resources"
+                    + " was " + resources);
+        }
         return new RaceOptions(strategies(given.getOrDefault("strategies", "all")), target, given.get("jdbc-url"),
                 given.get("user"), given.get("password"),
                 positive("threads", given.getOrDefault("threads", "16"), 1000),
                 positive("capacity", given.getOrDefault("capacity", "1000"), 100_000_000),
-                positive("resources", given.getOrDefault("resources", "1"), 10_000),
+                resources,
                 decimal("skew", given.getOrDefault("skew", "1"), 0, 10),
                 quantity[0], quantity[1],
                 decimal("demand", given.getOrDefault("demand", "2"), 0.01, 1000),
                 given.containsKey("duration") ? positive("duration", given.get("duration"), 3600) : 0,
                 decimal("keys", given.getOrDefault("keys", "0.25"), 0, 1),
                 decimal("holds", given.getOrDefault("holds", "0"), 0, 1),
+                orderLines,
+                given.containsKey("holder-limit") ? positive("holder-limit", given.get("holder-limit"), 1_000_000) : 0,
                 seed,
                 given.containsKey("report") ? report(given.get("report")) : null,
                 given.containsKey("json"), false);
@@ -153,7 +171,7 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
 
     private static RaceOptions defaults(boolean help) {
         return new RaceOptions(List.of(StrategyKind.values()), Target.H2, null, null, null, 16, 1000, 1, 1, 1, 1, 2, 0,
-                0.25, 0, 0, null, false, help);
+                0.25, 0, 1, 0, 0, null, false, help);
     }
 
     /** The command that runs this race again, with its seed. */
@@ -177,6 +195,12 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
         if (holds()) {
             args.add(String.format(Locale.ROOT, "--holds %s", holdShare));
         }
+        if (orders()) {
+            args.add("--order-lines " + orderLines);
+        }
+        if (limited()) {
+            args.add("--holder-limit " + holderLimit);
+        }
         args.add("--seed " + seed);
         return "mvn -q -pl examples -am compile exec:java -Dexec.args=\"" + String.join(" ", args) + "\"";
     }
@@ -187,15 +211,28 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
                 : minQuantity + "-" + maxQuantity + " units";
         String demanded = durationSeconds > 0 ? "buy-and-release churn for " + durationSeconds + " s"
                 : String.format(Locale.ROOT, "demand %.1fx capacity", demand);
-        return String.format(Locale.ROOT, "%d threads, %d resource%s x %d units%s, %s per request, %s, %.0f%% with keys%s",
+        return String.format(Locale.ROOT, "%d threads, %d resource%s x %d units%s, %s per %s, %s, %.0f%% with keys%s%s%s",
                 threads, resources, resources == 1 ? "" : "s", capacity,
-                resources > 1 ? String.format(Locale.ROOT, " (skew %.1f)", skew) : "", units, demanded, keyShare * 100,
-                holds() ? String.format(Locale.ROOT, ", %.0f%% hold first", holdShare * 100) : "");
+                resources > 1 ? String.format(Locale.ROOT, " (skew %.1f)", skew) : "", units,
+                orders() ? "line" : "request", demanded, keyShare * 100,
+                holds() ? String.format(Locale.ROOT, ", %.0f%% hold first", holdShare * 100) : "",
+                orders() ? ", orders of " + orderLines + " lines" : "",
+                limited() ? ", at most " + holderLimit + " unit" + (holderLimit == 1 ? "" : "s") + " per holder" : "");
     }
 
     /** Whether some buyers hold first: then the strategies judge holds by the race's clock. */
     boolean holds() {
         return holdShare > 0;
+    }
+
+    /** Whether each buyer places an order of several lines. */
+    boolean orders() {
+        return orderLines > 1;
+    }
+
+    /** Whether the resources have a per-holder limit. */
+    boolean limited() {
+        return holderLimit > 0;
     }
 
     private static List<StrategyKind> strategies(String value) throws UsageException {

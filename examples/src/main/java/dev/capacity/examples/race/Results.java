@@ -22,8 +22,17 @@ final class Results {
     /** A column that has a winner: how to read it from a report, and whether more is better. */
     private record Measure(String title, ToDoubleFunction<RaceReport> value, boolean higherWins, String format) {}
 
-    /** A column of the holds, shown with {@code --holds}. */
+    /** A column of counts shown with a flag: the holds with {@code --holds}, orders and limits with theirs. */
     private record HoldColumn(String title, ToLongFunction<RaceReport> value) {}
+
+    private static final List<HoldColumn> ORDER_COLUMNS = List.of(
+            new HoldColumn("orders-ok", RaceReport::ordersGranted),
+            new HoldColumn("orders-no", RaceReport::ordersRefused),
+            new HoldColumn("half", r -> r.verdict().halfOrders()));
+
+    private static final List<HoldColumn> LIMIT_COLUMNS = List.of(
+            new HoldColumn("limited", RaceReport::holderLimited),
+            new HoldColumn("over-limit", r -> r.verdict().overHolderLimit()));
 
     private static final List<HoldColumn> HOLD_COLUMNS = List.of(
             new HoldColumn("holds", RaceReport::holds),
@@ -75,9 +84,24 @@ final class Results {
                 .equals(String.format(Locale.ROOT, measure.format(), best));
     }
 
-    /** The hold columns in use: all with {@code --holds}, none without. */
+    /** The columns of counts in use: holds with {@code --holds}, orders with {@code --order-lines}, limits with {@code --holder-limit}. */
     private List<HoldColumn> holdColumns() {
-        return options.holds() ? HOLD_COLUMNS : List.of();
+        List<HoldColumn> columns = new ArrayList<>();
+        if (options.holds()) {
+            columns.addAll(HOLD_COLUMNS);
+        }
+        if (options.orders()) {
+            columns.addAll(ORDER_COLUMNS);
+        }
+        if (options.limited()) {
+            columns.addAll(LIMIT_COLUMNS);
+        }
+        return columns;
+    }
+
+    /** Reserve calls and order calls. */
+    private static long requests(RaceReport r) {
+        return r.reserves() + r.orders();
     }
 
     String table() {
@@ -85,7 +109,7 @@ final class Results {
         out.append(String.format(Locale.ROOT, "%-22s %8s %8s %8s %8s %8s %9s", "strategy", "requests", "attempts",
                 "reserved", "replayed", "rejected", "contended"));
         for (HoldColumn c : holdColumns()) {
-            out.append(String.format(Locale.ROOT, " %9s", c.title()));
+            out.append(String.format(Locale.ROOT, " %10s", c.title()));
         }
         for (Measure m : MEASURES) {
             out.append(String.format(Locale.ROOT, " %11s", m.title()));
@@ -94,10 +118,10 @@ final class Results {
         double[] best = MEASURES.stream().mapToDouble(this::best).toArray();
         for (RaceReport r : reports) {
             out.append(String.format(Locale.ROOT, "%-22s %8d %8d %8d %8d %8d %9d",
-                    r.strategy() + (reference(r) ? " (ref.)" : ""), r.reserves(), r.attempts(), r.grantedUnits(),
+                    r.strategy() + (reference(r) ? " (ref.)" : ""), requests(r), r.attempts(), r.grantedUnits(),
                     r.replayed(), r.refused(), r.contended()));
             for (HoldColumn c : holdColumns()) {
-                out.append(String.format(Locale.ROOT, " %9d", c.value().applyAsLong(r)));
+                out.append(String.format(Locale.ROOT, " %10d", c.value().applyAsLong(r)));
             }
             for (int i = 0; i < MEASURES.size(); i++) {
                 Measure m = MEASURES.get(i);
@@ -118,9 +142,20 @@ final class Results {
             out.append("holds: holds granted; confirmed: confirmed in time; expired: neither confirmed nor released before\n"
                     + "they expired (abandoned carts, late payments); reclaimed: units of expired holds sold again, at least.\n");
         }
+        if (options.orders()) {
+            out.append("requests are orders of " + options.orderLines() + " lines (an order reports no attempts: one each);"
+                    + " orders-ok: granted whole;\norders-no: refused whole (no room, or a holder's limit); half: granted or"
+                    + " refused in part (must be 0).\n");
+        }
+        if (options.limited()) {
+            out.append("limited: requests refused for the holder's limit of " + options.holderLimit() + "; over-limit:"
+                    + " units past a holder's limit (must be 0).\n");
+        }
         out.append(ok()
                 ? "Every history checked out: nothing oversold or undersold, every ledger adds up, one reservation per key"
-                        + (options.holds() ? ", every hold ended once, no confirm after its expiry.\n" : ".\n")
+                        + (options.holds() ? ", every hold ended once, no confirm after its expiry" : "")
+                        + (options.orders() ? ", every order whole" : "")
+                        + (options.limited() ? ", no holder past the limit nor refused under it" : "") + ".\n"
                 : "VIOLATIONS FOUND: see below.\n");
         return out.toString();
     }
@@ -144,13 +179,19 @@ final class Results {
                             + " \"latencyMs\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, \"retriesPerSuccess\": %.3f,"
                             + " \"oversold\": %d, \"undersold\": %d, \"ledgerMismatches\": %d, \"lost\": %d, \"unexpected\": %d,"
                             + " \"duplicateKeys\": %d, \"errors\": %d, \"unknownOutcomes\": %d,%s \"ok\": %b}",
-                    quote(r.strategy()), quote(r.database()), r.reserves(), r.attempts(), r.grantedUnits(), r.replayed(), r.refused(),
+                    quote(r.strategy()), quote(r.database()), requests(r), r.attempts(), r.grantedUnits(), r.replayed(), r.refused(),
                     r.contended(), r.throughput(), r.p50Micros() / 1000.0, r.p99Micros() / 1000.0, r.maxMicros() / 1000.0,
                     r.retriesPerGrant(), v.oversold(), v.undersold(), v.ledger(), v.lost(), v.unexpected(),
-                    v.duplicateKeys(), v.errors(), v.unknown(), options.holds() ? String.format(Locale.ROOT,
+                    v.duplicateKeys(), v.errors(), v.unknown(), (options.holds() ? String.format(Locale.ROOT,
                             " \"holds\": {\"granted\": %d, \"confirmed\": %d, \"confirmsTooLate\": %d, \"expired\": %d,"
                             + " \"reclaimedUnits\": %d, \"lateConfirms\": %d, \"endedTwice\": %d},", r.holds(), r.confirmed(),
-                            r.confirmsExpired(), v.expiredHolds(), v.reclaimedUnits(), v.lateConfirms(), v.endedTwice()) : "",
+                            r.confirmsExpired(), v.expiredHolds(), v.reclaimedUnits(), v.lateConfirms(), v.endedTwice()) : "")
+                            + (options.orders() ? String.format(Locale.ROOT, " \"orders\": {\"lines\": %d, \"placed\": %d,"
+                            + " \"granted\": %d, \"refused\": %d, \"halfOrders\": %d},", options.orderLines(), r.orders(),
+                            r.ordersGranted(), r.ordersRefused(), v.halfOrders()) : "")
+                            + (options.limited() ? String.format(Locale.ROOT, " \"holderLimit\": {\"limit\": %d,"
+                            + " \"refusals\": %d, \"overLimit\": %d, \"holderUndersold\": %d},", options.holderLimit(),
+                            r.holderLimited(), v.overHolderLimit(), v.holderUndersold()) : ""),
                     r.ok()));
         }
         out.append(String.join(",", rows)).append("\n  ]\n}\n");
@@ -171,6 +212,12 @@ final class Results {
             p.put("share holding first", options.holdShare() + " (holds of " + Workload.HOLD.toMinutes()
                     + " minutes; two in three confirm)");
         }
+        if (options.orders()) {
+            p.put("lines per order", String.valueOf(options.orderLines()));
+        }
+        if (options.limited()) {
+            p.put("limit per holder (units)", String.valueOf(options.holderLimit()));
+        }
         p.put("seed", String.valueOf(options.seed()));
         p.put("command", options.commandLine());
         return p;
@@ -188,7 +235,9 @@ final class Results {
                 .append(" &middot; ").append(escape(when.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"))))
                 .append("</p>\n<p>").append(escape(options.describe())).append("</p>\n");
         out.append(ok() ? "<p>Every history checked out: nothing oversold or undersold, every ledger adds up, one "
-                + "reservation per idempotency key.</p>\n" : "<p class=\"bad\">Violations found: see the table.</p>\n");
+                + "reservation per idempotency key" + (options.orders() ? ", every order whole" : "")
+                + (options.limited() ? ", no holder past the limit nor refused under it" : "") + ".</p>\n"
+                : "<p class=\"bad\">Violations found: see the table.</p>\n");
         out.append("<h2>Throughput</h2>\n").append(chart(RaceReport::throughput, "reserves/s", "%,.0f"));
         out.append("<h2>p99 latency</h2>\n").append(chart(r -> r.p99Micros() / 1000.0, "ms", "%.2f"));
         out.append("<h2>Results</h2>\n<table><tr><th>strategy</th><th>requests</th><th>attempts</th><th>reserved</th>")
@@ -203,12 +252,14 @@ final class Results {
         double[] best = MEASURES.stream().mapToDouble(this::best).toArray();
         for (RaceReport r : reports) {
             out.append("<tr><td>").append(escape(r.strategy())).append(reference(r) ? " <span class=\"muted\">(reference)</span>" : "")
-                    .append("</td><td>").append(r.reserves()).append("</td><td>").append(r.attempts()).append("</td><td>")
+                    .append("</td><td>").append(requests(r)).append("</td><td>").append(r.attempts()).append("</td><td>")
                     .append(r.grantedUnits()).append("</td><td>").append(r.replayed()).append("</td><td>")
                     .append(r.refused()).append("</td><td>")
                     .append(r.contended()).append("</td>");
             for (HoldColumn c : holdColumns()) {
-                out.append("<td>").append(c.value().applyAsLong(r)).append("</td>");
+                long value = c.value().applyAsLong(r);
+                boolean mustBeZero = c.title().equals("half") || c.title().equals("over-limit");
+                out.append(mustBeZero && value != 0 ? "<td class=\"bad\">" : "<td>").append(value).append("</td>");
             }
             for (int i = 0; i < MEASURES.size(); i++) {
                 Measure m = MEASURES.get(i);

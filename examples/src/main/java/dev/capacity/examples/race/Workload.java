@@ -36,24 +36,102 @@ final class Workload {
         Plans.Skew skew = new Plans.Skew(ids.size(), options.skew());
         List<Scenario.Step> requests = new ArrayList<>();
         Set<String> paying = new HashSet<>();
+        Holders holders = new Holders(options);
         if (options.durationSeconds() == 0) {
             long wanted = Math.round(options.demand() * options.capacity() * options.resources());
             long units = 0;
             for (int i = 0; units < wanted; i++) {
-                int quantity = quantity(options, random);
-                units += quantity;
-                requests.add(buyer(ids.get(skew.pick(random)), "buyer-" + i, quantity, options, paying, random));
+                if (options.orders()) {
+                    Scenario.Order order = order(ids, skew, i, holders.next(i, random), options, paying, random);
+                    units += order.lines().stream().mapToInt(Scenario.Reserve::quantity).sum();
+                    requests.add(order);
+                } else {
+                    int quantity = quantity(options, random);
+                    units += quantity;
+                    requests.add(buyer(ids.get(skew.pick(random)), holders.next(i, random), quantity, options, paying,
+                            random));
+                }
             }
         } else {
             for (int i = 0; i < CHURN_STEPS * options.threads(); i++) {
-                requests.add(buyer(ids.get(skew.pick(random)), "buyer-" + i, quantity(options, random), options, paying,
-                        random));
+                if (options.orders()) {
+                    requests.add(order(ids, skew, i, holders.next(i, random), options, paying, random));
+                } else {
+                    requests.add(buyer(ids.get(skew.pick(random)), holders.next(i, random), quantity(options, random),
+                            options, paying, random));
+                }
                 requests.add(new Scenario.ReleaseHeld(random.nextInt(1 << 20)));
             }
         }
         List<List<Scenario.Step>> scripts = Plans.deal(requests, options.threads(), options.keyShare(), prefix + "key",
                 random);
-        return new Scenario.Plan(capacities, options.holds() ? withPayments(scripts, paying, random) : scripts);
+        Map<String, Long> limits = new LinkedHashMap<>();
+        if (options.limited()) {
+            ids.forEach(id -> limits.put(id, options.holderLimit()));
+        }
+        return new Scenario.Plan(capacities, options.holds() ? withPayments(scripts, paying, random) : scripts, limits);
+    }
+
+    /**
+     * The buyers' holder ids: each buyer its own ({@code buyer-i}), or, with a per-holder limit
+     * {@code K}, one of a pool small enough that the limit refuses some and large enough that the
+     * resources still sell out: in a sell-out, about {@code K} units asked per holder and resource
+     * (a holder who asks for more is refused the rest, and the holders together can take twice the
+     * capacity at the default demand); in a churn, where each thread keeps about one request's units,
+     * one holder per {@code K} units the threads keep on a resource at once. Draws nothing without
+     * a limit, so that the plan of a seed stays what it was.
+     */
+    private static final class Holders {
+        private final int pool;
+
+        Holders(RaceOptions options) {
+            if (!options.limited()) {
+                pool = 0;
+                return;
+            }
+            double unitsPerRequest = (options.minQuantity() + options.maxQuantity()) / 2.0;
+            double perResource = options.durationSeconds() == 0 ? options.demand() * options.capacity()
+                    : options.threads() * unitsPerRequest * options.orderLines() / options.resources();
+            pool = (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.round(perResource / options.holderLimit())));
+        }
+
+        String next(int buyer, SplittableRandom random) {
+            return pool == 0 ? "buyer-" + buyer : "buyer-" + random.nextInt(pool);
+        }
+    }
+
+    /**
+     * A buyer's order: one line on each of {@code --order-lines} different resources (drawn with
+     * the skew, then put in random order), each line's quantity drawn alone; with {@code --holds},
+     * every line held, for a share of the buyers, and among those two in three who will pay.
+     */
+    private static Scenario.Order order(List<String> ids, Plans.Skew skew, int buyer, String holder, RaceOptions options,
+                                        Set<String> paying, SplittableRandom random) {
+        List<String> chosen = new ArrayList<>();
+        while (chosen.size() < options.orderLines()) {
+            String id = ids.get(skew.pick(random));
+            if (chosen.contains(id)) {
+                // a heavy skew keeps drawing the same few: take the next one not chosen yet instead
+                int from = ids.indexOf(id);
+                for (int k = 1; chosen.contains(id); k++) {
+                    id = ids.get((from + k) % ids.size());
+                }
+            }
+            chosen.add(id);
+        }
+        for (int j = chosen.size() - 1; j > 0; j--) {
+            java.util.Collections.swap(chosen, j, random.nextInt(j + 1));
+        }
+        boolean hold = options.holds() && random.nextDouble() < options.holdShare();
+        String name = "order-" + buyer;
+        if (hold && random.nextInt(3) < 2) {
+            paying.add(name);
+        }
+        List<Scenario.Reserve> lines = new ArrayList<>();
+        for (String id : chosen) {
+            lines.add(new Scenario.Reserve(id, holder, quantity(options, random), "", hold ? HOLD : null));
+        }
+        return new Scenario.Order(name, lines);
     }
 
     /**
@@ -91,6 +169,8 @@ final class Workload {
                 out.add(step);
                 if (step instanceof Scenario.Reserve reserve && paying.contains(reserve.holderId())) {
                     after.get(i + random.nextInt(4)).add(new Scenario.Confirm(reserve.holderId()));
+                } else if (step instanceof Scenario.Order order && paying.contains(order.name())) {
+                    after.get(i + random.nextInt(4)).add(new Scenario.ConfirmOrder(order.name()));
                 }
                 out.addAll(after.get(i));
                 if (random.nextInt(10) == 0) {
@@ -103,9 +183,10 @@ final class Workload {
         return paid;
     }
 
-    /** The number of reserve steps of a plan: the progress bar's 100%. */
+    /** The number of reserve steps of a plan, an order's lines each counted: the progress bar's 100%. */
     static long reserves(Scenario.Plan plan) {
-        return plan.scripts().stream().flatMap(List::stream).filter(s -> s instanceof Scenario.Reserve).count();
+        return plan.scripts().stream().flatMap(List::stream).mapToLong(s -> s instanceof Scenario.Reserve ? 1
+                : s instanceof Scenario.Order order ? order.lines().size() : 0).sum();
     }
 
     private static int quantity(RaceOptions options, SplittableRandom random) {

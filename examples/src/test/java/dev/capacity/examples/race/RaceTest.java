@@ -86,6 +86,57 @@ final class RaceTest {
     }
 
     @Test
+    void race_withOrders_showsOrdersGrantedWholeAndNoHalfOrders(@TempDir Path dir) throws IOException {
+        Path report = dir.resolve("race.html");
+
+        Run run = race("--order-lines", "3", "--strategies", "conditional-update,unique-slots,in-memory", "--threads",
+                "4", "--capacity", "60", "--seed", "5", "--report", report.toString());
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.err()).contains("3 resources", "orders of 3 lines");
+        assertThat(run.out()).contains("orders-ok", "orders-no", "half", "every order whole");
+        for (String strategy : new String[] {"conditional-update", "unique-slots", "in-memory (ref.)"}) {
+            String[] row = row(run, strategy);
+            // orders granted whole and refused whole both happened (demand is twice the capacity); none half
+            assertThat(Long.parseLong(row[6])).as(run.out()).isPositive();
+            assertThat(Long.parseLong(row[7])).as(run.out()).isPositive();
+            assertThat(row[8]).as(run.out()).isEqualTo("0");
+        }
+        assertThat(Files.readString(report)).contains("<th>half</th>", "--order-lines 3", "lines per order");
+    }
+
+    @Test
+    void race_withAHolderLimit_refusesSomeAtTheLimitAndNoneOver() {
+        Run run = race("--holder-limit", "2", "--quantity", "1-2", "--strategies", "pessimistic-lock,in-memory",
+                "--threads", "4", "--capacity", "60", "--seed", "11");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.err()).contains("at most 2 units per holder");
+        assertThat(run.out()).contains("limited", "over-limit", "no holder past the limit nor refused under it");
+        for (String strategy : new String[] {"pessimistic-lock", "in-memory (ref.)"}) {
+            String[] row = row(run, strategy);
+            assertThat(Long.parseLong(row[6])).as(run.out()).isPositive();
+            assertThat(row[7]).as(run.out()).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void race_withOrdersAndALimit_json_countsBoth() {
+        Run run = race("--order-lines", "2", "--holder-limit", "3", "--holds", "0.3", "--strategies", "in-memory",
+                "--threads", "4", "--capacity", "40", "--json");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("\"orders\": {\"lines\": 2", "\"halfOrders\": 0}",
+                "\"holderLimit\": {\"limit\": 3", "\"overLimit\": 0", "\"ok\": true");
+    }
+
+    /** The cells of a strategy's row of the table, after its name. */
+    private static String[] row(Run run, String strategy) {
+        return run.out().lines().filter(l -> l.startsWith(strategy)).findFirst().orElseThrow()
+                .substring(22).trim().split("\\s+");
+    }
+
+    @Test
     void race_forAFixedTime_churns() {
         Run run = race("--strategies", "pessimistic-lock", "--threads", "4", "--capacity", "20", "--duration", "1");
 
@@ -115,6 +166,10 @@ final class RaceTest {
         assertBad(race("--report", "out.txt"), "must name an .html file");
         assertBad(race("--jdbc-url", "mysql://x"), "must be an H2");
         assertBad(race("--holds", "2"), "--holds must be from 0.0 to 1.0, was 2");
+        assertBad(race("--order-lines", "0"), "--order-lines must be from 1 to 100, was 0");
+        assertBad(race("--order-lines", "101"), "--order-lines must be from 1 to 100, was 101");
+        assertBad(race("--order-lines", "3", "--resources", "2"), "--order-lines 3 needs as many resources");
+        assertBad(race("--holder-limit", "0"), "--holder-limit must be from 1");
         assertBad(race("extra"), "unexpected argument 'extra'");
     }
 
@@ -134,7 +189,7 @@ final class RaceTest {
         assertThat(run.exit()).isZero();
         for (String option : new String[] {"--postgres", "--jdbc-url", "--user", "--password", "--strategies",
                 "--threads", "--capacity", "--resources", "--skew", "--quantity", "--demand", "--duration", "--keys",
-                "--holds", "--seed", "--report", "--json", "--help"}) {
+                "--holds", "--order-lines", "--holder-limit", "--seed", "--report", "--json", "--help"}) {
             assertThat(run.out()).contains(option);
         }
     }
