@@ -5,7 +5,6 @@ import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 import static dev.capacity.ReservationResult.Status.RESERVED;
 import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.OrderResult;
 import dev.capacity.Reservation;
@@ -73,16 +72,28 @@ final class OrderRaceTest {
     @MethodSource("controls")
     void reserveAll_naiveOrdersLineByLine_areCaughtUndersold(StrategyFixture fixture) {
         long seed = Seeds.next("naive orders " + fixture);
-        // every order places its first line before any places its second
-        ReservationStrategy naive = new NaiveOrderStrategy(fixture.strategy(), THREADS);
-        String where = String.format(Locale.ROOT, "%s (seed %d)", naive, seed);
-
+        SplittableRandom random = new SplittableRandom(seed);
+        // a race of naive orders undersells unless the refused orders happen to fail only on resources that the
+        // granted ones fill (4 races in 40 on 2026-11-30): it gets up to ROUNDS races, and must be caught in one
+        AssertionError caught = null;
+        int round = 0;
         try (Race race = new Race(THREADS)) {
-            assertThatThrownBy(() -> raceOrders(race, naive, new SplittableRandom(seed), where))
-                    .isInstanceOf(AssertionError.class)
-                    .hasMessageStartingWith("undersold: ")
-                    .hasMessageContaining("unit(s) left, yet refused");
+            while (caught == null && round < ROUNDS) {
+                // every order places its first line before any places its second
+                ReservationStrategy naive = new NaiveOrderStrategy(fixture.strategy(), THREADS);
+                String where = String.format(Locale.ROOT, "%s round %d (seed %d)", naive, round++, seed);
+                try {
+                    raceOrders(race, naive, random, where);
+                } catch (AssertionError e) {
+                    caught = e;
+                }
+            }
         }
+        assertThat(caught).as("naive orders over %s, never caught in %d races (seed %d)", fixture, ROUNDS, seed)
+                .isNotNull();
+        assertThat(caught).hasMessageStartingWith("undersold: ").hasMessageContaining("unit(s) left, yet refused");
+        System.out.printf(Locale.ROOT, "naive orders over %s: caught in race %d of %d (seed %d)%n", fixture, round,
+                ROUNDS, seed);
     }
 
     static Stream<StrategyFixture> controls() {
