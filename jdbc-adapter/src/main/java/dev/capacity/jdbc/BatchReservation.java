@@ -67,9 +67,9 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
 
     @Override
     Transactions.Step<Decisions> run(Store store, Connection c, int attempt) throws SQLException {
-        Decisions decisions = new Decisions(batch, attempt);
         Optional<ResourceRow> locked = store.resources.lock(c, resourceId);
         if (locked.isEmpty()) {
+            Decisions decisions = new Decisions(batch, attempt);
             for (int i = 0; i < batch.size(); i++) {
                 decisions.refuse(i, Status.UNKNOWN_RESOURCE, 0);
             }
@@ -78,47 +78,36 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
         strategy.requireFamily(locked.get().family(), resourceId);
         Instant now = strategy.now();
         ResourceRow row = locked.get();
-        if ((row.isLimited() || requested() > row.capacity() - row.reserved())
-                && strategy.reclaimExpired(store, c, resourceId, now) > 0) {
-            // short of room, or holders' limits to judge: expired holds are reclaimed under this batch's lock first
-            row = store.resources.select(c, resourceId).orElseThrow();
-        }
-        Map<String, Reservation> taken = store.reservations.byKeys(c, keys());
-        Map<String, Integer> grantedKeys = new HashMap<>();
-        long left = row.capacity() - row.reserved();
-        boolean refused = false;
-        List<ReservationRequest> grants = new ArrayList<>();
-        List<Integer> granted = new ArrayList<>();
-        for (int i = 0; i < batch.size(); i++) {
-            ReservationRequest request = batch.get(i).request();
-            String key = request.idempotencyKey();
-            if (key != null && taken.containsKey(key)) {
-                decisions.replay(i, Attempt.replayOf(request, taken.get(key)));
-            } else if (key != null && grantedKeys.containsKey(key)) {
-                decisions.repeatOf(i, grantedKeys.get(key));
-            } else if (request.quantity() > left) {
-                decisions.refuse(i, Status.INSUFFICIENT_CAPACITY, Math.max(0, left));
-                refused = true;
-            } else if (row.isLimited() && !store.holders.take(c, resourceId, request.holderId(), request.quantity(),
-                    row.holderLimit())) {
-                decisions.refuse(i, Status.HOLDER_LIMIT_REACHED, left);
-                refused = true;
-            } else {
-                left -= request.quantity();
-                grants.add(request);
-                granted.add(i);
-                decisions.grant(i, left);
-                if (key != null) {
-                    grantedKeys.put(key, i);
-                }
+        boolean reclaimed = false;
+        if (requested() > row.capacity() - row.reserved()) {
+            // short of room: expired holds are reclaimed under this batch's lock first
+            reclaimed = true;
+            if (strategy.reclaimExpired(store, c, resourceId, now) > 0) {
+                row = store.resources.select(c, resourceId).orElseThrow();
             }
         }
-        if (refused && store.reservations.anyExpired(c, resourceId, now)) {
+        Map<String, Reservation> taken = store.reservations.byKeys(c, keys());
+        Decided decided = decide(store, c, row, taken, attempt);
+        if (decided.holderRefused && !reclaimed) {
+            // a holder at the limit may have expired holds: reclaimed (their units given back), then decided again
+            reclaimed = true;
+            if (strategy.reclaimExpired(store, c, resourceId, now) > 0) {
+                row = store.resources.select(c, resourceId).orElseThrow();
+                decided = decide(store, c, row, taken, attempt);
+            }
+        }
+        Decisions decisions = decided.decisions;
+        if (decided.refused && store.reservations.anyExpired(c, resourceId, now)) {
             return Transactions.Step.lostRace("an expired hold of '" + resourceId + "' is being ended by another transaction");
         }
-        if (grants.isEmpty()) {
+        if (decided.grants.isEmpty()) {
             return Transactions.Step.discard(decisions);
         }
+        if (row.isLimited() && !store.holders.addAll(c, resourceId, decided.holderUnits, decided.holderAdded,
+                row.holderLimit())) {
+            return Transactions.Step.lostRace("a holder's units on '" + resourceId + "' changed meanwhile");
+        }
+        List<ReservationRequest> grants = decided.grants;
         List<Instant> expiries = new ArrayList<>(grants.size());
         for (ReservationRequest grant : grants) {
             expiries.add(JdbiStrategy.expiryOf(grant, now));
@@ -134,11 +123,77 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
         }
         long units = 0;
         for (int g = 0; g < ids.length; g++) {
-            decisions.reserved(granted.get(g), JdbiStrategy.reservation(ids[g], grants.get(g), now, expiries.get(g)));
+            decisions.reserved(decided.granted.get(g), JdbiStrategy.reservation(ids[g], grants.get(g), now, expiries.get(g)));
             units += grants.get(g).quantity();
         }
         store.resources.increment(c, resourceId, units);
         return Transactions.Step.keep(decisions);
+    }
+
+    /**
+     * What a batch decided against one reading of the counter row and, on a limited resource, of
+     * its holders' rows: the grants in arrival order, and the units each holder had before
+     * ({@code holderUnits}, a holder without a row left out) and is granted now ({@code holderAdded}).
+     */
+    private record Decided(Decisions decisions, List<ReservationRequest> grants, List<Integer> granted, boolean refused,
+                           boolean holderRefused, Map<String, Long> holderUnits, Map<String, Long> holderAdded) {}
+
+    /**
+     * Decides every request in arrival order, as if one after the other: a repeated key is replayed,
+     * a request that fits what is left (and its holder's limit) is granted, any other refused. The
+     * holders' rows are read once for the batch; under the counter row's lock no other transaction
+     * changes them (every change to a holder's row of a counter resource takes that lock first).
+     */
+    private Decided decide(Store store, Connection c, ResourceRow row, Map<String, Reservation> taken, int attempt)
+            throws SQLException {
+        Decisions decisions = new Decisions(batch, attempt);
+        Map<String, Long> holderUnits = row.isLimited() ? store.holders.unitsOf(c, resourceId, holders()) : Map.of();
+        Map<String, Long> holderAdded = new HashMap<>();
+        Map<String, Integer> grantedKeys = new HashMap<>();
+        long left = row.capacity() - row.reserved();
+        boolean refused = false;
+        boolean holderRefused = false;
+        List<ReservationRequest> grants = new ArrayList<>();
+        List<Integer> granted = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            ReservationRequest request = batch.get(i).request();
+            String key = request.idempotencyKey();
+            String holder = request.holderId();
+            if (key != null && taken.containsKey(key)) {
+                decisions.replay(i, Attempt.replayOf(request, taken.get(key)));
+            } else if (key != null && grantedKeys.containsKey(key)) {
+                decisions.repeatOf(i, grantedKeys.get(key));
+            } else if (request.quantity() > left) {
+                decisions.refuse(i, Status.INSUFFICIENT_CAPACITY, Math.max(0, left));
+                refused = true;
+            } else if (row.isLimited() && holderUnits.getOrDefault(holder, 0L) + holderAdded.getOrDefault(holder, 0L)
+                    > row.holderLimit() - request.quantity()) {
+                decisions.refuse(i, Status.HOLDER_LIMIT_REACHED, left);
+                refused = true;
+                holderRefused = true;
+            } else {
+                left -= request.quantity();
+                grants.add(request);
+                granted.add(i);
+                decisions.grant(i, left);
+                if (row.isLimited()) {
+                    holderAdded.merge(holder, (long) request.quantity(), Long::sum);
+                }
+                if (key != null) {
+                    grantedKeys.put(key, i);
+                }
+            }
+        }
+        return new Decided(decisions, grants, granted, refused, holderRefused, holderUnits, holderAdded);
+    }
+
+    /** The batch's holders, each once. */
+    private Set<String> holders() {
+        Set<String> holders = new LinkedHashSet<>();
+        for (RequestCombiner.Pending<ReservationRequest, ReservationResult> pending : batch) {
+            holders.add(pending.request().holderId());
+        }
+        return holders;
     }
 
     /** The units the batch asks for, repeats of a key included: enough to tell whether it may not fit. */

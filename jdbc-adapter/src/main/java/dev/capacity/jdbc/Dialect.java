@@ -3,6 +3,7 @@ package dev.capacity.jdbc;
 import dev.capacity.ReservationRequest;
 import dev.capacity.internal.RetryBudget;
 
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,7 +11,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -206,6 +210,83 @@ abstract class Dialect {
             taken += insertUnlessDuplicate(c, sql.insertSlots, Jdbc.parameters(resourceId, slot, reservationId));
         }
         return taken;
+    }
+
+    /**
+     * One query for the rows of many holders of one resource, from an array of holder ids and the
+     * resource id, in that order; or null if this database has none (then one lookup a holder).
+     */
+    String holdersAmong(String holderTable) {
+        return null;
+    }
+
+    /**
+     * One statement that adds units to many holders' rows of one resource, from the resource id,
+     * an array of holder ids, an array of their units and the limit twice, in that order: a row
+     * takes the units only if its sum stays within the limit, a missing row is inserted if they
+     * are within it, so the rows written number the holders exactly when every holder's units
+     * fitted. Null if this database has none (then one statement a holder).
+     */
+    String holdersAddAll(String holderTable) {
+        return null;
+    }
+
+    /** The units recorded for each of {@code holders} on {@code resourceId} that has a row, zero included. */
+    final Map<String, Long> holderUnits(Connection c, Sql sql, String resourceId, Collection<String> holders)
+            throws SQLException {
+        Map<String, Long> units = new HashMap<>();
+        if (sql.holdersAmong == null) {
+            for (String holder : holders) {
+                OptionalLong found = Jdbc.oneLong(c, sql.holderUnits, resourceId, holder);
+                if (found.isPresent()) {
+                    units.put(holder, found.getAsLong());
+                }
+            }
+            return units;
+        }
+        Array array = c.createArrayOf("varchar", holders.toArray());
+        try {
+            for (Object[] row : Jdbc.list(c, sql.holdersAmong, rs -> new Object[] {rs.getString(1), rs.getLong(2)},
+                    array, resourceId)) {
+                units.put((String) row[0], (Long) row[1]);
+            }
+        } finally {
+            array.free();
+        }
+        return units;
+    }
+
+    /**
+     * Adds each holder's {@code added} units to its row on {@code resourceId} if the sum stays
+     * within {@code limit}, inserting the rows of holders in {@code added} but not in
+     * {@code before}; whether every holder's units were added. Called under the resource row's
+     * lock, so no other transaction changes these rows meanwhile; false means they changed
+     * anyway, and the caller's transaction is to be rolled back.
+     */
+    final boolean addHolderUnits(Connection c, Sql sql, String resourceId, Map<String, Long> before,
+                                 Map<String, Long> added, long limit) throws SQLException {
+        if (sql.holdersAddAll == null) {
+            for (Map.Entry<String, Long> holder : added.entrySet()) {
+                long units = holder.getValue();
+                int changed = before.containsKey(holder.getKey())
+                        ? Jdbc.update(c, sql.holderAdd, units, resourceId, holder.getKey(), limit, units)
+                        : units > limit ? 0
+                        : insertUnlessDuplicate(c, sql.holderInsert, Jdbc.parameters(resourceId, holder.getKey(), units));
+                if (changed != 1) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        Array holders = c.createArrayOf("varchar", added.keySet().toArray());
+        Array units = c.createArrayOf("bigint", added.values().toArray());
+        try {
+            return Jdbc.update(c, sql.holdersAddAll, resourceId, holders, units, limit, limit)
+                    == added.size();
+        } finally {
+            holders.free();
+            units.free();
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.capacity.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -38,6 +39,22 @@ final class HolderRows {
             // the row exists: either over the limit, or it was inserted meanwhile; the update says which
         }
         return false;
+    }
+
+    /** The units recorded for each of {@code holders} that has a row, zero included. */
+    Map<String, Long> unitsOf(Connection c, String resourceId, Collection<String> holders) throws SQLException {
+        return sql.dialect.holderUnits(c, sql, resourceId, holders);
+    }
+
+    /**
+     * Adds each holder's {@code added} units, the rows read before as {@code before} (a holder
+     * without a row gets one); whether every sum stayed within {@code limit}. Call it under the
+     * resource row's lock; false means the rows changed meanwhile and the transaction must not
+     * commit.
+     */
+    boolean addAll(Connection c, String resourceId, Map<String, Long> before, Map<String, Long> added, long limit)
+            throws SQLException {
+        return added.isEmpty() || sql.dialect.addHolderUnits(c, sql, resourceId, before, added, limit);
     }
 
     /** Takes {@code units} off the holder's live units. */

@@ -173,6 +173,20 @@ final class PostgresDialect extends Dialect {
         return holder + '\u0000' + quantity + '\u0000' + key + '\u0000' + expiry;
     }
 
+    @Override
+    String holdersAmong(String holderTable) {
+        return "SELECT holder_id, units FROM " + holderTable + " WHERE holder_id = ANY(?) AND resource_id = ?";
+    }
+
+    @Override
+    String holdersAddAll(String holderTable) {
+        return "INSERT INTO " + holderTable + " AS h (resource_id, holder_id, units)"
+                + " SELECT ?, a.holder_id, a.units FROM unnest(?::varchar[], ?::bigint[]) AS a(holder_id, units)"
+                + " WHERE a.units <= ?"
+                + " ON CONFLICT (resource_id, holder_id) DO UPDATE SET units = h.units + EXCLUDED.units"
+                + " WHERE h.units <= ? - EXCLUDED.units";
+    }
+
     /**
      * One statement from an array, not a JDBC batch: pgjdbc turns a connection lost mid-batch
      * into an AssertionError when assertions are on (pgjdbc issue 1458).

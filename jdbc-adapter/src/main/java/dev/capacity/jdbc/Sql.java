@@ -42,6 +42,9 @@ final class Sql {
     final String holderRebuild;
     final String holderDrop;
     final String holdersOf;
+    final String holderUnits;
+    final String holdersAmong;
+    final String holdersAddAll;
     final String liveUnitsByHolder;
     final String versionedIncrement;
     final String increment;
@@ -133,6 +136,9 @@ final class Sql {
                 + " FROM " + v + " WHERE resource_id = ? AND released_at IS NULL GROUP BY resource_id, holder_id";
         holderDrop = "DELETE FROM " + h + " WHERE resource_id = ?";
         holdersOf = "SELECT holder_id, units FROM " + h + " WHERE resource_id = ? AND units <> 0 ORDER BY holder_id";
+        holderUnits = "SELECT units FROM " + h + " WHERE resource_id = ? AND holder_id = ?";
+        holdersAmong = dialect.holdersAmong(h);
+        holdersAddAll = dialect.holdersAddAll(h);
         liveUnitsByHolder = "SELECT holder_id, SUM(quantity) FROM " + v + " WHERE resource_id = ? AND released_at IS NULL"
                 + " GROUP BY holder_id ORDER BY holder_id";
 

@@ -1,6 +1,7 @@
 package dev.capacity.jdbc;
 
 import static dev.capacity.ReservationResult.Status.CONTENDED;
+import static dev.capacity.ReservationResult.Status.HOLDER_LIMIT_REACHED;
 import static dev.capacity.ReservationResult.Status.IDEMPOTENCY_KEY_CONFLICT;
 import static dev.capacity.ReservationResult.Status.INSUFFICIENT_CAPACITY;
 import static dev.capacity.ReservationResult.Status.REPLAYED;
@@ -16,6 +17,7 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.FaultyDataSource;
+import dev.capacity.testing.MutableClock;
 import dev.capacity.jdbc.testing.Ledger;
 import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.TestDatabase;
@@ -99,6 +101,41 @@ final class CombiningStrategyTest {
         assertThat(results.get(1).reservation()).isEqualTo(first.reservation());
         assertThat(results.get(2).reservation()).isEqualTo(results.get(0).reservation());
         assertThat(strategy.availability(run)).contains(new Availability(run, 10, 2));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void batch_onALimitedResource_judgesEachHolderInArrivalOrder(TestDatabase database) {
+        MutableClock clock = MutableClock.start();
+        CombiningStrategy strategy = combining(database.jdbi(), StrategyOptions.builder().clock(clock).build());
+        String run = newId("run");
+        strategy.define(run, 100);
+        strategy.limitPerHolder(run, 3);
+        // before the batch: a has 2 units, b has 3 (one of them a hold about to expire), c has none yet
+        strategy.reserve(ReservationRequest.of(run, "a").withQuantity(2));
+        strategy.reserve(ReservationRequest.of(run, "b").withQuantity(2));
+        strategy.reserve(ReservationRequest.of(run, "b").withHold(Duration.ofMinutes(1)));
+        clock.advance(Duration.ofMinutes(1));
+
+        List<ReservationResult> results = strategy.reserveAsOneBatch(List.of(
+                ReservationRequest.of(run, "a"),                   // a: 2 + 1 = 3
+                ReservationRequest.of(run, "a"),                   // a: 4, over
+                ReservationRequest.of(run, "c").withQuantity(2),  // c: a new row, 2
+                ReservationRequest.of(run, "c").withQuantity(2),  // c: 4, over
+                ReservationRequest.of(run, "b"),                   // b: 3 until its expired hold is reclaimed, then 3
+                ReservationRequest.of(run, "c"),                   // c: 3
+                ReservationRequest.of(run, "d").withQuantity(4))); // d: more than the limit alone
+
+        assertThat(statuses(results)).containsExactly(RESERVED, HOLDER_LIMIT_REACHED, RESERVED, HOLDER_LIMIT_REACHED,
+                RESERVED, RESERVED, HOLDER_LIMIT_REACHED);
+        // 2 + 2 before (the expired hold reclaimed), 1 + 2 + 1 + 1 granted now
+        assertThat(strategy.availability(run)).contains(new Availability(run, 100, 9));
+        // the holders' rows agree with their reservations: the next unit of each is refused, d's 3 granted
+        for (String holder : List.of("a", "b", "c")) {
+            assertThat(strategy.reserve(ReservationRequest.of(run, holder)).status()).as(holder)
+                    .isEqualTo(HOLDER_LIMIT_REACHED);
+        }
+        assertThat(strategy.reserve(ReservationRequest.of(run, "d").withQuantity(3)).status()).isEqualTo(RESERVED);
     }
 
     @ParameterizedTest(name = "{0}")
