@@ -99,25 +99,23 @@ enum KitDatabase {
         long n = FRESH.incrementAndGet();
         switch (this) {
             case H2: {
-                CapacityPool pool = CapacityPool.open("jdbc:h2:mem:capacity-kit-" + n + ";DB_CLOSE_DELAY=-1", "sa", "");
+                // DB_CLOSE_DELAY=-1 keeps it while the pool reconnects; SHUTDOWN, after the pool is closed, frees its memory
+                String url = "jdbc:h2:mem:capacity-kit-" + n;
+                CapacityPool pool = CapacityPool.open(url + ";DB_CLOSE_DELAY=-1", "sa", "");
                 return new FreshSchema(pool, () -> {
-                    // DB_CLOSE_DELAY=-1 keeps it while the pool reconnects; SHUTDOWN frees its memory
-                    try {
-                        pool.jdbi().useHandle(h -> h.execute("SHUTDOWN"));
-                    } finally {
-                        pool.close();
-                    }
+                    pool.close();
+                    execute(url + ";IFEXISTS=TRUE", "sa", "", "SHUTDOWN");
                 });
             }
             case POSTGRES: {
                 Database server = SharedPostgres.in(context).database();
                 String schema = "capacity_kit_" + n;
-                execute(server, "CREATE SCHEMA " + schema);
+                execute(server.jdbcUrl(), server.user(), server.password(), "CREATE SCHEMA " + schema);
                 CapacityPool pool = CapacityPool.open(server.jdbcUrl() + "?currentSchema=" + schema,
                         server.user(), server.password());
                 return new FreshSchema(pool, () -> {
                     pool.close();
-                    execute(server, "DROP SCHEMA " + schema + " CASCADE");
+                    execute(server.jdbcUrl(), server.user(), server.password(), "DROP SCHEMA " + schema + " CASCADE");
                 });
             }
             default:
@@ -125,12 +123,12 @@ enum KitDatabase {
         }
     }
 
-    private static void execute(Database server, String sql) {
-        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), server.user(), server.password());
-             Statement s = c.createStatement()) {
+    /** Runs {@code sql} on a connection of its own, outside the pool. */
+    private static void execute(String jdbcUrl, String user, String password, String sql) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl, user, password); Statement s = c.createStatement()) {
             s.execute(sql);
         } catch (SQLException e) {
-            throw new IllegalStateException("could not run '" + sql + "' on the embedded PostgreSQL server", e);
+            throw new IllegalStateException("could not run '" + sql + "' on " + jdbcUrl, e);
         }
     }
 
