@@ -38,15 +38,17 @@ final class StrategyArguments implements ArgumentsProvider, AnnotationConsumer<A
 
     private static final Logger LOG = LoggerFactory.getLogger(StrategyArguments.class);
 
-    private List<KitDatabase> databases;
+    private AllStrategies annotation;
 
     @Override
     public void accept(AllStrategies annotation) {
-        databases = KitDatabase.parse(annotation.databases());
+        this.annotation = annotation;
     }
 
+    /** Checks the databases here, not in {@link #accept}: JUnit would bury the message in a JUnitException. */
     @Override
     public Stream<? extends Arguments> provideArguments(ExtensionContext context) {
+        List<KitDatabase> databases = KitDatabase.parse(annotation.databases());
         ClassLoader loader = context.getRequiredTestClass().getClassLoader();
         databases.forEach(database -> database.requireLibraries(loader));
         Invocations invocations = context.getStore(NAMESPACE)
