@@ -1,18 +1,15 @@
 package dev.capacity.stress.jcstress;
 
-import dev.capacity.Availability;
-import dev.capacity.HoldStatus;
 import dev.capacity.OrderResult;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationResult.Status;
 import dev.capacity.ReservationStrategy;
+import dev.capacity.jdbc.testing.ForwardingStrategy;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * THE NEGATIVE CONTROL for the order tests: an order as an application might write it over a
@@ -26,14 +23,12 @@ import java.util.Optional;
  * while (seen by others, though given back), and two callers sending the same keyed order in
  * different line orders can each make half of it, and both be told RESERVED.
  *
- * <p>Every other method is the delegate's.
+ * <p>Every other method is the delegate's ({@link ForwardingStrategy}).
  */
-final class NaiveOrderStrategy implements ReservationStrategy {
-
-    private final ReservationStrategy delegate;
+final class NaiveOrderStrategy extends ForwardingStrategy {
 
     NaiveOrderStrategy(ReservationStrategy delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     @Override
@@ -42,9 +37,9 @@ final class NaiveOrderStrategy implements ReservationStrategy {
         List<Long> grantedHere = new ArrayList<>(lines.size());
         boolean allReplayed = true;
         for (int i = 0; i < lines.size(); i++) {
-            ReservationResult line = delegate.reserve(lines.get(i));
+            ReservationResult line = delegate().reserve(lines.get(i));
             if (!line.isReserved()) {
-                grantedHere.forEach(delegate::release);
+                grantedHere.forEach(delegate()::release);
                 return OrderResult.refused(line.status(), i);
             }
             got.add(line.reservation());
@@ -59,50 +54,5 @@ final class NaiveOrderStrategy implements ReservationStrategy {
     @Override
     public String name() {
         return "naive-orders";
-    }
-
-    @Override
-    public void define(String resourceId, long capacity) {
-        delegate.define(resourceId, capacity);
-    }
-
-    @Override
-    public void resize(String resourceId, long newCapacity) {
-        delegate.resize(resourceId, newCapacity);
-    }
-
-    @Override
-    public long adjust(String resourceId, long delta) {
-        return delegate.adjust(resourceId, delta);
-    }
-
-    @Override
-    public ReservationResult reserve(ReservationRequest request) {
-        return delegate.reserve(request);
-    }
-
-    @Override
-    public boolean release(long reservationId) {
-        return delegate.release(reservationId);
-    }
-
-    @Override
-    public HoldStatus confirm(long reservationId) {
-        return delegate.confirm(reservationId);
-    }
-
-    @Override
-    public HoldStatus extend(long reservationId, Duration ttl) {
-        return delegate.extend(reservationId, ttl);
-    }
-
-    @Override
-    public void limitPerHolder(String resourceId, long maxUnits) {
-        delegate.limitPerHolder(resourceId, maxUnits);
-    }
-
-    @Override
-    public Optional<Availability> availability(String resourceId) {
-        return delegate.availability(resourceId);
     }
 }
