@@ -1,6 +1,8 @@
 package dev.capacity.stress;
 
 import dev.capacity.jdbc.CapacityPool;
+import dev.capacity.stress.internal.Database;
+import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 

@@ -1,6 +1,6 @@
 package dev.capacity.examples.race;
 
-import dev.capacity.stress.History;
+import dev.capacity.stress.internal.History;
 
 import java.io.PrintStream;
 import java.util.Locale;

@@ -8,14 +8,14 @@ import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
-import dev.capacity.stress.Database;
-import dev.capacity.stress.EmbeddedPostgresServer;
-import dev.capacity.stress.History;
-import dev.capacity.stress.RaceClock;
-import dev.capacity.stress.RaceHarness;
-import dev.capacity.stress.RaceReport;
-import dev.capacity.stress.Scenario;
-import dev.capacity.stress.Snapshot;
+import dev.capacity.stress.internal.Database;
+import dev.capacity.stress.internal.EmbeddedPostgresServer;
+import dev.capacity.stress.internal.History;
+import dev.capacity.stress.internal.RaceClock;
+import dev.capacity.stress.internal.RaceHarness;
+import dev.capacity.stress.internal.RaceReport;
+import dev.capacity.stress.internal.Scenario;
+import dev.capacity.stress.internal.Snapshot;
 
 import org.jdbi.v3.core.Jdbi;
 

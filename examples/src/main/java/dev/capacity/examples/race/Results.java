@@ -1,7 +1,7 @@
 package dev.capacity.examples.race;
 
-import dev.capacity.stress.HistoryChecker;
-import dev.capacity.stress.RaceReport;
+import dev.capacity.stress.internal.HistoryChecker;
+import dev.capacity.stress.internal.RaceReport;
 
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;

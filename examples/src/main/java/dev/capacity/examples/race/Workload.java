@@ -1,7 +1,7 @@
 package dev.capacity.examples.race;
 
-import dev.capacity.stress.Plans;
-import dev.capacity.stress.Scenario;
+import dev.capacity.stress.internal.Plans;
+import dev.capacity.stress.internal.Scenario;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package dev.capacity.stress.bench;
 
-import dev.capacity.stress.EmbeddedPostgresServer;
+import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.profile.GCProfiler;

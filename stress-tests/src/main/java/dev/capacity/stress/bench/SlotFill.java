@@ -7,8 +7,8 @@ import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
-import dev.capacity.stress.Database;
-import dev.capacity.stress.EmbeddedPostgresServer;
+import dev.capacity.stress.internal.Database;
+import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package dev.capacity.stress.crash;
 
 import dev.capacity.jdbc.CapacityPool;
-import dev.capacity.stress.Snapshot;
+import dev.capacity.stress.internal.Snapshot;
 
 import org.jdbi.v3.core.Jdbi;
 

@@ -1,6 +1,6 @@
 package dev.capacity.stress.faults;
 
-import dev.capacity.stress.Database;
+import dev.capacity.stress.internal.Database;
 
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -1,6 +1,6 @@
 package dev.capacity.stress.faults;
 
-import dev.capacity.stress.RaceReport;
+import dev.capacity.stress.internal.RaceReport;
 
 import java.util.List;
 import java.util.Locale;

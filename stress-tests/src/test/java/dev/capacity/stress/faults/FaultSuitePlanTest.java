@@ -2,7 +2,7 @@ package dev.capacity.stress.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.capacity.stress.Scenario;
+import dev.capacity.stress.internal.Scenario;
 
 import org.junit.jupiter.api.Test;
 

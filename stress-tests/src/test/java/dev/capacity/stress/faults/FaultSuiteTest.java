@@ -3,7 +3,7 @@ package dev.capacity.stress.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.StrategyKind;
-import dev.capacity.stress.EmbeddedPostgresServer;
+import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,7 +1,7 @@
 package dev.capacity.stress.faults;
 
 import dev.capacity.jdbc.CapacityPool;
-import dev.capacity.stress.RaceReport;
+import dev.capacity.stress.internal.RaceReport;
 
 /**
  * One race of the fault suite under one fault.

@@ -1,8 +1,8 @@
 package dev.capacity.stress.faults;
 
-import dev.capacity.stress.EmbeddedPostgresServer;
-import dev.capacity.stress.History;
-import dev.capacity.stress.Op;
+import dev.capacity.stress.internal.EmbeddedPostgresServer;
+import dev.capacity.stress.internal.History;
+import dev.capacity.stress.internal.Op;
 
 import org.jdbi.v3.core.Jdbi;
 

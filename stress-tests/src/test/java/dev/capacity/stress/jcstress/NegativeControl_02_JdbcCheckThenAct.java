@@ -5,7 +5,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationStrategy;
-import dev.capacity.stress.NaiveCheckThenActStrategy;
+import dev.capacity.stress.internal.NaiveCheckThenActStrategy;
 
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;

@@ -1,4 +1,4 @@
-package dev.capacity.stress;
+package dev.capacity.stress.internal;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 

@@ -1,4 +1,4 @@
-package dev.capacity.stress;
+package dev.capacity.stress.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.capacity.stress;
+package dev.capacity.stress.internal;
 
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyOptions;

@@ -1,4 +1,4 @@
-package dev.capacity.stress;
+package dev.capacity.stress.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
