@@ -7,6 +7,7 @@ import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
 
+import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.params.provider.Arguments;
@@ -15,13 +16,17 @@ import org.junit.jupiter.params.support.AnnotationConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+
+import javax.sql.DataSource;
 
 /**
  * The arguments of {@link AllStrategies}: one strategy per database and kind, each opened on a
@@ -53,19 +58,39 @@ final class StrategyArguments implements ArgumentsProvider, AnnotationConsumer<A
         databases.forEach(database -> database.requireLibraries(loader));
         Invocations invocations = context.getStore(NAMESPACE)
                 .getOrComputeIfAbsent(Invocations.class, key -> new Invocations(), Invocations.class);
+        Class<?> database = databaseParameter(context.getRequiredTestMethod());
         List<Supplier<Opened>> openers = new ArrayList<>();
-        for (KitDatabase database : databases) {
+        for (KitDatabase kitDatabase : databases) {
             for (StrategyKind kind : StrategyKind.values()) {
                 if (kind != StrategyKind.IN_MEMORY) {
-                    openers.add(() -> openOnDatabase(database, kind, context));
+                    openers.add(() -> openOnDatabase(kitDatabase, kind, context));
                 }
             }
         }
-        openers.add(() -> new Opened("memory/" + StrategyKind.IN_MEMORY.strategyName(), new InMemoryStrategy(), null));
+        // the in-memory strategy has no tables; a test that asks for a database gets a fresh H2 one for its own tables
+        openers.add(() -> new Opened("memory/" + StrategyKind.IN_MEMORY.strategyName(), new InMemoryStrategy(),
+                database == null ? null : KitDatabase.H2.open(context), false));
         return openers.stream().map(opener -> {
             Opened opened = invocations.add(opener.get());
-            return Arguments.of(Named.of(opened.displayName, opened.strategy));
+            Named<ReservationStrategy> strategy = Named.of(opened.displayName, opened.strategy);
+            if (database == null) {
+                return Arguments.of(strategy);
+            }
+            return Arguments.of(strategy, database == Jdbi.class ? opened.schema.pool().jdbi()
+                    : opened.schema.pool().dataSource());
         });
+    }
+
+    /**
+     * The type of the test's second parameter if it asks for the database the strategy runs on
+     * ({@link Jdbi} or {@link DataSource}); null if it does not.
+     */
+    private static Class<?> databaseParameter(Method test) {
+        Class<?>[] types = test.getParameterTypes();
+        if (types.length < 2 || (types[1] != Jdbi.class && types[1] != DataSource.class)) {
+            return null;
+        }
+        return types[1];
     }
 
     private static Opened openOnDatabase(KitDatabase database, StrategyKind kind, ExtensionContext context) {
@@ -73,7 +98,7 @@ final class StrategyArguments implements ArgumentsProvider, AnnotationConsumer<A
         try {
             CapacitySchema.install(schema.pool().jdbi());
             JdbiReservationStrategy strategy = JdbiStrategies.of(kind, schema.pool().jdbi());
-            return new Opened(database.attributeValue() + "/" + kind.strategyName(), strategy, schema);
+            return new Opened(database.attributeValue() + "/" + kind.strategyName(), strategy, schema, true);
         } catch (RuntimeException e) {
             try {
                 schema.drop().close();
@@ -84,17 +109,36 @@ final class StrategyArguments implements ArgumentsProvider, AnnotationConsumer<A
         }
     }
 
-    /** One invocation's strategy, with the pool and schema it runs on (none for in-memory). */
+    /**
+     * One invocation's strategy, with the pool and schema it runs on; for in-memory, the schema of
+     * the test's own tables if it asked for a database, or none. While open, {@link #of} finds it
+     * by its strategy, for {@link Race}.
+     */
     static final class Opened implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+        private static final Map<ReservationStrategy, Opened> OPEN = Collections.synchronizedMap(new IdentityHashMap<>());
+
         final String displayName;
         final ReservationStrategy strategy;
         private final KitDatabase.FreshSchema schema;
+        private final boolean strategyOnSchema;
         private boolean closed;
 
-        Opened(String displayName, ReservationStrategy strategy, KitDatabase.FreshSchema schema) {
+        Opened(String displayName, ReservationStrategy strategy, KitDatabase.FreshSchema schema, boolean strategyOnSchema) {
             this.displayName = displayName;
             this.strategy = strategy;
             this.schema = schema;
+            this.strategyOnSchema = strategyOnSchema;
+            OPEN.put(strategy, this);
+        }
+
+        /** The open invocation strategy {@code strategy} is, if it is one. */
+        static Optional<Opened> of(ReservationStrategy strategy) {
+            return Optional.ofNullable(OPEN.get(strategy));
+        }
+
+        /** The database whose tables the strategy keeps its reservations in; empty for in-memory. */
+        Optional<Jdbi> strategyTables() {
+            return strategyOnSchema ? Optional.of(schema.pool().jdbi()) : Optional.empty();
         }
 
         /** Closes the strategy (a combining one fails its waiting requests), then its pool and schema. Idempotent. */
@@ -104,6 +148,7 @@ final class StrategyArguments implements ArgumentsProvider, AnnotationConsumer<A
                 return;
             }
             closed = true;
+            OPEN.remove(strategy);
             LOG.debug("closing {}", displayName);
             try {
                 if (strategy instanceof AutoCloseable closeable) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * One racing thread: runs a script against a strategy and records every call in a history, with
@@ -50,6 +51,7 @@ final class Client {
     private final int process;
     private final int thread;
     private final ReservationStrategy strategy;
+    private final Function<ReservationRequest, ReservationResult> reserve;
     private final RaceClock clock;
     private final History history;
     private final int contendedRetries;
@@ -68,13 +70,15 @@ final class Client {
      *     {@link Long#MAX_VALUE} to run its script once; with an end the script is repeated
      *     until then, its keys made new for each round
      * @param stop asked before each step: true ends the client early
+     * @param reserve makes each reserve: the strategy's own, or the caller's code around it
      * @param gaveUp told when the client gives up on a request that stayed CONTENDED
      */
-    Client(int process, int thread, ReservationStrategy strategy, RaceClock clock, History history, int contendedRetries,
-           long endNanos, BooleanSupplier stop, Runnable gaveUp) {
+    Client(int process, int thread, ReservationStrategy strategy, Function<ReservationRequest, ReservationResult> reserve,
+           RaceClock clock, History history, int contendedRetries, long endNanos, BooleanSupplier stop, Runnable gaveUp) {
         this.process = process;
         this.thread = thread;
         this.strategy = strategy;
+        this.reserve = reserve;
         this.clock = clock;
         this.history = history;
         this.contendedRetries = contendedRetries;
@@ -171,7 +175,7 @@ final class Client {
             int attempts = 0;
             long expiresAt = 0;
             try {
-                ReservationResult answer = strategy.reserve(request);
+                ReservationResult answer = reserve.apply(request);
                 result = answer.status().name();
                 attempts = answer.attempts();
                 outcome = answer.isReserved() ? Op.Outcome.OK : Op.Outcome.FAIL;

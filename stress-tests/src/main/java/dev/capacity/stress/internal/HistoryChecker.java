@@ -975,7 +975,8 @@ public final class HistoryChecker {
                 if (row == null || !row.resourceId().equals(id) || row.quantity() != h.quantity) {
                     if (!h.orderLine) { // an order's line without its row is a half order (checkOrders)
                         f.lost++;
-                        f.problem(id + ": acknowledged reservation " + h.id + " (" + h.quantity + " units) has row " + row);
+                        f.problem("lost: " + id + ": acknowledged reservation " + h.id + " (" + h.quantity + " units) "
+                                + (row == null ? "has no row" : "has row " + row));
                     }
                 } else if (row.released() && !row.expired() && !h.possiblyReleased) {
                     f.lost++;

@@ -1,5 +1,7 @@
 package dev.capacity.stress.internal;
 
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyOptions;
 
@@ -150,12 +152,24 @@ public final class RaceHarness {
      */
     public static RaceReport run(Race race, ReservationStrategy definer, ReservationStrategy strategy,
                                  Function<Resources, Snapshot> snapshot, History history, BooleanSupplier stop) {
+        return run(race, definer, strategy, strategy::reserve, snapshot, history, stop);
+    }
+
+    /**
+     * Runs a race whose reserves go through {@code reserve} instead of the strategy's own
+     * {@link ReservationStrategy#reserve} (the caller's code around it, for the kit's races); the
+     * other calls of the plan go to {@code strategy}.
+     */
+    public static RaceReport run(Race race, ReservationStrategy definer, ReservationStrategy strategy,
+                                 Function<ReservationRequest, ReservationResult> reserve,
+                                 Function<Resources, Snapshot> snapshot, History history, BooleanSupplier stop) {
         Scenario.Plan plan = race.plan();
         plan.capacities().forEach(definer::define);
         plan.limits().forEach(definer::limitPerHolder);
         long started = System.nanoTime();
-        List<String> stuck = runThreads(0, plan.scripts(), strategy, race.clock(), history, race.contendedRetries(),
-                race.durationNanos(), race.underFaults(), stop);
+        List<String> stuck = runThreads(0, plan.scripts(), strategy, reserve, race.clock(), history,
+                race.contendedRetries(), race.durationNanos(), race.underFaults(), stop,
+                deadline(plan.scripts(), race.durationNanos()));
         long elapsedNanos = System.nanoTime() - started;
         Snapshot after = snapshot.apply(new Resources(race.prefix(), plan.capacities())).at(race.clock().micros());
         HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities(), plan.limits(),
@@ -194,14 +208,23 @@ public final class RaceHarness {
     static List<String> runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
                                    RaceClock clock, History history, int contendedRetries, long durationNanos,
                                    boolean underFaults, BooleanSupplier stop) {
-        return runThreads(process, scripts, strategy, clock, history, contendedRetries, durationNanos, underFaults, stop,
-                deadline(scripts, durationNanos));
+        return runThreads(process, scripts, strategy, strategy::reserve, clock, history, contendedRetries, durationNanos,
+                underFaults, stop, deadline(scripts, durationNanos));
     }
 
     /** {@link #runThreads} with another deadline: for the test of the deadline itself. */
     static List<String> runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
                                    RaceClock clock, History history, int contendedRetries, long durationNanos,
                                    boolean underFaults, BooleanSupplier stop, Duration deadline) {
+        return runThreads(process, scripts, strategy, strategy::reserve, clock, history, contendedRetries, durationNanos,
+                underFaults, stop, deadline);
+    }
+
+    /** {@link #runThreads} with reserves made through {@code reserve}, and a deadline. */
+    private static List<String> runThreads(int process, List<List<Scenario.Step>> scripts, ReservationStrategy strategy,
+                                           Function<ReservationRequest, ReservationResult> reserve, RaceClock clock,
+                                           History history, int contendedRetries, long durationNanos,
+                                           boolean underFaults, BooleanSupplier stop, Duration deadline) {
         long started = System.nanoTime();
         long end = durationNanos == 0 ? Long.MAX_VALUE : started + durationNanos;
         AtomicBoolean halted = new AtomicBoolean();
@@ -219,8 +242,8 @@ public final class RaceHarness {
             List<Future<?>> running = new ArrayList<>();
             for (int t = 0; t < scripts.size(); t++) {
                 int thread = t;
-                Client client = new Client(process, thread, strategy, clock, history, contendedRetries, end, stops,
-                        gaveUp);
+                Client client = new Client(process, thread, strategy, reserve, clock, history, contendedRetries, end,
+                        stops, gaveUp);
                 clients.add(client);
                 running.add(pool.submit(() -> {
                     threads.set(thread, Thread.currentThread());

@@ -77,7 +77,8 @@ public record RaceReport(String strategy, String database, String workload, long
                 requests.stream().filter(Op::holderLimited).count(), verdict, race.replay());
     }
 
-    static long percentile(long[] sorted, double p) {
+    /** The {@code p} quantile (0 to 1) of {@code sorted}, by the nearest rank; 0 for none. */
+    public static long percentile(long[] sorted, double p) {
         if (sorted.length == 0) {
             return 0;
         }

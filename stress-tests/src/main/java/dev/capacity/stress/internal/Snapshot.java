@@ -4,14 +4,17 @@ import dev.capacity.Availability;
 import dev.capacity.ReservationStrategy;
 
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.Query;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * What the store holds after a race, read when every client has stopped.
@@ -70,19 +73,30 @@ public record Snapshot(Map<String, ResourceState> resources, Map<Long, Row> rows
         if (resourcePrefix.contains("_") || resourcePrefix.contains("%")) {
             throw new IllegalArgumentException("resourcePrefix must not contain _ or %: " + resourcePrefix);
         }
-        String like = resourcePrefix + "%";
+        return read(jdbi, tablePrefix, "LIKE :like", query -> query.bind("like", resourcePrefix + "%"));
+    }
+
+    /** Reads the resources {@code resourceIds}, and their reservation rows, in one transaction. */
+    public static Snapshot fromTables(Jdbi jdbi, String tablePrefix, Collection<String> resourceIds) {
+        if (resourceIds.isEmpty()) {
+            throw new IllegalArgumentException("resourceIds is empty");
+        }
+        return read(jdbi, tablePrefix, "IN (<ids>)", query -> query.bindList("ids", List.copyOf(resourceIds)));
+    }
+
+    /** Reads the resources whose id matches {@code idCondition} (bound by {@code bind}), and their rows. */
+    private static Snapshot read(Jdbi jdbi, String tablePrefix, String idCondition, UnaryOperator<Query> bind) {
         return jdbi.inTransaction(h -> {
             Map<String, ResourceState> resources = new LinkedHashMap<>();
-            h.createQuery("SELECT r.id, r.capacity, CASE WHEN r.family = 'slots' THEN (SELECT COUNT(*) FROM "
+            bind.apply(h.createQuery("SELECT r.id, r.capacity, CASE WHEN r.family = 'slots' THEN (SELECT COUNT(*) FROM "
                             + tablePrefix + "slot s WHERE s.resource_id = r.id) ELSE r.reserved END AS counter FROM "
-                            + tablePrefix + "resource r WHERE r.id LIKE :like ORDER BY r.id")
-                    .bind("like", like)
+                            + tablePrefix + "resource r WHERE r.id " + idCondition + " ORDER BY r.id"))
                     .map((rs, ctx) -> new ResourceState(rs.getString("id"), rs.getLong("capacity"), rs.getLong("counter")))
                     .forEach(state -> resources.put(state.id(), state));
             Map<Long, Row> rows = new LinkedHashMap<>();
-            h.createQuery("SELECT id, resource_id, holder_id, quantity, idempotency_key, released_at, expired, expires_at,"
-                            + " confirmed_at FROM " + tablePrefix + "reservation WHERE resource_id LIKE :like ORDER BY id")
-                    .bind("like", like)
+            bind.apply(h.createQuery("SELECT id, resource_id, holder_id, quantity, idempotency_key, released_at, expired,"
+                            + " expires_at, confirmed_at FROM " + tablePrefix + "reservation WHERE resource_id "
+                            + idCondition + " ORDER BY id"))
                     .map((rs, ctx) -> new Row(rs.getLong("id"), rs.getString("resource_id"), rs.getString("holder_id"),
                             rs.getInt("quantity"), Optional.ofNullable(rs.getString("idempotency_key")).orElse(""),
                             rs.getObject("released_at") != null, rs.getBoolean("expired"), micros(rs, "expires_at"),
