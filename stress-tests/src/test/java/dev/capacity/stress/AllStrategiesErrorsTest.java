@@ -2,7 +2,6 @@ package dev.capacity.stress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.testkit.engine.EventConditions.event;
 import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
 import static org.junit.platform.testkit.engine.EventConditions.test;
@@ -12,13 +11,8 @@ import static org.junit.platform.testkit.engine.TestExecutionResultConditions.me
 import dev.capacity.ReservationStrategy;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ConditionEvaluationResult;
-import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.platform.testkit.engine.EngineExecutionResults;
-import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Events;
 
 import java.net.URL;
@@ -27,7 +21,6 @@ import java.net.URLClassLoader;
 /** What {@code @AllStrategies} says when it is given a database it cannot run. */
 final class AllStrategiesErrorsTest {
 
-    private static final String FIXTURES = "capacity.kit.fixtures";
 
     @Test
     void parse_unknownDatabase_namesItAndTheKnownOnes() {
@@ -80,7 +73,7 @@ final class AllStrategiesErrorsTest {
 
     @Test
     void allStrategies_unknownDatabase_failsTheTestWithTheMessage() {
-        run(UnknownDatabase.class).allEvents().assertThatEvents().haveExactly(1, event(finishedWithFailure(
+        OnlyThroughTheTestKit.run(UnknownDatabase.class).allEvents().assertThatEvents().haveExactly(1, event(finishedWithFailure(
                 instanceOf(IllegalArgumentException.class),
                 message("@AllStrategies(databases = ...) names an unknown database 'oracle'; "
                         + "known databases: \"h2\", \"postgres\""))));
@@ -89,7 +82,7 @@ final class AllStrategiesErrorsTest {
 
     @Test
     void allStrategies_mariadb_failsTheTestWithTheMessage() {
-        run(Mariadb.class).allEvents().assertThatEvents().haveExactly(1, event(finishedWithFailure(
+        OnlyThroughTheTestKit.run(Mariadb.class).allEvents().assertThatEvents().haveExactly(1, event(finishedWithFailure(
                 instanceOf(IllegalArgumentException.class),
                 message(m -> m.contains("'mariadb', which is not supported yet")))));
         assertThat(Mariadb.invocations).isZero();
@@ -97,7 +90,7 @@ final class AllStrategiesErrorsTest {
 
     @Test
     void allStrategies_failingInvocations_reportTheirNamesAndStillRunTheRest() {
-        Events tests = run(EveryInvocationFails.class).testEvents();
+        Events tests = OnlyThroughTheTestKit.run(EveryInvocationFails.class).testEvents();
 
         tests.assertStatistics(stats -> stats.started(6).failed(6));
         assertThat(tests.finished().map(e -> e.getTestDescriptor().getDisplayName()))
@@ -106,20 +99,7 @@ final class AllStrategiesErrorsTest {
         tests.assertThatEvents().haveExactly(6, event(test(), finishedWithFailure(message("the user's test failed"))));
     }
 
-    private static EngineExecutionResults run(Class<?> fixture) {
-        return EngineTestKit.engine("junit-jupiter").configurationParameter(FIXTURES, "true")
-                .selectors(selectClass(fixture)).execute();
-    }
 
-    /** Fixtures run only when a test here runs them through the engine test kit. */
-    static final class OnlyThroughTheTestKit implements ExecutionCondition {
-        @Override
-        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-            return context.getConfigurationParameter(FIXTURES).isPresent()
-                    ? ConditionEvaluationResult.enabled("run by AllStrategiesErrorsTest")
-                    : ConditionEvaluationResult.disabled("a fixture of AllStrategiesErrorsTest");
-        }
-    }
 
     @ExtendWith(OnlyThroughTheTestKit.class)
     static final class UnknownDatabase {

@@ -213,17 +213,15 @@ final class RaceKitTest {
         strategy.define(used, 5);
         strategy.reserve(dev.capacity.ReservationRequest.of(used, "early-bird"));
         AtomicLong calls = new AtomicLong();
-
-        assertThatThrownBy(() -> Race.against(strategy).resource(missing).run(call -> {
+        RaceOperation counted = call -> {
             calls.incrementAndGet();
             return strategy.reserve(call.request());
-        })).isInstanceOf(IllegalStateException.class)
+        };
+
+        assertThatThrownBy(() -> Race.against(strategy).resource(missing).run(counted)).isInstanceOf(IllegalStateException.class)
                 .hasMessage("resource " + missing + " is not defined: define it before the race, or race with"
                         + " resource(id, capacity)");
-        assertThatThrownBy(() -> Race.against(strategy).resource(used).run(call -> {
-            calls.incrementAndGet();
-            return strategy.reserve(call.request());
-        })).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> Race.against(strategy).resource(used).run(counted)).isInstanceOf(IllegalStateException.class)
                 .hasMessage("resource " + used + " has 1 units reserved before the race; a race starts from a resource"
                         + " with nothing reserved");
         assertThat(calls).hasValue(0);

@@ -2,7 +2,6 @@ package dev.capacity.stress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
@@ -11,14 +10,10 @@ import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.stress.internal.NaiveCheckThenActStrategy;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ConditionEvaluationResult;
-import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.platform.testkit.engine.EngineTestKit;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +27,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class RaceTableTest {
 
-    private static final String FIXTURES = "capacity.kit.table-fixtures";
 
     @TempDir
     static Path directory;
@@ -41,9 +35,7 @@ final class RaceTableTest {
     void afterAll_racesOfEveryStrategy_areReportedSideBySideAsTextAndHtml() throws Exception {
         EveryStrategy.printed.clear();
 
-        EngineTestKit.engine("junit-jupiter").configurationParameter(FIXTURES, "true")
-                .selectors(selectClass(EveryStrategy.class)).execute()
-                .testEvents().assertStatistics(stats -> stats.started(6).succeeded(6));
+        OnlyThroughTheTestKit.run(EveryStrategy.class).testEvents().assertStatistics(stats -> stats.started(6).succeeded(6));
 
         assertThat(EveryStrategy.printed).hasSize(1);
         List<String> lines = EveryStrategy.printed.get(0).lines().toList();
@@ -91,15 +83,6 @@ final class RaceTableTest {
         assertThatThrownBy(() -> RaceTable.reportingTo(null)).hasMessage("sink");
     }
 
-    /** Fixtures run only when a test here runs them through the engine test kit. */
-    static final class OnlyThroughTheTestKit implements ExecutionCondition {
-        @Override
-        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-            return context.getConfigurationParameter(FIXTURES).isPresent()
-                    ? ConditionEvaluationResult.enabled("run by RaceTableTest")
-                    : ConditionEvaluationResult.disabled("a fixture of RaceTableTest");
-        }
-    }
 
     @ExtendWith(OnlyThroughTheTestKit.class)
     static final class EveryStrategy {
