@@ -67,6 +67,7 @@ final class EnrollmentServiceTest {
 
         race.assertCorrect();
         assertThat(race.reservedUnits()).isEqualTo(20);
+        assertThat(race.replayed()).isPositive(); // the second press, answered with the first one's seat
         assertThat(service.enrolled("java-101")).isEqualTo(20);
     }
 }

@@ -3,11 +3,12 @@ package dev.capacity.stress;
 import dev.capacity.ReservationRequest;
 
 /**
- * One call of a {@link Race}: what your {@link RaceOperation} is asked to reserve.
+ * One call of a {@link Race}: what your {@link RaceOperation} is asked to reserve. This record is
+ * immutable and threadsafe.
  *
  * @param resourceId the resource to reserve from
  * @param holderId who reserves: a new holder for each request (both calls of a double submit
- *     share it)
+ *     share it), or one of the race's {@link Race#holders(int) holders}
  * @param units how many units
  * @param idempotencyKey the request's key, or null; with {@link Race#doubleSubmits()}, two
  *     calls on two threads carry each key

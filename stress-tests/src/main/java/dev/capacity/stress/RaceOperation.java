@@ -16,9 +16,9 @@ public interface RaceOperation {
      *
      * @return the strategy's answer, as your code got it: the race checks it against what the
      *     store holds afterwards
-     * @throws Exception anything your code throws: the race records it as an error (an
-     *     {@link dev.capacity.OutcomeUnknownException} as an outcome not known), and the race
-     *     fails
+     * @throws Exception anything your code throws: the race records it as an error, and fails
+     *     (no faults are injected into a race, so even an unavailable store or an unknown outcome
+     *     is one)
      */
     ReservationResult reserve(RaceCall call) throws Exception;
 }

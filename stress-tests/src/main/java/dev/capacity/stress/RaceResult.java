@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What one {@link Race} did, and what its history check found. Immutable.
+ * What one {@link Race} did, and what its history check found. This class is immutable and
+ * threadsafe.
  */
 public final class RaceResult {
 
@@ -109,6 +110,22 @@ public final class RaceResult {
     /** Units granted beyond a resource's capacity, over the race: 0 unless the code oversold. */
     public long oversold() {
         return report.verdict().oversold();
+    }
+
+    /**
+     * Refusals while the units were free, over the race (in requests, with holders refused
+     * {@code HOLDER_LIMIT_REACHED} while their limit left room): 0 unless the code undersold.
+     */
+    public long undersold() {
+        return report.verdict().undersold() + report.verdict().holderUndersold();
+    }
+
+    /**
+     * Calls that failed (an exception, a null answer, a status that does not fit the call) or that
+     * were still running at the deadline: 0 unless something broke.
+     */
+    public long errors() {
+        return report.verdict().errors() + report.verdict().stuck();
     }
 
     /**

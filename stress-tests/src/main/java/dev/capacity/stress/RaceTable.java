@@ -49,31 +49,32 @@ public final class RaceTable implements AfterAllCallback {
 
     private final List<RaceResult> results = new ArrayList<>();
     private final Consumer<String> text;
-    private final Path html;
+    private volatile Path html;
 
-    private RaceTable(List<RaceResult> results, Consumer<String> text, Path html) {
+    private RaceTable(List<RaceResult> results, Consumer<String> text) {
         this.results.addAll(results);
         this.text = text;
-        this.html = html;
     }
 
     /** A table of {@code results}, in their order. */
     public static RaceTable of(List<RaceResult> results) {
         results.forEach(r -> Objects.requireNonNull(r, "results holds null"));
-        return new RaceTable(results, null, null);
+        return new RaceTable(results, null);
     }
 
     /**
      * An empty table that, registered as a JUnit extension, hands its {@link #text()} to
-     * {@code sink} when the tests of its class are done (if any result was added).
+     * {@code sink} when the tests of its class are done (if any result was added). Register it in
+     * the class whose tests race: {@code @Nested} classes inherit it, and would report it again.
      */
     public static RaceTable reportingTo(Consumer<String> sink) {
-        return new RaceTable(List.of(), Objects.requireNonNull(sink, "sink"), null);
+        return new RaceTable(List.of(), Objects.requireNonNull(sink, "sink"));
     }
 
-    /** This table, also writing its {@link #html()} to {@code file} when the tests of its class are done. */
+    /** Also writes its {@link #html()} to {@code file} when the tests of its class are done; returns this table. */
     public RaceTable htmlTo(Path file) {
-        return new RaceTable(results(), text, Objects.requireNonNull(file, "file"));
+        this.html = Objects.requireNonNull(file, "file");
+        return this;
     }
 
     /** Adds a result; returns it, so that a test can go on with it. */
@@ -100,8 +101,9 @@ public final class RaceTable implements AfterAllCallback {
         if (text != null) {
             text.accept(text());
         }
-        if (html != null) {
-            writeHtml(html, context.getTestClass().map(Class::getSimpleName).orElse(context.getDisplayName()));
+        Path file = html;
+        if (file != null) {
+            writeHtml(file, context.getTestClass().map(Class::getSimpleName).orElse(context.getDisplayName()));
         }
     }
 
@@ -145,7 +147,7 @@ public final class RaceTable implements AfterAllCallback {
             }
             out.append(String.format(Locale.ROOT, " %8d  %s%n", r.oversold(), verdict(r)));
         }
-        if (rows.stream().filter(r -> !reference(r)).count() > 1) {
+        if (rows.stream().filter(r -> !reference(r) && r.ok()).count() > 1) {
             out.append("* best database strategy in its column\n");
         }
         for (RaceResult r : rows) {
@@ -229,9 +231,9 @@ public final class RaceTable implements AfterAllCallback {
         return r.name().startsWith("memory/") || r.strategy().equals("in-memory");
     }
 
-    /** The best value of {@code measure} among the database strategies; NaN when fewer than two race. */
+    /** The best value of {@code measure} among the correct races of database strategies; NaN when fewer than two. */
     private static double best(List<RaceResult> rows, Measure measure) {
-        List<RaceResult> contenders = rows.stream().filter(r -> !reference(r)).toList();
+        List<RaceResult> contenders = rows.stream().filter(r -> !reference(r) && r.ok()).toList();
         if (contenders.size() < 2) {
             return Double.NaN;
         }
@@ -240,7 +242,7 @@ public final class RaceTable implements AfterAllCallback {
     }
 
     private static boolean wins(RaceResult r, Measure measure, double best) {
-        return !reference(r) && !Double.isNaN(best)
+        return !reference(r) && r.ok() && !Double.isNaN(best)
                 && cell(r, measure).equals(String.format(Locale.ROOT, measure.format(), best));
     }
 

@@ -3,13 +3,17 @@ package dev.capacity.stress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.capacity.OutcomeUnknownException;
+import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
+import dev.capacity.StoreUnavailableException;
 import dev.capacity.StrategyKind;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.jdbc.testing.NaiveHolderLimitStrategy;
 import dev.capacity.stress.internal.NaiveCheckThenActStrategy;
 
 import org.jdbi.v3.core.Jdbi;
@@ -18,6 +22,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
@@ -87,6 +96,8 @@ final class RaceKitTest {
         result.assertCorrect();
         assertThat(result.seed()).isEqualTo(42);
         assertThat(result.reservedUnits()).isLessThanOrEqualTo(19);
+        // the first request granted met room to spare: its twin was answered with its reservation
+        assertThat(result.replayed()).isPositive();
         if (strategy instanceof JdbiReservationStrategy) {
             long sold = jdbi.withHandle(h -> h.createQuery("SELECT COALESCE(SUM(units), 0) FROM seat_sale")
                     .mapTo(Long.class).one());
@@ -177,7 +188,7 @@ final class RaceKitTest {
         String resource = newResource();
 
         RaceResult result = Race.against(strategy).tables(pool.jdbi()).resource(resource, 2).threads(1).callsPerThread(1)
-                .run(call -> strategy.reserve(dev.capacity.ReservationRequest.of(resource, "someone-else")));
+                .run(call -> strategy.reserve(ReservationRequest.of(resource, "someone-else")));
 
         assertThat(result.ok()).isFalse();
         assertThat(result.problems()).anyMatch(p -> p.contains("answered with reservation"));
@@ -200,7 +211,19 @@ final class RaceKitTest {
                 .hasMessage("callsPerThread must be 1 to 100000, was 0");
         assertThatThrownBy(() -> race.units(2, 1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("units must satisfy 1 <= min <= max, were min 2, max 1");
+        assertThatThrownBy(() -> race.holders(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("holders must be at least 1, was 0");
+        assertThatThrownBy(() -> race.limitPerHolder("y", 1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("resourceId y is not in the race: add it with resource(...) first");
+        assertThatThrownBy(() -> race.limitPerHolder("x", 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxUnits must be at least 1, was 0 for x");
+        assertThatThrownBy(() -> race.deadline(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("deadline must be positive, was PT0S");
+        assertThatThrownBy(() -> race.name(null)).hasMessage("name");
         assertThatThrownBy(() -> race.run(null)).hasMessage("operation");
+        assertThatThrownBy(() -> Race.against(strategy).resource(newResource(), 1).threads(1).doubleSubmits()
+                .run(call -> null)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("doubleSubmits() needs at least 2 threads, to send each request twice at once");
         assertThatThrownBy(() -> Race.against(strategy).run(call -> null)).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("the race has no resource");
     }
@@ -211,7 +234,7 @@ final class RaceKitTest {
         String missing = newResource();
         String used = newResource();
         strategy.define(used, 5);
-        strategy.reserve(dev.capacity.ReservationRequest.of(used, "early-bird"));
+        strategy.reserve(ReservationRequest.of(used, "early-bird"));
         AtomicLong calls = new AtomicLong();
         RaceOperation counted = call -> {
             calls.incrementAndGet();
@@ -227,5 +250,127 @@ final class RaceKitTest {
         assertThat(calls).hasValue(0);
         assertThat(strategy.availability(used).orElseThrow().reserved()).isEqualTo(1);
         assertThat(strategy.availability(missing)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @AllStrategies
+    void run_aLimitPerHolderAndACrowdOfThreeHolders_passes(ReservationStrategy strategy) {
+        RaceResult result = Race.against(strategy).resource("tickets", 30).limitPerHolder("tickets", 4).holders(3)
+                .units(1, 2).threads(6).callsPerThread(4).run(call -> strategy.reserve(call.request()));
+
+        result.assertCorrect(); // also: no holder over 4, none refused while its limit left room
+        assertThat(result.reservedUnits()).isLessThanOrEqualTo(12);
+    }
+
+    @Test
+    void run_limitCheckedThenActed_isCaughtOverTheLimit() {
+        ReservationStrategy honest = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi());
+        ReservationStrategy naive = new NaiveHolderLimitStrategy(honest, 4);
+        String resource = newResource();
+
+        RaceResult result = Race.against(naive).tables(pool.jdbi()).resource(resource, 50).limitPerHolder(resource, 2)
+                .holders(1).threads(4).callsPerThread(1).run(call -> naive.reserve(call.request()));
+
+        assertThat(result.ok()).isFalse();
+        assertThat(result.problems()).anyMatch(p -> p.startsWith("over the holder limit: ") && p.endsWith("limited to 2"));
+    }
+
+    @Test
+    void run_holderLimitAnsweredWithoutALimitInTheRace_failsTheRace() {
+        ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi());
+        String resource = newResource();
+
+        RaceResult result = Race.against(strategy).resource(resource, 5).threads(1).callsPerThread(1)
+                .run(call -> new ReservationResult(ReservationResult.Status.HOLDER_LIMIT_REACHED, null, 5, 1));
+
+        assertThat(result.ok()).isFalse();
+        assertThat(result.errors()).isEqualTo(1);
+        assertThat(result.problems()).anyMatch(p -> p.contains("declare it with limitPerHolder"));
+    }
+
+    @Test
+    void run_failuresThatAreNoRefusal_failTheRace() {
+        ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi());
+        List<RaceOperation> broken = List.of(
+                call -> {
+                    throw new StoreUnavailableException("the pool is exhausted", null);
+                },
+                call -> {
+                    throw new OutcomeUnknownException(call.request(), new java.sql.SQLException("the connection broke during COMMIT"));
+                },
+                call -> strategy.reserve(ReservationRequest.of("no-such-" + call.resourceId(), call.holderId())),
+                call -> null);
+
+        for (RaceOperation operation : broken) {
+            RaceResult result = Race.against(strategy).resource(newResource(), 2).threads(2).callsPerThread(1)
+                    .run(operation);
+
+            assertThat(result.ok()).as(result.toString()).isFalse();
+            assertThat(result.errors()).as(result.toString()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void run_contendedAnswers_areTriedAgainAndThePassingRaceCountsThem() {
+        ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi());
+        Set<String> triedOnce = ConcurrentHashMap.newKeySet();
+
+        RaceResult result = Race.against(strategy).tables(pool.jdbi()).resource(newResource(), 4).threads(2)
+                .run(call -> triedOnce.add(call.holderId())
+                        ? new ReservationResult(ReservationResult.Status.CONTENDED, null, ReservationResult.UNKNOWN_AVAILABLE, 3)
+                        : strategy.reserve(call.request()));
+
+        result.assertCorrect();
+        assertThat(result.contended()).isEqualTo(8); // every one of the 8 requests once
+        assertThat(result.calls()).isEqualTo(16);
+        assertThat(result.reservedUnits()).isEqualTo(4);
+    }
+
+    @Test
+    void run_callThatHangs_failsAtTheDeadlineWithWhatItWasDoing() {
+        ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi());
+        CountDownLatch never = new CountDownLatch(1);
+        try {
+            RaceResult result = Race.against(strategy).resource(newResource(), 2).threads(2).callsPerThread(1)
+                    .deadline(Duration.ofMillis(300))
+                    .run(call -> {
+                        never.await();
+                        return strategy.reserve(call.request());
+                    });
+
+            assertThat(result.ok()).isFalse();
+            // both threads stuck; the calls interrupted when the race ends may also count as errors
+            assertThat(result.errors()).isBetween(2L, 4L);
+            assertThat(result.problems()).anyMatch(p -> p.startsWith("stuck: thread 0") && p.contains("in a reserve of 1"));
+        } finally {
+            never.countDown();
+        }
+    }
+
+    @Test
+    void run_twoDoubleSubmitRacesOnOneStrategy_eachHasItsOwnHoldersAndKeys() {
+        ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi());
+
+        for (int race = 0; race < 2; race++) {
+            RaceResult result = Race.against(strategy).tables(pool.jdbi()).resource(newResource(), 5).threads(4)
+                    .doubleSubmits().seed(7).run(call -> strategy.reserve(call.request()));
+
+            result.assertCorrect();
+            assertThat(result.reservedUnits()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void run_resourceWithReleasedRowsFromBefore_passes() {
+        ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi());
+        String resource = newResource();
+        strategy.define(resource, 3);
+        strategy.release(strategy.reserve(ReservationRequest.of(resource, "yesterday")).reservation().id());
+
+        RaceResult result = Race.against(strategy).tables(pool.jdbi()).resource(resource).threads(3)
+                .run(call -> strategy.reserve(call.request()));
+
+        result.assertCorrect();
+        assertThat(result.reservedUnits()).isEqualTo(3);
     }
 }

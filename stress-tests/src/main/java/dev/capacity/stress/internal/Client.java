@@ -389,7 +389,7 @@ final class Client {
         }
         String text = e.getClass().getSimpleName() + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
         text = text.replaceAll("\\s+", " ");
-        return text.length() > 160 ? text.substring(0, 160) + "..." : text;
+        return text.length() > 300 ? text.substring(0, 300) + "..." : text;
     }
 
     /** Wall-clock microseconds: comparable across the processes of one machine. */

@@ -163,13 +163,21 @@ public final class RaceHarness {
     public static RaceReport run(Race race, ReservationStrategy definer, ReservationStrategy strategy,
                                  Function<ReservationRequest, ReservationResult> reserve,
                                  Function<Resources, Snapshot> snapshot, History history, BooleanSupplier stop) {
+        return run(race, definer, strategy, reserve, snapshot, history, stop,
+                deadline(race.plan().scripts(), race.durationNanos()));
+    }
+
+    /** {@link #run(Race, ReservationStrategy, ReservationStrategy, Function, Function, History, BooleanSupplier)} with another deadline. */
+    public static RaceReport run(Race race, ReservationStrategy definer, ReservationStrategy strategy,
+                                 Function<ReservationRequest, ReservationResult> reserve,
+                                 Function<Resources, Snapshot> snapshot, History history, BooleanSupplier stop,
+                                 Duration deadline) {
         Scenario.Plan plan = race.plan();
         plan.capacities().forEach(definer::define);
         plan.limits().forEach(definer::limitPerHolder);
         long started = System.nanoTime();
         List<String> stuck = runThreads(0, plan.scripts(), strategy, reserve, race.clock(), history,
-                race.contendedRetries(), race.durationNanos(), race.underFaults(), stop,
-                deadline(plan.scripts(), race.durationNanos()));
+                race.contendedRetries(), race.durationNanos(), race.underFaults(), stop, deadline);
         long elapsedNanos = System.nanoTime() - started;
         Snapshot after = snapshot.apply(new Resources(race.prefix(), plan.capacities())).at(race.clock().micros());
         HistoryChecker.Verdict verdict = HistoryChecker.check(history.ops(), after, plan.capacities(), plan.limits(),
@@ -190,7 +198,7 @@ public final class RaceHarness {
      * for a race that runs its scripts once, {@link #PER_STEP} for each of their steps; then a
      * client's patience, and the call it may be in when that runs out.
      */
-    static Duration deadline(List<List<Scenario.Step>> scripts, long durationNanos) {
+    public static Duration deadline(List<List<Scenario.Step>> scripts, long durationNanos) {
         Duration work = durationNanos != 0 ? Duration.ofNanos(durationNanos)
                 : PER_STEP.multipliedBy(scripts.stream().mapToLong(List::size).sum());
         return work.plus(PATIENCE).plus(LONGEST_CALL);
