@@ -137,6 +137,14 @@ abstract class Dialect {
         return insertOne;
     }
 
+    /**
+     * The prefix as the tables' names carry it. Here as given: the database folds unquoted
+     * names to one case, so 'Capacity_' and 'capacity_' name the same tables.
+     */
+    String tablePrefix(String prefix) {
+        return prefix;
+    }
+
     // ---- columns
 
     /** The type of an id column: up to 200 code points ({@code Arguments.MAX_ID_LENGTH}). */

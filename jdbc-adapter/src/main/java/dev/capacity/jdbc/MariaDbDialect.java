@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * MariaDB (10.6+) and MySQL (8+) on InnoDB. What differs from PostgreSQL, and how it is met:
@@ -42,6 +43,8 @@ import java.util.List;
  *       latest hold expiry. ({@code TIMESTAMP} stops at 2038.)</li>
  *   <li>No arrays: lists of ids go as lists of parameters; holders and slots go one row a
  *       statement (the base class's fallbacks).</li>
+ *   <li>Table names in lower case, whatever the case of the prefix: they are case-sensitive on
+ *       Linux, and H2 and PostgreSQL fold unquoted names.</li>
  *   <li>No 0.1 tables to upgrade, and the secondary indexes are part of {@code CREATE TABLE}
  *       (MySQL has no {@code CREATE INDEX IF NOT EXISTS}).</li>
  * </ul>
@@ -99,6 +102,16 @@ final class MariaDbDialect extends Dialect {
         }
         // WAIT 0 would be NOWAIT: the shortest bounded wait is one second
         return " WAIT " + Math.max(1, (timeoutMillis + 999) / 1000);
+    }
+
+    /**
+     * Lower case: InnoDB's table names are file names, case-sensitive on Linux
+     * ({@code lower_case_table_names=0}), folded elsewhere; lowering them gives every server the
+     * one set of tables H2 and PostgreSQL give for prefixes that differ only in case.
+     */
+    @Override
+    String tablePrefix(String prefix) {
+        return prefix.toLowerCase(Locale.ROOT);
     }
 
     @Override

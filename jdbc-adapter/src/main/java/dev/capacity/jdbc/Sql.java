@@ -96,7 +96,7 @@ final class Sql {
 
     Sql(Dialect dialect, StrategyOptions options) {
         this.dialect = dialect;
-        String prefix = options.tablePrefix();
+        String prefix = dialect.tablePrefix(options.tablePrefix());
         this.resourceTable = prefix + "resource";
         this.reservationTable = prefix + "reservation";
         this.slotTable = prefix + "slot";
