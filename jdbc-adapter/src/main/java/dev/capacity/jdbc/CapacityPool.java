@@ -29,6 +29,9 @@ import javax.sql.DataSource;
  * every call fails that way after at most the connection timeout, and the pool reconnects by
  * itself when the database is back.
  *
+ * <p>On MariaDB and MySQL its connections run at READ COMMITTED, which the strategies need in
+ * a transaction they join; InnoDB's default is REPEATABLE READ.
+ *
  * <p>A lock or statement timeout does not cost the pool its connection
  * ({@link TimeoutsKeepConnections}): HikariCP would otherwise close the connection on every
  * {@code SQLTimeoutException}, which H2 throws for a lock wait that ran out.
@@ -93,6 +96,10 @@ public final class CapacityPool implements AutoCloseable {
         config.setInitializationFailTimeout(-1);
         config.setConnectionTimeout(connectionTimeout.toMillis());
         config.setExceptionOverride(new TimeoutsKeepConnections());
+        if (jdbcUrl.startsWith("jdbc:mariadb:") || jdbcUrl.startsWith("jdbc:mysql:")) {
+            // what a call that joins a transaction needs there; InnoDB's default is REPEATABLE READ (see MariaDbDialect)
+            config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        }
         return new CapacityPool(new HikariDataSource(config));
     }
 

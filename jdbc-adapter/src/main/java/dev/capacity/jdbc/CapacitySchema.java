@@ -6,7 +6,7 @@ import dev.capacity.internal.Arguments;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The tables the strategies use, for H2 and PostgreSQL (detected from the connection):
+ * The tables the strategies use, for H2, PostgreSQL, MariaDB and MySQL (detected from the connection):
  * <ul>
  *   <li>{@code <prefix>resource}: id, family ({@code counter} or {@code slots}), capacity, the
  *       reserved counter and its version;</li>

@@ -50,4 +50,9 @@ final class H2Dialect extends Dialect {
     String idType() {
         return "VARCHAR(400)";
     }
+
+    @Override
+    String product() {
+        return "H2";
+    }
 }

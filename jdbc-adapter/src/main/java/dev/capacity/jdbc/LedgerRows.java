@@ -37,11 +37,11 @@ final class LedgerRows {
 
     /** Every resource's ledger, read in one statement, in id order. */
     List<Ledger> all(Connection c, Instant now) throws SQLException {
-        return Jdbc.list(c, sql.ledgers, LedgerRows::ledger, Jdbc.timestamp(now));
+        return Jdbc.list(c, sql.ledgers, LedgerRows::ledger, sql.dialect.timestamp(now));
     }
 
     Optional<Ledger> of(Connection c, String id, Instant now) throws SQLException {
-        return Jdbc.one(c, sql.ledgerOf, LedgerRows::ledger, Jdbc.timestamp(now), id);
+        return Jdbc.one(c, sql.ledgerOf, LedgerRows::ledger, sql.dialect.timestamp(now), id);
     }
 
     List<Misheld> misheld(Connection c, String id) throws SQLException {

@@ -214,4 +214,9 @@ final class PostgresDialect extends Dialect {
             }
         }
     }
+
+    @Override
+    String product() {
+        return "PostgreSQL";
+    }
 }

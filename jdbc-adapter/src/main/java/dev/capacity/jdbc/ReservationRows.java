@@ -9,7 +9,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -64,7 +63,7 @@ final class ReservationRows {
     OptionalLong insert(Connection c, ReservationRequest request, Instant createdAt, Instant expiresAt)
             throws SQLException {
         return sql.dialect.insertReturningId(c, sql.insertReservation,
-                s -> bindInsert(s, request, Jdbc.timestamp(createdAt), expiresAt));
+                s -> bindInsert(s, sql.dialect, request, sql.dialect.timestamp(createdAt), expiresAt));
     }
 
     /**
@@ -78,18 +77,18 @@ final class ReservationRows {
     }
 
     /** Binds the parameters of {@link Sql#insertReservationRow}. */
-    static void bindInsert(PreparedStatement s, ReservationRequest request, OffsetDateTime createdAt, Instant expiresAt)
-            throws SQLException {
+    static void bindInsert(PreparedStatement s, Dialect dialect, ReservationRequest request, Object createdAt,
+                           Instant expiresAt) throws SQLException {
         s.setString(1, request.resourceId());
         s.setString(2, request.holderId());
         s.setInt(3, request.quantity());
         s.setString(4, request.idempotencyKey());
         s.setObject(5, createdAt);
-        s.setObject(6, expiresAt == null ? null : Jdbc.timestamp(expiresAt));
+        s.setObject(6, expiresAt == null ? null : dialect.timestamp(expiresAt));
     }
 
     Optional<Reservation> byKey(Connection c, String key) throws SQLException {
-        return Jdbc.one(c, sql.reservationByKey, ReservationRows::reservation, key);
+        return Jdbc.one(c, sql.reservationByKey, this::reservation, key);
     }
 
     /** The reservations holding any of {@code keys}, by key. */
@@ -98,9 +97,16 @@ final class ReservationRows {
         if (keys.isEmpty()) {
             return found;
         }
+        if (!sql.dialect.hasArrays()) {
+            for (Reservation r : Jdbc.list(c, sql.reservationsByKeysIn + Sql.parameterList(keys.size()), this::reservation,
+                    keys.toArray())) {
+                found.put(r.idempotencyKey(), r);
+            }
+            return found;
+        }
         Array array = c.createArrayOf("VARCHAR", keys.toArray());
         try {
-            for (Reservation r : Jdbc.list(c, sql.reservationsByKeys, ReservationRows::reservation, array)) {
+            for (Reservation r : Jdbc.list(c, sql.reservationsByKeys, this::reservation, array)) {
                 found.put(r.idempotencyKey(), r);
             }
         } finally {
@@ -115,7 +121,7 @@ final class ReservationRows {
 
     Optional<State> state(Connection c, long id) throws SQLException {
         return Jdbc.one(c, sql.reservationState, rs -> new State(rs.getString(1), rs.getInt(2), rs.getObject(3) != null,
-                rs.getBoolean(4), Jdbc.instant(rs, 5), rs.getString(6), rs.getString(7)), id);
+                rs.getBoolean(4), sql.dialect.instant(rs, 5), rs.getString(6), rs.getString(7)), id);
     }
 
     /**
@@ -124,31 +130,31 @@ final class ReservationRows {
      * two releases in one microsecond of the clock share their stamp, never their token.
      */
     boolean release(Connection c, long id, Instant now, long token) throws SQLException {
-        OffsetDateTime at = Jdbc.timestamp(now);
+        Object at = sql.dialect.timestamp(now);
         return Jdbc.update(c, sql.release, at, token, id, at) == 1;
     }
 
     /** Marks the hold ended by expiry if it is live and expired at {@code now}; true if this call did. */
     boolean expire(Connection c, long id, Instant now) throws SQLException {
-        OffsetDateTime at = Jdbc.timestamp(now);
+        Object at = sql.dialect.timestamp(now);
         return Jdbc.update(c, sql.expire, at, id, at) == 1;
     }
 
     /** Makes the hold permanent if it is live at {@code now}; true if this call did. {@code token} as for {@link #release}. */
     boolean confirm(Connection c, long id, Instant now, long token) throws SQLException {
-        OffsetDateTime at = Jdbc.timestamp(now);
+        Object at = sql.dialect.timestamp(now);
         return Jdbc.update(c, sql.confirm, at, token, id, at) == 1;
     }
 
     /** Moves the hold's expiry to {@code expiresAt} if it is live at {@code now}; true if this call did. */
     boolean extend(Connection c, long id, Instant now, Instant expiresAt) throws SQLException {
-        return Jdbc.update(c, sql.extend, Jdbc.timestamp(expiresAt), id, Jdbc.timestamp(now)) == 1;
+        return Jdbc.update(c, sql.extend, sql.dialect.timestamp(expiresAt), id, sql.dialect.timestamp(now)) == 1;
     }
 
     /** How the reservation ended and when it was confirmed; empty if it does not exist. */
     Optional<Ending> ending(Connection c, long id) throws SQLException {
-        return Jdbc.one(c, sql.ending, rs -> new Ending(Jdbc.instant(rs, 1), rs.getBoolean(2), Jdbc.instant(rs, 3),
-                Jdbc.instant(rs, 4), rs.getLong(5), rs.getLong(6)), id);
+        return Jdbc.one(c, sql.ending, rs -> new Ending(sql.dialect.instant(rs, 1), rs.getBoolean(2), sql.dialect.instant(rs, 3),
+                sql.dialect.instant(rs, 4), rs.getLong(5), rs.getLong(6)), id);
     }
 
     /**
@@ -157,14 +163,23 @@ final class ReservationRows {
      */
     List<ExpiredHold> lockExpired(Connection c, String resourceId, Instant now, int limit) throws SQLException {
         return Jdbc.list(c, sql.expiredHolds, rs -> new ExpiredHold(rs.getLong(1), rs.getInt(2), rs.getString(3)), resourceId,
-                Jdbc.timestamp(now), limit);
+                sql.dialect.timestamp(now), limit);
     }
 
     /** Marks the given holds (locked by this transaction) ended by expiry. */
     void expireAll(Connection c, List<ExpiredHold> holds, Instant now) throws SQLException {
+        if (!sql.dialect.hasArrays()) {
+            Object[] parameters = new Object[holds.size() + 1];
+            parameters[0] = sql.dialect.timestamp(now);
+            for (int i = 0; i < holds.size(); i++) {
+                parameters[i + 1] = holds.get(i).id();
+            }
+            Jdbc.update(c, sql.expireAllIn + Sql.parameterList(holds.size()), parameters);
+            return;
+        }
         Array ids = c.createArrayOf("BIGINT", holds.stream().map(ExpiredHold::id).toArray());
         try {
-            Jdbc.update(c, sql.expireAll, Jdbc.timestamp(now), ids);
+            Jdbc.update(c, sql.expireAll, sql.dialect.timestamp(now), ids);
         } finally {
             ids.free();
         }
@@ -172,16 +187,16 @@ final class ReservationRows {
 
     /** Whether the resource has a live hold expired at {@code now} (one that another transaction has locked, say). */
     boolean anyExpired(Connection c, String resourceId, Instant now) throws SQLException {
-        return Jdbc.one(c, sql.anyExpiredHold, rs -> Boolean.TRUE, resourceId, Jdbc.timestamp(now)).isPresent();
+        return Jdbc.one(c, sql.anyExpiredHold, rs -> Boolean.TRUE, resourceId, sql.dialect.timestamp(now)).isPresent();
     }
 
     /** Up to {@code limit} resources with live holds expired at {@code now}. */
     List<String> resourcesWithExpired(Connection c, Instant now, int limit) throws SQLException {
-        return Jdbc.list(c, sql.resourcesWithExpiredHolds, rs -> rs.getString(1), Jdbc.timestamp(now), limit);
+        return Jdbc.list(c, sql.resourcesWithExpiredHolds, rs -> rs.getString(1), sql.dialect.timestamp(now), limit);
     }
 
-    private static Reservation reservation(ResultSet rs) throws SQLException {
+    private Reservation reservation(ResultSet rs) throws SQLException {
         return new Reservation(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5),
-                Jdbc.instant(rs, 6), Optional.ofNullable(Jdbc.instant(rs, 7)));
+                sql.dialect.instant(rs, 6), Optional.ofNullable(sql.dialect.instant(rs, 7)));
     }
 }

@@ -7,7 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -66,7 +65,7 @@ final class ResourceRows {
      * {@code now} count as free whether or not anything ended them yet.
      */
     Optional<Availability> availability(Connection c, String id, Instant now) throws SQLException {
-        OffsetDateTime at = Jdbc.timestamp(now);
+        Object at = sql.dialect.timestamp(now);
         return Jdbc.one(c, sql.availability, rs -> {
             long expired = rs.getLong(4);
             return new Availability(id, rs.getLong(2), rs.getLong(3) - expired, rs.getLong(5));
@@ -84,8 +83,12 @@ final class ResourceRows {
             // no capacity can take it, and -delta has no long to bind: the caller reads the row and says why
             return OptionalLong.empty();
         }
-        return Jdbc.oneLong(c, sql.adjustCounter, delta, id, delta < 0 ? -delta : 0,
-                delta > 0 ? Long.MAX_VALUE - delta : Long.MAX_VALUE);
+        Object[] parameters = {delta, id, delta < 0 ? -delta : 0, delta > 0 ? Long.MAX_VALUE - delta : Long.MAX_VALUE};
+        if (sql.adjustedCapacity == null) {
+            return Jdbc.oneLong(c, sql.adjustCounter, parameters);
+        }
+        return Jdbc.update(c, sql.adjustCounter, parameters) == 0 ? OptionalLong.empty()
+                : Jdbc.oneLong(c, sql.adjustedCapacity, id);
     }
 
     void setCapacity(Connection c, String id, long capacity) throws SQLException {
@@ -102,10 +105,18 @@ final class ResourceRows {
             s.setLong(1, quantity);
             s.setString(2, id);
             s.setLong(3, quantity);
+            if (sql.incrementedLeft != null) {
+                return s.executeUpdate() == 0 ? Optional.empty()
+                        : Jdbc.one(c, sql.incrementedLeft, ResourceRows::guarded, id);
+            }
             try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? Optional.of(new Guarded(rs.getLong(1), limit(rs, 2))) : Optional.empty();
+                return rs.next() ? Optional.of(guarded(rs)) : Optional.empty();
             }
         }
+    }
+
+    private static Guarded guarded(ResultSet rs) throws SQLException {
+        return new Guarded(rs.getLong(1), limit(rs, 2));
     }
 
     /** The increment if the version is still {@code version}; false if someone changed the row. */
@@ -119,6 +130,10 @@ final class ResourceRows {
 
     /** Returns units to the counter; the resource's per-holder limit ({@link Long#MAX_VALUE}: none). */
     long decrement(Connection c, String id, long quantity) throws SQLException {
+        if (sql.decrementedLimit != null) {
+            return Jdbc.update(c, sql.decrement, quantity, id) == 0 ? Long.MAX_VALUE
+                    : Jdbc.one(c, sql.decrementedLimit, rs -> limit(rs, 1), id).orElse(Long.MAX_VALUE);
+        }
         return Jdbc.one(c, sql.decrement, rs -> limit(rs, 1), quantity, id).orElse(Long.MAX_VALUE);
     }
 

@@ -2,6 +2,7 @@ package dev.capacity.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransactionRollbackException;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -50,7 +51,17 @@ final class SlotRows {
      * have moved one), and returns the slots it freed.
      */
     List<Long> deleteOf(Connection c, long reservationId) throws SQLException {
-        return Jdbc.longs(c, sql.deleteSlotsOf, reservationId);
+        if (sql.lockSlotsOf == null) {
+            return Jdbc.longs(c, sql.deleteSlotsOf, reservationId);
+        }
+        // no DELETE ... RETURNING: the slots read under their locks are the ones the delete finds
+        List<Long> slots = Jdbc.longs(c, sql.lockSlotsOf, reservationId);
+        int deleted = Jdbc.update(c, sql.deleteSlotsOf, reservationId);
+        if (deleted != slots.size()) {
+            throw new SQLTransactionRollbackException("the slots of reservation " + reservationId + " changed between"
+                    + " their locked read (" + slots.size() + ") and their delete (" + deleted + ")", "40001");
+        }
+        return slots;
     }
 
     /** Moves the slot at {@code from} to {@code to}; false if no slot was at {@code from} any more. */

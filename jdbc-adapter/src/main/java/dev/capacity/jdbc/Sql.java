@@ -33,6 +33,10 @@ final class Sql {
     final String resizeCounter;
     final String setCapacity;
     final String adjustCounter;
+    /** Where the dialect has no UPDATE ... RETURNING: what the row-returning updates read back (else null). */
+    final String adjustedCapacity;
+    final String incrementedLeft;
+    final String decrementedLimit;
 
     final String conditionalIncrement;
     final String setHolderLimit;
@@ -55,6 +59,8 @@ final class Sql {
     final String insertReservations;
     final String reservationByKey;
     final String reservationsByKeys;
+    /** {@link #reservationsByKeys} for a dialect without arrays: followed by a list of parameters, {@link #parameterList}. */
+    final String reservationsByKeysIn;
     final String reservationExists;
     final String reservationState;
     final String release;
@@ -64,6 +70,8 @@ final class Sql {
     final String ending;
     final String expiredHolds;
     final String expireAll;
+    /** {@link #expireAll} for a dialect without arrays: followed by {@link #parameterList}. */
+    final String expireAllIn;
     final String anyExpiredHold;
     final String resourcesWithExpiredHolds;
 
@@ -74,6 +82,8 @@ final class Sql {
     final String highestSlotFrom;
     final String slotsFrom;
     final String deleteSlotsOf;
+    /** Where the dialect has no DELETE ... RETURNING: the slots {@link #deleteSlotsOf} deletes, locked (else null). */
+    final String lockSlotsOf;
     final String moveSlot;
 
     final String ledgers;
@@ -86,7 +96,7 @@ final class Sql {
 
     Sql(Dialect dialect, StrategyOptions options) {
         this.dialect = dialect;
-        String prefix = options.tablePrefix();
+        String prefix = dialect.tablePrefix(options.tablePrefix());
         this.resourceTable = prefix + "resource";
         this.reservationTable = prefix + "reservation";
         this.slotTable = prefix + "slot";
@@ -113,16 +123,24 @@ final class Sql {
         resizeCounter = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ? AND family = '" + COUNTER + "'";
         setCapacity = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ?";
         // the bounds keep capacity + delta within [0, Long.MAX_VALUE] without computing it out of range
-        adjustCounter = dialect.updateReturning("UPDATE " + r + " SET capacity = capacity + ?, version = version + 1"
-                + " WHERE id = ? AND family = '" + COUNTER + "' AND capacity >= ? AND capacity <= ?", "capacity");
+        String adjust = "UPDATE " + r + " SET capacity = capacity + ?, version = version + 1"
+                + " WHERE id = ? AND family = '" + COUNTER + "' AND capacity >= ? AND capacity <= ?";
+        String adjustReturning = dialect.updateReturning(adjust, "capacity");
+        adjustCounter = adjustReturning != null ? adjustReturning : adjust;
+        adjustedCapacity = adjustReturning != null ? null : readBack("capacity");
 
         // reserved <= capacity - q rather than reserved + q <= capacity: no overflow near Long.MAX_VALUE
-        conditionalIncrement = dialect.updateReturning("UPDATE " + r + " SET reserved = reserved + ?, version = version + 1"
-                + " WHERE id = ? AND family = '" + COUNTER + "' AND reserved <= capacity - ?", "capacity - reserved, holder_limit");
+        String guarded = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1"
+                + " WHERE id = ? AND family = '" + COUNTER + "' AND reserved <= capacity - ?";
+        String guardedReturning = dialect.updateReturning(guarded, "capacity - reserved, holder_limit");
+        conditionalIncrement = guardedReturning != null ? guardedReturning : guarded;
+        incrementedLeft = guardedReturning != null ? null : readBack("capacity - reserved, holder_limit");
         versionedIncrement = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ? AND version = ?";
         increment = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ?";
-        decrement = dialect.updateReturning("UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?",
-                "holder_limit");
+        String down = "UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?";
+        String downReturning = dialect.updateReturning(down, "holder_limit");
+        decrement = downReturning != null ? downReturning : down;
+        decrementedLimit = downReturning != null ? null : readBack("holder_limit");
 
         // a holder's live units on a resource with a per-holder limit; the resource row's lock comes first
         String h = holderTable;
@@ -149,6 +167,7 @@ final class Sql {
         String reservationColumns = "SELECT id, resource_id, holder_id, quantity, idempotency_key, created_at, expires_at FROM " + v;
         reservationByKey = reservationColumns + " WHERE idempotency_key = ?";
         reservationsByKeys = reservationColumns + " WHERE idempotency_key = ANY(?)";
+        reservationsByKeysIn = reservationColumns + " WHERE idempotency_key IN ";
         reservationExists = "SELECT 1 FROM " + v + " WHERE id = ?";
         reservationState = "SELECT v.resource_id, v.quantity, v.released_at, v.expired, v.expires_at, r.family, v.holder_id FROM "
                 + v + " v LEFT JOIN " + r + " r ON r.id = v.resource_id WHERE v.id = ?";
@@ -163,7 +182,8 @@ final class Sql {
         String expiredOf = " WHERE resource_id = ? AND released_at IS NULL AND expires_at <= ?";
         // rows another transaction has locked (a release, a confirm, a sweep in flight) are skipped, never waited for
         expiredHolds = "SELECT id, quantity, holder_id FROM " + v + expiredOf + " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED";
-        expireAll = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE id = ANY(?) AND released_at IS NULL";
+        expireAll = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE released_at IS NULL AND id = ANY(?)";
+        expireAllIn = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE released_at IS NULL AND id IN ";
         anyExpiredHold = "SELECT 1 FROM " + v + expiredOf + " LIMIT 1";
         resourcesWithExpiredHolds = "SELECT DISTINCT resource_id FROM " + v
                 + " WHERE released_at IS NULL AND expires_at <= ? LIMIT ?";
@@ -178,7 +198,11 @@ final class Sql {
         highestSlotFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ?"
                 + " ORDER BY resource_id DESC, slot DESC LIMIT 1";
         slotsFrom = "SELECT slot FROM " + s + " WHERE resource_id = ? AND slot >= ? ORDER BY resource_id DESC, slot DESC";
-        deleteSlotsOf = dialect.deleteReturning("DELETE FROM " + s + " WHERE reservation_id = ?", "slot");
+        String deleteSlots = "DELETE FROM " + s + " WHERE reservation_id = ?";
+        String deleteSlotsReturning = dialect.deleteReturning(deleteSlots, "slot");
+        deleteSlotsOf = deleteSlotsReturning != null ? deleteSlotsReturning : deleteSlots;
+        lockSlotsOf = deleteSlotsReturning != null ? null
+                : dialect.lockForUpdate("SELECT slot FROM " + s + " WHERE reservation_id = ?", lockTimeout);
         moveSlot = "UPDATE " + s + " SET slot = ? WHERE resource_id = ? AND slot = ?";
 
         // the audit: one statement per read, so one snapshot sees every table at one moment
@@ -207,8 +231,9 @@ final class Sql {
         ledgers = ledger + " ORDER BY r.id";
         ledgerOf = ledger + " WHERE r.id = ?";
         setReserved = "UPDATE " + r + " SET reserved = ?, version = version + 1 WHERE id = ?";
-        deleteOrphanSlots = "DELETE FROM " + s + " o WHERE o.resource_id = ? AND NOT EXISTS (SELECT 1 FROM " + v
-                + " WHERE " + v + ".id = o.reservation_id AND " + v + ".resource_id = o.resource_id AND "
+        // no alias for the table a DELETE deletes from: MariaDB before 11.6 takes none
+        deleteOrphanSlots = "DELETE FROM " + s + " WHERE " + s + ".resource_id = ? AND NOT EXISTS (SELECT 1 FROM " + v
+                + " WHERE " + v + ".id = " + s + ".reservation_id AND " + v + ".resource_id = " + s + ".resource_id AND "
                 + v + ".released_at IS NULL)";
         misheldReservations = "SELECT id, quantity, held FROM (SELECT " + v + ".id, " + v + ".quantity,"
                 + " (SELECT COUNT(*) FROM " + s + " WHERE " + s + ".reservation_id = " + v + ".id AND "
@@ -219,70 +244,95 @@ final class Sql {
         deleteSlot = "DELETE FROM " + s + " WHERE resource_id = ? AND slot = ?";
     }
 
-    /** The tables and indexes, in creation order; every statement is idempotent. */
-    List<String> ddl() {
-        List<String> ddl = new ArrayList<>(tables());
-        // the unended holds by resource and expiry: what a reserve reclaims and what availability
-        // subtracts, without reading a resource's every reservation
-        ddl.add("CREATE INDEX IF NOT EXISTS " + reservationTable + "_holds ON " + reservationTable
-                + " (resource_id, expires_at)" + dialect.partialIndex(UNENDED_HOLDS));
-        ddl.addAll(dialect.moreReservationIndexes(reservationTable, UNENDED_HOLDS));
-        return ddl;
+    /**
+     * The read of {@code columns} of a resource row this transaction has just changed, where the
+     * dialect has no row-returning UPDATE: the change holds the row's lock until the commit, and
+     * a transaction's reads see its own changes, so this reads what the change wrote.
+     */
+    private String readBack(String columns) {
+        return "SELECT " + columns + " FROM " + resourceTable + " WHERE id = ?";
     }
 
-    private List<String> tables() {
+    /** {@code (?, ?, ...)} with {@code n} parameters, for the statements that end with a list. */
+    static String parameterList(int n) {
+        StringBuilder list = new StringBuilder(2 + 3 * n).append('(');
+        for (int i = 0; i < n; i++) {
+            list.append(i == 0 ? "?" : ", ?");
+        }
+        return list.append(')').toString();
+    }
+
+    /** The tables and indexes, in creation order; every statement is idempotent. */
+    List<String> ddl() {
         String r = resourceTable;
         String v = reservationTable;
         String s = slotTable;
         String id = dialect.idType();
-        return List.of(
-                "CREATE TABLE IF NOT EXISTS " + r + " (\n"
-                        + "    id        " + id + " NOT NULL PRIMARY KEY,\n"
-                        + "    family    VARCHAR(16)  NOT NULL,\n"
-                        + "    capacity  BIGINT       NOT NULL,\n"
-                        + "    reserved  BIGINT       NOT NULL DEFAULT 0,\n"
-                        + "    version   BIGINT       NOT NULL DEFAULT 0,\n"
-                        + "    holder_limit BIGINT,\n"
-                        + "    CONSTRAINT " + r + "_family CHECK (family IN ('" + COUNTER + "', '" + SLOTS + "')),\n"
-                        + "    CONSTRAINT " + r + "_capacity CHECK (capacity >= 0),\n"
-                        + "    CONSTRAINT " + r + "_reserved CHECK (reserved >= 0)\n"
-                        + ")" + dialect.resourceTableOptions(),
-                "CREATE TABLE IF NOT EXISTS " + v + " (\n"
-                        + "    id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
-                        + "    resource_id     " + id + " NOT NULL,\n"
-                        + "    holder_id       " + id + " NOT NULL,\n"
-                        + "    quantity        INTEGER      NOT NULL,\n"
-                        + "    idempotency_key " + id + ",\n"
-                        + "    created_at      TIMESTAMP WITH TIME ZONE NOT NULL,\n"
-                        + "    released_at     TIMESTAMP WITH TIME ZONE,\n"
-                        + "    expires_at      TIMESTAMP WITH TIME ZONE,\n"
-                        + "    confirmed_at    TIMESTAMP WITH TIME ZONE,\n"
-                        + "    expired         BOOLEAN      NOT NULL DEFAULT FALSE,\n"
-                        + "    release_token   BIGINT,\n"
-                        + "    confirm_token   BIGINT,\n"
-                        + "    CONSTRAINT " + v + "_quantity CHECK (quantity > 0),\n"
-                        + "    CONSTRAINT " + v + "_key UNIQUE (idempotency_key)\n"
-                        + ")",
-                // 0.1 tables gain the columns of holds and per-holder limits
-                "ALTER TABLE " + r + " ADD COLUMN IF NOT EXISTS holder_limit BIGINT",
-                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP WITH TIME ZONE",
-                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirmed_at TIMESTAMP WITH TIME ZONE",
-                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expired BOOLEAN NOT NULL DEFAULT FALSE",
-                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS release_token BIGINT",
-                "ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirm_token BIGINT",
-                "CREATE TABLE IF NOT EXISTS " + s + " (\n"
-                        + "    resource_id    " + id + " NOT NULL,\n"
-                        + "    slot           BIGINT       NOT NULL,\n"
-                        + "    reservation_id BIGINT       NOT NULL,\n"
-                        + "    CONSTRAINT " + s + "_pk PRIMARY KEY (resource_id, slot)\n"
-                        + ")",
-                "CREATE INDEX IF NOT EXISTS " + s + "_reservation ON " + s + " (reservation_id)",
-                "CREATE TABLE IF NOT EXISTS " + holderTable + " (\n"
-                        + "    resource_id " + id + " NOT NULL,\n"
-                        + "    holder_id   " + id + " NOT NULL,\n"
-                        + "    units       BIGINT       NOT NULL,\n"
-                        + "    CONSTRAINT " + holderTable + "_pk PRIMARY KEY (resource_id, holder_id),\n"
-                        + "    CONSTRAINT " + holderTable + "_units CHECK (units >= 0)\n"
-                        + ")");
+        String at = dialect.timestampType();
+        boolean inTable = dialect.indexesInTable();
+        // the unended holds by resource and expiry: what a reserve reclaims and what availability
+        // subtracts, without reading a resource's every reservation
+        String holdsIndex = v + "_holds ON " + v + " (resource_id, expires_at)";
+        String slotIndex = s + "_reservation ON " + s + " (reservation_id)";
+        List<String> ddl = new ArrayList<>();
+        ddl.add("CREATE TABLE IF NOT EXISTS " + r + " (\n"
+                + "    id        " + id + " NOT NULL PRIMARY KEY,\n"
+                + "    family    VARCHAR(16)  NOT NULL,\n"
+                + "    capacity  BIGINT       NOT NULL,\n"
+                + "    reserved  BIGINT       NOT NULL DEFAULT 0,\n"
+                + "    version   BIGINT       NOT NULL DEFAULT 0,\n"
+                + "    holder_limit BIGINT,\n"
+                + "    CONSTRAINT " + r + "_family CHECK (family IN ('" + COUNTER + "', '" + SLOTS + "')),\n"
+                + "    CONSTRAINT " + r + "_capacity CHECK (capacity >= 0),\n"
+                + "    CONSTRAINT " + r + "_reserved CHECK (reserved >= 0)\n"
+                + ")" + dialect.resourceTableOptions() + dialect.tableOptions());
+        ddl.add("CREATE TABLE IF NOT EXISTS " + v + " (\n"
+                + "    id              " + dialect.generatedIdColumn() + ",\n"
+                + "    resource_id     " + id + " NOT NULL,\n"
+                + "    holder_id       " + id + " NOT NULL,\n"
+                + "    quantity        INTEGER      NOT NULL,\n"
+                + "    idempotency_key " + id + ",\n"
+                + "    created_at      " + at + " NOT NULL,\n"
+                + "    released_at     " + at + ",\n"
+                + "    expires_at      " + at + ",\n"
+                + "    confirmed_at    " + at + ",\n"
+                + "    expired         BOOLEAN      NOT NULL DEFAULT FALSE,\n"
+                + "    release_token   BIGINT,\n"
+                + "    confirm_token   BIGINT,\n"
+                + "    CONSTRAINT " + v + "_quantity CHECK (quantity > 0),\n"
+                + "    CONSTRAINT " + v + "_key UNIQUE (idempotency_key)"
+                + (inTable ? ",\n    INDEX " + holdsIndex.replace(" ON " + v, "") : "") + "\n"
+                + ")" + dialect.tableOptions());
+        if (dialect.upgradesTablesOf01()) {
+            // 0.1 tables gain the columns of holds and per-holder limits
+            ddl.add("ALTER TABLE " + r + " ADD COLUMN IF NOT EXISTS holder_limit BIGINT");
+            ddl.add("ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expires_at " + at);
+            ddl.add("ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirmed_at " + at);
+            ddl.add("ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expired BOOLEAN NOT NULL DEFAULT FALSE");
+            ddl.add("ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS release_token BIGINT");
+            ddl.add("ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirm_token BIGINT");
+        }
+        ddl.add("CREATE TABLE IF NOT EXISTS " + s + " (\n"
+                + "    resource_id    " + id + " NOT NULL,\n"
+                + "    slot           BIGINT       NOT NULL,\n"
+                + "    reservation_id BIGINT       NOT NULL,\n"
+                + "    CONSTRAINT " + s + "_pk PRIMARY KEY (resource_id, slot)"
+                + (inTable ? ",\n    INDEX " + slotIndex.replace(" ON " + s, "") : "") + "\n"
+                + ")" + dialect.tableOptions());
+        if (!inTable) {
+            ddl.add("CREATE INDEX IF NOT EXISTS " + slotIndex);
+        }
+        ddl.add("CREATE TABLE IF NOT EXISTS " + holderTable + " (\n"
+                + "    resource_id " + id + " NOT NULL,\n"
+                + "    holder_id   " + id + " NOT NULL,\n"
+                + "    units       BIGINT       NOT NULL,\n"
+                + "    CONSTRAINT " + holderTable + "_pk PRIMARY KEY (resource_id, holder_id),\n"
+                + "    CONSTRAINT " + holderTable + "_units CHECK (units >= 0)\n"
+                + ")" + dialect.tableOptions());
+        if (!inTable) {
+            ddl.add("CREATE INDEX IF NOT EXISTS " + holdsIndex + dialect.partialIndex(UNENDED_HOLDS));
+        }
+        ddl.addAll(dialect.moreReservationIndexes(reservationTable, UNENDED_HOLDS));
+        return ddl;
     }
 }

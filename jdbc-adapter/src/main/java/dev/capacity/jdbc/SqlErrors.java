@@ -55,6 +55,39 @@ final class SqlErrors {
             "42S04",  // table not found, and the database has no tables at all (H2 42104)
             "42102"); // table not found (H2 error code used as state by some versions)
 
+    /*
+     * MariaDB and MySQL report several different failures under one SQLSTATE (HY000 for a lock
+     * wait timeout as for most errors, 23000 for a duplicate key as for a failed CHECK, 70100
+     * for a cancelled query as for a killed connection), so there the vendor code decides.
+     * Their codes are below 5000; H2's are five digits and PostgreSQL's are 0.
+     */
+
+    /** MariaDB/MySQL: lost races. */
+    private static final Set<Integer> MYSQL_CONTENTION_CODES = Set.of(
+            1205,   // lock wait timeout exceeded (innodb_lock_wait_timeout, FOR UPDATE WAIT n)
+            1213,   // deadlock found (40001)
+            1317,   // query execution was interrupted (KILL QUERY)
+            1969,   // query execution was interrupted, max_statement_time exceeded (MariaDB)
+            3024,   // maximum statement execution time exceeded (MySQL max_execution_time)
+            3572);  // a lock could not be acquired immediately and NOWAIT is set (MySQL)
+
+    /** MariaDB/MySQL: the connection or the server is gone. */
+    private static final Set<Integer> MYSQL_UNAVAILABLE_CODES = Set.of(
+            1040,   // too many connections
+            1053,   // server shutdown in progress
+            1927,   // connection was killed (KILL CONNECTION)
+            2006,   // server has gone away
+            2013);  // lost connection during query
+
+    /** MariaDB/MySQL: a unique key refused a row. */
+    private static final Set<Integer> MYSQL_DUPLICATE_CODES = Set.of(
+            1022,   // can't write; duplicate key
+            1062,   // duplicate entry for key
+            1586);  // duplicate entry for key (with its name)
+
+    /** MariaDB/MySQL: the statement's query was cancelled (KILL QUERY, a statement timeout). */
+    private static final Set<Integer> MYSQL_CANCELLED_CODES = Set.of(1317, 1969, 3024);
+
     private SqlErrors() {}
 
     static Kind classify(Throwable failure) {
@@ -63,6 +96,10 @@ final class SqlErrors {
             return failure instanceof ConnectionException ? Kind.UNAVAILABLE : Kind.OTHER;
         }
         String state = sqlState(sql);
+        Kind mysql = classifyMySql(sql);
+        if (mysql != null) {
+            return mysql;
+        }
         if (state != null) {
             if (CONTENTION_STATES.contains(state)) {
                 return Kind.CONTENTION;
@@ -84,6 +121,38 @@ final class SqlErrors {
         return Kind.OTHER;
     }
 
+    /** The kind of a MariaDB/MySQL failure by its vendor code, or null if it is not one of theirs (or not one of these). */
+    private static Kind classifyMySql(SQLException e) {
+        for (SQLException s = e; s != null; s = s.getNextException()) {
+            int code = s.getErrorCode();
+            if (code <= 0 || code >= 5000) {
+                continue;
+            }
+            if (MYSQL_CONTENTION_CODES.contains(code)) {
+                return Kind.CONTENTION;
+            }
+            if (MYSQL_UNAVAILABLE_CODES.contains(code)) {
+                return Kind.UNAVAILABLE;
+            }
+            if (MYSQL_DUPLICATE_CODES.contains(code)) {
+                return Kind.UNIQUE_VIOLATION;
+            }
+            if (code == 1146) {  // table doesn't exist (42S02)
+                return Kind.MISSING_SCHEMA;
+            }
+        }
+        return null;
+    }
+
+    /** Whether the failure is a deadlock: the database chose this transaction as its victim. */
+    static boolean isDeadlock(Throwable failure) {
+        SQLException sql = sqlException(failure);
+        if (sql == null) {
+            return false;
+        }
+        return sql.getErrorCode() == 1213 || "40P01".equals(sqlState(sql));
+    }
+
     /**
      * Whether a COMMIT that failed this way may nevertheless have committed: the connection
      * failed, or the statement was cancelled ({@code 57014}: a statement timeout or a cancel can
@@ -95,7 +164,7 @@ final class SqlErrors {
             return true;
         }
         SQLException sql = sqlException(failure);
-        return sql != null && "57014".equals(sqlState(sql));
+        return sql != null && ("57014".equals(sqlState(sql)) || MYSQL_CANCELLED_CODES.contains(sql.getErrorCode()));
     }
 
     /** The SQLSTATE of the failure, or {@code "none"}, for messages. */
@@ -104,7 +173,8 @@ final class SqlErrors {
         if (sql == null) {
             return failure.getClass().getSimpleName();
         }
-        return "SQLSTATE " + sqlState(sql);
+        int code = sql.getErrorCode();
+        return "SQLSTATE " + sqlState(sql) + (code > 0 && code < 5000 ? ", error " + code : "");
     }
 
     /** The first SQLException in the cause chain, following a batch's next exceptions. */

@@ -26,13 +26,20 @@ public final class TimeoutsKeepConnections implements SQLExceptionOverride {
             "55P03",  // PostgreSQL: lock_timeout
             "57014"); // PostgreSQL: statement_timeout or a cancel
 
+    /** MariaDB/MySQL report these by vendor code: their SQLSTATEs (HY000, 70100) also stand for other failures. */
+    private static final Set<Integer> MYSQL_TIMEOUT_CODES = Set.of(
+            1205,   // lock wait timeout exceeded
+            1317,   // query interrupted (KILL QUERY)
+            1969,   // max_statement_time exceeded (MariaDB)
+            3024);  // max_execution_time exceeded (MySQL)
+
     /** For {@code exceptionOverrideClassName}. */
     public TimeoutsKeepConnections() {}
 
     @java.lang.Override
     public SQLExceptionOverride.Override adjudicate(SQLException e) {
         String state = e.getSQLState();
-        return state != null && TIMEOUT_STATES.contains(state)
-                ? SQLExceptionOverride.Override.DO_NOT_EVICT : SQLExceptionOverride.Override.CONTINUE_EVICT;
+        boolean timeout = state != null && TIMEOUT_STATES.contains(state) || MYSQL_TIMEOUT_CODES.contains(e.getErrorCode());
+        return timeout ? SQLExceptionOverride.Override.DO_NOT_EVICT : SQLExceptionOverride.Override.CONTINUE_EVICT;
     }
 }

@@ -198,7 +198,8 @@ final class Transactions {
             try {
                 Store store = store(c);
                 autoCommit = c.getAutoCommit();
-                isolation = setIsolation(c, unit.isolation());
+                isolation = setIsolation(c, unit.isolation() != CONNECTION_ISOLATION ? unit.isolation()
+                        : store.sql.dialect.isolation());
                 c.setAutoCommit(false);
                 step = unit.run(store, c, attempt);
             } catch (SQLException | RuntimeException e) {
@@ -275,6 +276,7 @@ final class Transactions {
         RetryBudget budget = RetryBudget.start(options);
         try {
             Store store = store(c);
+            requireIsolation(c, store.sql.dialect, unit);
             for (;;) {
                 int attempt = budget.beginAttempt();
                 Savepoint savepoint = c.setSavepoint(SAVEPOINT);
@@ -316,17 +318,63 @@ final class Transactions {
         }
     }
 
-    /** Rolls back to the savepoint and releases it, so the caller's transaction is as it was. */
+    /**
+     * Rolls back to the savepoint and releases it, so the caller's transaction is as it was;
+     * unless the database has already rolled back the whole transaction (InnoDB does for a
+     * deadlock): then nothing of the caller's transaction is left to keep, and the caller is told.
+     */
     private void rollbackTo(Connection c, Savepoint savepoint, Unit<?> unit, Exception cause) {
         try {
             c.rollback(savepoint);
             c.releaseSavepoint(savepoint);
         } catch (SQLException e) {
-            RuntimeException failure = translate(unit.what(), e);
-            if (cause != null) {
+            RuntimeException failure = cause != null && isLostRace(cause)
+                    ? new CapacityException(unit.what() + " lost a race (" + SqlErrors.describe(cause) + ") that made the"
+                            + " database roll back the caller's whole transaction: everything it wrote is undone; run"
+                            + " the transaction again", cause)
+                    : translate(unit.what(), e);
+            if (cause != null && failure.getCause() != cause) {
                 failure.addSuppressed(cause);
+            } else {
+                failure.addSuppressed(e);
             }
             throw failure;
+        }
+    }
+
+    /**
+     * Throws if the caller's transaction runs at an isolation level above the one the dialect's
+     * statements need ({@link Dialect#isolation()}): on MariaDB and MySQL, InnoDB's REPEATABLE
+     * READ would decide on an old snapshot and take the gap locks that deadlock inserts.
+     */
+    private static void requireIsolation(Connection c, Dialect dialect, Unit<?> unit) throws SQLException {
+        int needed = dialect.isolation();
+        if (needed == CONNECTION_ISOLATION) {
+            return;
+        }
+        int level = c.getTransactionIsolation();
+        if (level > needed) {
+            throw new IllegalStateException(unit.what() + ": the caller's transaction runs at " + isolationName(level)
+                    + ", and on " + dialect.product() + " a call that joins a transaction needs " + isolationName(needed)
+                    + " or lower (InnoDB's REPEATABLE READ reads an old snapshot and takes gap locks that deadlock"
+                    + " inserts); begin the transaction at " + isolationName(needed) + ", e.g. with"
+                    + " handle.setTransactionIsolationLevel(TransactionIsolationLevel.READ_COMMITTED) before begin(),"
+                    + " or set the pool's transactionIsolation");
+        }
+    }
+
+    private static String isolationName(int level) {
+        switch (level) {
+            case Connection.TRANSACTION_READ_UNCOMMITTED:
+                return "READ UNCOMMITTED";
+            case Connection.TRANSACTION_READ_COMMITTED:
+                return "READ COMMITTED";
+            case Connection.TRANSACTION_REPEATABLE_READ:
+                return "REPEATABLE READ";
+            case Connection.TRANSACTION_SERIALIZABLE:
+                return "SERIALIZABLE";
+            default:
+                return "isolation level " + level;
         }
     }
 

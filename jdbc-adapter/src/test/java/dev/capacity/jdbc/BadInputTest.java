@@ -32,6 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -532,11 +533,37 @@ final class BadInputTest {
             assertThat(strategy.availability(id)).as(id).contains(new Availability(id, i + 1, 1));
             if (fixture.hasDatabase()) {
                 Jdbi jdbi = fixture.database().jdbi(PREFIX);
-                String stored = jdbi.withHandle(h -> h.createQuery("SELECT resource_id || '|' || holder_id || '|' || "
-                                + "idempotency_key FROM " + PREFIX + "reservation WHERE id = :id")
+                // CONCAT, not ||: that is OR on MariaDB
+                String stored = jdbi.withHandle(h -> h.createQuery("SELECT CONCAT(resource_id, '|', holder_id, '|', "
+                                + "idempotency_key) FROM " + PREFIX + "reservation WHERE id = :id")
                         .bind("id", back.id()).mapTo(String.class).one());
                 assertThat(stored).as(id).isEqualTo(id + "|" + id + "|" + id);
             }
+        }
+    }
+
+    /**
+     * Ids that only a padding, case- or accent-folding collation would confuse (MariaDB's and
+     * MySQL's default ones do): each is an id of its own, with its own capacity, holder and key.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void idsThatDifferOnlyInCaseAccentOrTrailingSpaces_areDifferentIds(StrategyFixture fixture) {
+        ReservationStrategy strategy = fixture.strategy(options());
+        String base = ResourceIds.newId("pad");
+        List<String> ids = List.of(base, base + " ", base + "  ", base.toUpperCase(Locale.ROOT), base + "e", base + "\u00E9");
+
+        for (int i = 0; i < ids.size(); i++) {
+            strategy.define(ids.get(i), i + 1);
+        }
+        for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i);
+            ReservationResult reserved = strategy.reserve(new ReservationRequest(id, id, 1, id));
+
+            assertThat(reserved.status()).as("'%s'", id).isEqualTo(Status.RESERVED);
+            assertThat(List.of(reserved.reservation().resourceId(), reserved.reservation().holderId(),
+                    reserved.reservation().idempotencyKey())).as("'%s'", id).containsOnly(id);
+            assertThat(strategy.availability(id)).as("'%s'", id).contains(new Availability(id, i + 1, 1));
         }
     }
 

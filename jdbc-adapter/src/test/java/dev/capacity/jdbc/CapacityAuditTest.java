@@ -162,9 +162,12 @@ final class CapacityAuditTest {
                 strategy.define(slotsDeleted, 10);
                 Reservation three = reserve(strategy, slotsDeleted, 3);
                 reserve(strategy, slotsDeleted, 1);
-                tables.execute("DELETE FROM " + tables.prefix + "slot WHERE reservation_id = ? AND slot IN"
-                        + " (SELECT slot FROM " + tables.prefix + "slot WHERE reservation_id = ? ORDER BY slot LIMIT 2)",
-                        three.id(), three.id());
+                // two of its three slots, named one by one: MariaDB takes no LIMIT in an IN subquery
+                List<Long> slots = tables.jdbi().withHandle(h -> h.createQuery("SELECT slot FROM " + tables.prefix
+                        + "slot WHERE reservation_id = :id ORDER BY slot").bind("id", three.id()).mapTo(Long.class).list());
+                for (long slot : slots.subList(0, 2)) {
+                    tables.execute("DELETE FROM " + tables.prefix + "slot WHERE reservation_id = ? AND slot = ?", three.id(), slot);
+                }
                 expected.add(new Discrepancy(slotsDeleted, family, SLOT_COUNT_MISMATCH, 2, 4));
 
                 String orphans = newId("orphans");

@@ -62,13 +62,16 @@ final class ExpiredHoldRefusalTest {
 
     static Stream<Arguments> readsTheCounterBeforeReclaiming() {
         return Stream.of(StrategyKind.OPTIMISTIC_VERSION, StrategyKind.CONDITIONAL_UPDATE, StrategyKind.COMBINING)
-                .flatMap(kind -> Stream.of(TestDatabase.H2_MEM, TestDatabase.POSTGRES).map(db -> Arguments.of(kind, db)));
+                .flatMap(kind -> Stream.of(TestDatabase.H2_MEM, TestDatabase.POSTGRES, TestDatabase.MARIADB)
+                        .map(db -> Arguments.of(kind, db)));
     }
 
     static Stream<Arguments> skipsTheLockedHold() {
         return Stream.of(Arguments.of(StrategyKind.OPTIMISTIC_VERSION, TestDatabase.H2_MEM),
                 Arguments.of(StrategyKind.OPTIMISTIC_VERSION, TestDatabase.POSTGRES),
-                Arguments.of(StrategyKind.UNIQUE_SLOTS, TestDatabase.POSTGRES));
+                Arguments.of(StrategyKind.UNIQUE_SLOTS, TestDatabase.POSTGRES),
+                Arguments.of(StrategyKind.OPTIMISTIC_VERSION, TestDatabase.MARIADB),
+                Arguments.of(StrategyKind.UNIQUE_SLOTS, TestDatabase.MARIADB));
     }
 
     /**

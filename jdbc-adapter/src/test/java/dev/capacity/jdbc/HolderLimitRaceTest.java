@@ -104,7 +104,8 @@ final class HolderLimitRaceTest {
     }
 
     static Stream<StrategyFixture> controls() {
-        return Stream.of(StrategyFixture.inMemory(), StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.POSTGRES));
+        return Stream.of(StrategyFixture.inMemory(), StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.POSTGRES),
+                StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.MARIADB));
     }
 
     /** The bot sends every thread's request but each fourth's, which is another holder's. */

@@ -271,24 +271,37 @@ final class JoinedTransactionTest {
         assertThat(strategy.availability(run)).contains(new Availability(run, 2, 0));
     }
 
-    static Stream<StrategyFixture> postgresFixtures() {
-        return StrategyFixture.onDatabases().filter(f -> f.database() == TestDatabase.POSTGRES);
+    /** The databases where a caller's transaction has a lock timeout of its own: PostgreSQL's and InnoDB's. */
+    static Stream<StrategyFixture> lockTimeoutFixtures() {
+        return StrategyFixture.onDatabases()
+                .filter(f -> f.database() == TestDatabase.POSTGRES || f.database() == TestDatabase.MARIADB);
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("postgresFixtures")
+    @MethodSource("lockTimeoutFixtures")
     void reserve_inTheCallersTransaction_leavesItsLockTimeoutAsItWas(StrategyFixture fixture) {
         JdbiReservationStrategy strategy = fixture.jdbiStrategy();
         String run = newId("run");
         strategy.define(run, 2);
+        boolean postgres = fixture.database() == TestDatabase.POSTGRES;
 
-        String after = fixture.jdbi().inTransaction(handle -> {
-            handle.execute("SET LOCAL lock_timeout = '1234ms'");
-            assertThat(strategy.reserve(handle, ReservationRequest.of(run, "h")).status()).isEqualTo(RESERVED);
-            return handle.createQuery("SHOW lock_timeout").mapTo(String.class).one();
+        String after = fixture.jdbi().withHandle(handle -> {
+            try {
+                return handle.inTransaction(h -> {
+                    // MariaDB has no transaction-scoped setting: the session's, put back below
+                    h.execute(postgres ? "SET LOCAL lock_timeout = '1234ms'" : "SET SESSION innodb_lock_wait_timeout = 1234");
+                    assertThat(strategy.reserve(h, ReservationRequest.of(run, "h")).status()).isEqualTo(RESERVED);
+                    return h.createQuery(postgres ? "SHOW lock_timeout" : "SELECT @@innodb_lock_wait_timeout")
+                            .mapTo(String.class).one();
+                });
+            } finally {
+                if (!postgres) {
+                    handle.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT");
+                }
+            }
         });
 
-        assertThat(after).isEqualTo("1234ms");
+        assertThat(after).isEqualTo(postgres ? "1234ms" : "1234");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -319,15 +332,19 @@ final class JoinedTransactionTest {
         String order = newId("order");
         strategy.define(run, 3);
         long reservation = strategy.reserve(ReservationRequest.of(run, "buyer")).reservation().id();
-        boolean postgres = fixture.database() == TestDatabase.POSTGRES;
+        TestDatabase database = fixture.database();
+        boolean postgres = database == TestDatabase.POSTGRES;
+        boolean mariaDb = database == TestDatabase.MARIADB;
 
         try (Handle blocker = jdbi.open()) {
             blocker.begin();
             blocker.createQuery("SELECT capacity FROM capacity_resource WHERE id = :id FOR UPDATE").bind("id", run)
                     .mapTo(Long.class).one();
             jdbi.useHandle(handle -> {
-                int h2Timeout = postgres ? 0 : handle.createQuery("SELECT LOCK_TIMEOUT()").mapTo(Integer.class).one();
-                handle.execute(postgres ? "SET lock_timeout = '200ms'" : "SET LOCK_TIMEOUT 200");
+                int h2Timeout = postgres || mariaDb ? 0 : handle.createQuery("SELECT LOCK_TIMEOUT()").mapTo(Integer.class).one();
+                // InnoDB counts whole seconds
+                handle.execute(postgres ? "SET lock_timeout = '200ms'"
+                        : mariaDb ? "SET SESSION innodb_lock_wait_timeout = 1" : "SET LOCK_TIMEOUT 200");
                 try {
                     handle.useTransaction(h -> {
                         assertThatThrownBy(() -> strategy.release(h, reservation))
@@ -336,7 +353,8 @@ final class JoinedTransactionTest {
                         insertOrder(h, order, reservation);
                     });
                 } finally {
-                    handle.execute(postgres ? "RESET lock_timeout" : "SET LOCK_TIMEOUT " + h2Timeout);
+                    handle.execute(postgres ? "RESET lock_timeout"
+                            : mariaDb ? "SET SESSION innodb_lock_wait_timeout = DEFAULT" : "SET LOCK_TIMEOUT " + h2Timeout);
                 }
             });
             blocker.rollback();

