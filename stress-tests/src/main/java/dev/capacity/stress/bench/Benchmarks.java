@@ -1,5 +1,6 @@
 package dev.capacity.stress.bench;
 
+import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import org.openjdk.jmh.infra.BenchmarkParams;
@@ -119,7 +120,7 @@ public final class Benchmarks {
     static List<Row> run(Profile profile) throws RunnerException, IOException {
         Map<String, List<Row>> runs = new LinkedHashMap<>();
         EmbeddedPostgresServer postgres = profile.databases().contains("postgres")
-                ? EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.DURABLE) : null;
+                ? EmbeddedPostgresServer.start(Durability.DURABLE) : null;
         Path h2File = Files.createTempDirectory("bench-h2").resolve("bench");
         try {
             for (int round = 0; round < profile.repeats(); round++) {

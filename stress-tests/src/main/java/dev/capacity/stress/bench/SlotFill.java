@@ -8,6 +8,7 @@ import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
 import dev.capacity.stress.internal.Database;
+import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import java.util.Arrays;
@@ -39,7 +40,7 @@ public final class SlotFill {
         long capacity = Long.parseLong(options.getOrDefault("capacity", "1000000"));
         int calls = Integer.parseInt(options.getOrDefault("calls", "200"));
         List<Double> fills = List.of(0.0, 0.9, 0.99, 0.999, 1.0);
-        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.DURABLE)) {
+        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(Durability.DURABLE)) {
             Database db = server.database();
             try (CapacityPool pool = CapacityPool.open(db.jdbcUrl(), db.user(), db.password(), 4)) {
                 CapacitySchema.install(pool.jdbi());

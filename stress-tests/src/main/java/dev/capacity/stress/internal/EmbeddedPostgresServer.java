@@ -18,14 +18,6 @@ import java.nio.file.Path;
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
 
-    /** How much the server may lose in a crash, and what that costs. */
-    public enum Durability {
-        /** {@code fsync} and {@code synchronous_commit} off (the embedded default): fast, loses data on a crash. */
-        FAST,
-        /** {@code fsync} and {@code synchronous_commit} on, as a production server runs. */
-        DURABLE
-    }
-
     private final Durability durability;
     private final Path dataDirectory;
     private final int port;

@@ -146,7 +146,7 @@ public final class RaceHarnessMain {
                     }
                     break;
                 default:
-                    server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST);
+                    server = EmbeddedPostgresServer.start(Durability.FAST);
                     database = server.database();
             }
             CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), threads + 4);

@@ -9,6 +9,7 @@ import dev.capacity.jdbc.JdbiStrategies;
 import dev.capacity.jdbc.testing.FaultyDataSource;
 import dev.capacity.jdbc.testing.FaultyDataSource.CommitFault;
 import dev.capacity.stress.internal.Database;
+import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 import dev.capacity.stress.internal.History;
 import dev.capacity.stress.internal.Op;
@@ -521,7 +522,7 @@ public final class FaultSuite {
         List<StrategyKind> kinds = line.strategies();
         System.out.println("fault suite, seed " + seed + " (replay with --seed " + seed + "), " + settings);
         List<RaceOutcome> outcomes;
-        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST)) {
+        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(Durability.FAST)) {
             FaultSuite suite = new FaultSuite(server, settings);
             try {
                 outcomes = suite.run(kinds, EnumSet.allOf(Fault.class));

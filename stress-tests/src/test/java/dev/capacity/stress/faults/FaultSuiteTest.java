@@ -3,6 +3,7 @@ package dev.capacity.stress.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.StrategyKind;
+import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import org.junit.jupiter.api.AfterAll;
@@ -36,7 +37,7 @@ final class FaultSuiteTest {
         String given = System.getProperty("capacity.seed");
         long seed = given == null ? new Random().nextLong() : Long.parseLong(given);
         System.out.println("fault suite seed " + seed + " (replay with -Dcapacity.seed=" + seed + ")");
-        server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST);
+        server = EmbeddedPostgresServer.start(Durability.FAST);
         settings = Settings.defaults(seed);
         suite = new FaultSuite(server, settings);
     }

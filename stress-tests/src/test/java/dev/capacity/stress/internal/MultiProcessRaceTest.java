@@ -26,7 +26,7 @@ final class MultiProcessRaceTest {
 
     @BeforeAll
     static void start() {
-        postgres = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST);
+        postgres = EmbeddedPostgresServer.start(Durability.FAST);
     }
 
     @AfterAll

@@ -53,7 +53,7 @@ final class RaceHarnessTest {
 
     @BeforeAll
     static void open() {
-        postgres = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Durability.FAST);
+        postgres = EmbeddedPostgresServer.start(Durability.FAST);
         h2 = pool(Database.h2Memory("harness-test"));
         h2File = pool(Database.h2File(files.resolve("harness-test")));
         pg = pool(postgres.database());
