@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Four JVM processes against one PostgreSQL server, one counter strategy each, on the same
+ * Four JVM processes against one server (PostgreSQL, then MariaDB), one counter strategy each, on the same
  * resources, with the same idempotency keys sent from different processes (and one holder's
  * requests from every process, at a per-holder limit; and crossing orders); the merged histories
  * must check out. The same race with the naive check-then-act in every process must be caught.
@@ -23,28 +23,38 @@ final class MultiProcessRaceTest {
             "combining");
 
     private static EmbeddedPostgresServer postgres;
+    private static EmbeddedMariaDbServer mariadb;
 
     @BeforeAll
     static void start() {
         postgres = EmbeddedPostgresServer.start(Durability.FAST);
+        mariadb = EmbeddedMariaDbServer.start(Durability.FAST);
     }
 
     @AfterAll
     static void stop() {
         postgres.close();
+        mariadb.close();
+    }
+
+    /** The servers every race runs on, one after the other. */
+    private static List<Database> servers() {
+        return List.of(postgres.database(), mariadb.database());
     }
 
     @Test
     void fourProcessesWithTheFourCounterStrategies_onOneServer_checkOut(@TempDir Path work) {
         long seed = RaceHarnessTest.seed();
-        for (Scenario scenario : List.of(Scenario.HOT, Scenario.CHURN)) {
-            RaceReport report = MultiProcessRace.run(postgres.database(),
-                    new MultiProcessRace.Config(MIXED, 4, scenario, 120, seed), work);
-            System.out.println(report);
+        for (Database server : servers()) {
+            for (Scenario scenario : List.of(Scenario.HOT, Scenario.CHURN)) {
+                RaceReport report = MultiProcessRace.run(server, new MultiProcessRace.Config(MIXED, 4, scenario, 120, seed),
+                        work);
+                System.out.println(report);
 
-            assertThat(report.ok()).as(report.toString()).isTrue();
-            assertThat(report.refused()).as("demand exceeded capacity").isPositive();
-            assertThat(report.grantedUnits()).isPositive();
+                assertThat(report.ok()).as(report.toString()).isTrue();
+                assertThat(report.refused()).as("demand exceeded capacity").isPositive();
+                assertThat(report.grantedUnits()).isPositive();
+            }
         }
     }
 
@@ -65,18 +75,20 @@ final class MultiProcessRaceTest {
         }
         assertThat(plan.scripts()).flatMap(script -> script).noneMatch(step -> step instanceof Scenario.Advance);
 
-        RaceReport bot = MultiProcessRace.run(postgres.database(),
-                new MultiProcessRace.Config(MIXED, 4, Scenario.HOLDER_BOT, 120, seed), work);
-        RaceReport orders = MultiProcessRace.run(postgres.database(),
-                new MultiProcessRace.Config(MIXED, 4, Scenario.CROSSING_ORDERS, 120, seed), work);
-        System.out.println(RaceReport.table(List.of(bot, orders)));
+        for (Database server : servers()) {
+            RaceReport bot = MultiProcessRace.run(server,
+                    new MultiProcessRace.Config(MIXED, 4, Scenario.HOLDER_BOT, 120, seed), work);
+            RaceReport orders = MultiProcessRace.run(server,
+                    new MultiProcessRace.Config(MIXED, 4, Scenario.CROSSING_ORDERS, 120, seed), work);
+            System.out.println(RaceReport.table(List.of(bot, orders)));
 
-        assertThat(bot.ok()).as(bot.toString()).isTrue();
-        assertThat(bot.holderLimited()).as("the limit refused some of the bot's requests").isPositive();
-        assertThat(bot.holds()).isPositive();
-        assertThat(orders.ok()).as(orders.toString()).isTrue();
-        assertThat(orders.ordersGranted()).isPositive();
-        assertThat(orders.ordersRefused()).isPositive();
+            assertThat(bot.ok()).as(bot.toString()).isTrue();
+            assertThat(bot.holderLimited()).as("the limit refused some of the bot's requests").isPositive();
+            assertThat(bot.holds()).isPositive();
+            assertThat(orders.ok()).as(orders.toString()).isTrue();
+            assertThat(orders.ordersGranted()).isPositive();
+            assertThat(orders.ordersRefused()).isPositive();
+        }
     }
 
     @Test
@@ -90,12 +102,14 @@ final class MultiProcessRaceTest {
         long seed = RaceHarnessTest.seed();
         String naive = "class:" + NaiveCheckThenActStrategy.class.getName();
 
-        RaceReport report = MultiProcessRace.run(postgres.database(),
-                new MultiProcessRace.Config(List.of(naive, naive, naive), 4, Scenario.HOT, 120, seed), work);
-        System.out.println(report);
+        for (Database server : servers()) {
+            RaceReport report = MultiProcessRace.run(server,
+                    new MultiProcessRace.Config(List.of(naive, naive, naive), 4, Scenario.HOT, 120, seed), work);
+            System.out.println(report);
 
-        assertThat(report.ok()).as(report.toString()).isFalse();
-        assertThat(report.verdict().oversold()).as(report.toString()).isPositive();
-        assertThat(report.verdict().ledger()).as(report.toString()).isPositive();
+            assertThat(report.ok()).as(report.toString()).isFalse();
+            assertThat(report.verdict().oversold()).as(report.toString()).isPositive();
+            assertThat(report.verdict().ledger()).as(report.toString()).isPositive();
+        }
     }
 }

@@ -28,8 +28,8 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * The race harness on every strategy, on H2 and on PostgreSQL, through every scenario (the
- * checkout scenario also on H2 in a file): each history must check out. Sized for CI on 2 cores;
+ * The race harness on every strategy, on H2, PostgreSQL and MariaDB, through every scenario (the
+ * scenarios with holds, orders and limits also on H2 in a file): each history must check out. Sized for CI on 2 cores;
  * the command-line harness runs bigger races. The seed is printed; {@code -Dcapacity.seed=N}
  * replays a run.
  */
@@ -47,9 +47,11 @@ final class RaceHarnessTest {
     static Path files;
 
     private static EmbeddedPostgresServer postgres;
+    private static EmbeddedMariaDbServer mariadb;
     private static CapacityPool h2;
     private static CapacityPool h2File;
     private static CapacityPool pg;
+    private static CapacityPool maria;
 
     @BeforeAll
     static void open() {
@@ -57,6 +59,8 @@ final class RaceHarnessTest {
         h2 = pool(Database.h2Memory("harness-test"));
         h2File = pool(Database.h2File(files.resolve("harness-test")));
         pg = pool(postgres.database());
+        mariadb = EmbeddedMariaDbServer.start(Durability.FAST);
+        maria = pool(mariadb.database());
     }
 
     @AfterAll
@@ -65,6 +69,8 @@ final class RaceHarnessTest {
         h2File.close();
         pg.close();
         postgres.close();
+        maria.close();
+        mariadb.close();
     }
 
     static CapacityPool pool(Database database) {
@@ -85,12 +91,12 @@ final class RaceHarnessTest {
         long seed = seed();
         List<RaceReport> reports = new ArrayList<>();
         for (Scenario scenario : BASIC) {
-            reports.addAll(raceEveryStrategy(scenario, seed, List.of(h2, pg)));
+            reports.addAll(raceEveryStrategy(scenario, seed, List.of(h2, pg, maria)));
         }
         String table = RaceReport.table(reports);
         System.out.println(table);
 
-        assertThat(reports).hasSize(BASIC.size() * 11);
+        assertThat(reports).hasSize(BASIC.size() * 16);
         assertThat(reports).as(table).allMatch(RaceReport::ok);
         // the races raced: every scenario refused requests, so demand exceeded what was there
         assertThat(reports).as(table).allMatch(r -> r.refused() > 0 && r.grantedUnits() > 0);
@@ -99,11 +105,11 @@ final class RaceHarnessTest {
     @Test
     void checkout_everyStrategyOnEveryDatabase_checksOut() {
         long seed = seed();
-        List<RaceReport> reports = raceEveryStrategy(Scenario.CHECKOUT, seed, List.of(h2, h2File, pg));
+        List<RaceReport> reports = raceEveryStrategy(Scenario.CHECKOUT, seed, List.of(h2, h2File, pg, maria));
         String table = RaceReport.table(reports);
         System.out.println(table);
 
-        assertThat(reports).hasSize(16);
+        assertThat(reports).hasSize(21);
         assertThat(reports).as(table).allMatch(RaceReport::ok);
         // the races raced: refusals, holds confirmed, confirms too late, holds that ran out and whose units sold again
         assertThat(reports).as(table).allMatch(r -> r.refused() > 0 && r.grantedUnits() > 0 && r.confirmed() > 0
@@ -113,11 +119,11 @@ final class RaceHarnessTest {
     @Test
     void crossingOrders_everyStrategyOnEveryDatabase_checksOut() {
         long seed = seed();
-        List<RaceReport> reports = raceEveryStrategy(Scenario.CROSSING_ORDERS, seed, List.of(h2, h2File, pg));
+        List<RaceReport> reports = raceEveryStrategy(Scenario.CROSSING_ORDERS, seed, List.of(h2, h2File, pg, maria));
         String table = RaceReport.table(reports);
         System.out.println(table);
 
-        assertThat(reports).hasSize(16);
+        assertThat(reports).hasSize(21);
         assertThat(reports).as(table).allMatch(RaceReport::ok);
         // the races raced: orders granted and refused, single reserves beside them, and (in some race, for a
         // double submit replays only when its first copy was granted) an order sent twice answered REPLAYED
@@ -128,11 +134,11 @@ final class RaceHarnessTest {
     @Test
     void holderBot_everyStrategyOnEveryDatabase_checksOut() {
         long seed = seed();
-        List<RaceReport> reports = raceEveryStrategy(Scenario.HOLDER_BOT, seed, List.of(h2, h2File, pg));
+        List<RaceReport> reports = raceEveryStrategy(Scenario.HOLDER_BOT, seed, List.of(h2, h2File, pg, maria));
         String table = RaceReport.table(reports);
         System.out.println(table);
 
-        assertThat(reports).hasSize(16);
+        assertThat(reports).hasSize(21);
         assertThat(reports).as(table).allMatch(RaceReport::ok);
         // the races raced: the limit refused, grants and holds beside it; and confirms, in some race (in one race
         // the clock may carry every hold past its expiry before its confirm: 1 race in 16 had none on 2026-11-30)
@@ -152,11 +158,11 @@ final class RaceHarnessTest {
      * was another order's, replayed (a ledger that does not add up).
      */
     @Test
-    void naiveOrdersPlacedLineByLine_areCaught_inMemoryAndOnH2AndPostgres() {
+    void naiveOrdersPlacedLineByLine_areCaught_inMemoryAndOnEveryDatabase() {
         long seed = seed();
         List<RaceReport> reports = new ArrayList<>();
         reports.add(naiveOrdersInMemoryUntilCaught(seed));
-        for (CapacityPool pool : List.of(h2, pg)) {
+        for (CapacityPool pool : List.of(h2, pg, maria)) {
             RaceClock clock = new RaceClock();
             NaiveOrderStrategy naive = new NaiveOrderStrategy(JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE,
                     pool.jdbi(), clock.options()), THREADS);
@@ -219,7 +225,7 @@ final class RaceHarnessTest {
      * bot over the limit, by the rows (or, in memory, by the answers) at the end.
      */
     @Test
-    void naiveHolderLimitCheckedBeforeReserving_isCaughtOverTheLimit_inMemoryAndOnH2AndPostgres() {
+    void naiveHolderLimitCheckedBeforeReserving_isCaughtOverTheLimit_inMemoryAndOnEveryDatabase() {
         long seed = seed();
         List<RaceReport> reports = new ArrayList<>();
         RaceClock memoryClock = new RaceClock();
@@ -227,7 +233,7 @@ final class RaceHarnessTest {
                 THREADS);
         reports.add(raceControl(memory, "memory", r -> Snapshot.fromAvailability(memory, r.capacities().keySet()),
                 Scenario.HOLDER_BOT, memoryClock, seed));
-        for (CapacityPool pool : List.of(h2, pg)) {
+        for (CapacityPool pool : List.of(h2, pg, maria)) {
             RaceClock clock = new RaceClock();
             NaiveHolderLimitStrategy naive = new NaiveHolderLimitStrategy(JdbiStrategies.of(
                     StrategyKind.CONDITIONAL_UPDATE, pool.jdbi(), clock.options()), THREADS);
@@ -274,7 +280,7 @@ final class RaceHarnessTest {
     }
 
     private static String name(CapacityPool pool) {
-        return pool == h2 ? "h2" : pool == h2File ? "h2-file" : "postgres";
+        return pool == h2 ? "h2" : pool == h2File ? "h2-file" : pool == pg ? "postgres" : "mariadb";
     }
 
     @Test
@@ -321,13 +327,13 @@ final class RaceHarnessTest {
     }
 
     @Test
-    void naiveCheckThenAct_isCaughtOverselling_onH2AndPostgres() {
+    void naiveCheckThenAct_isCaughtOverselling_onEveryDatabase() {
         long seed = seed();
         List<RaceReport> reports = new ArrayList<>();
-        for (CapacityPool pool : List.of(h2, pg)) {
+        for (CapacityPool pool : List.of(h2, pg, maria)) {
             for (Scenario scenario : List.of(Scenario.HOT, Scenario.MIXED, Scenario.CHURN)) {
                 NaiveCheckThenActStrategy naive = new NaiveCheckThenActStrategy(pool.jdbi(), THREADS);
-                reports.add(RaceHarness.run(naive.name(), pool == h2 ? "h2" : "postgres", naive,
+                reports.add(RaceHarness.run(naive.name(), name(pool), naive,
                         r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()),
                         new RaceHarness.Config(scenario, THREADS, CAPACITY, seed, 100)));
             }
@@ -371,10 +377,9 @@ final class RaceHarnessTest {
         List<RaceReport> reports = new ArrayList<>();
         reports.add(raceNeverSellingTheLastUnit(memory, Answer.CONTENDED, "memory",
                 r -> Snapshot.fromAvailability(memory, r.capacities().keySet()), seed));
-        for (CapacityPool pool : List.of(h2, pg)) {
-            String database = pool == h2 ? "h2" : "postgres";
-            Answer answer = pool == h2 ? Answer.INSUFFICIENT_CAPACITY : Answer.CONTENDED;
-            reports.add(raceNeverSellingTheLastUnit(JdbiStrategies.conditionalUpdate(pool.jdbi()), answer, database,
+        for (CapacityPool pool : List.of(h2, pg, maria)) {
+            Answer answer = pool == pg ? Answer.CONTENDED : Answer.INSUFFICIENT_CAPACITY;
+            reports.add(raceNeverSellingTheLastUnit(JdbiStrategies.conditionalUpdate(pool.jdbi()), answer, name(pool),
                     r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()), seed));
         }
         System.out.println(RaceReport.table(reports));
