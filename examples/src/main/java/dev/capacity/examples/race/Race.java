@@ -10,6 +10,7 @@ import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
 import dev.capacity.stress.internal.Database;
 import dev.capacity.stress.internal.Durability;
+import dev.capacity.stress.internal.EmbeddedMariaDbServer;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 import dev.capacity.stress.internal.History;
 import dev.capacity.stress.internal.RaceClock;
@@ -34,8 +35,8 @@ import java.util.function.Function;
 
 /**
  * The race: every strategy against the same crowd of buyers, one after the other, on embedded H2
- * (default), an embedded PostgreSQL server ({@code --postgres}) or your own database
- * ({@code --jdbc-url}). Each race's history is checked; the exit code is 0 when every check
+ * (default), an embedded PostgreSQL server ({@code --postgres}), an embedded MariaDB server
+ * ({@code --mariadb}) or your own database ({@code --jdbc-url}). Each race's history is checked; the exit code is 0 when every check
  * passed, 1 when one failed, 2 for a usage error or a database that cannot be reached.
  *
  * <pre>
@@ -154,9 +155,9 @@ public final class Race {
         final String name;
         final String description;
         final CapacityPool pool;
-        final EmbeddedPostgresServer server;
+        final AutoCloseable server;
 
-        private Target(String name, String description, CapacityPool pool, EmbeddedPostgresServer server) {
+        private Target(String name, String description, CapacityPool pool, AutoCloseable server) {
             this.name = name;
             this.description = description;
             this.pool = pool;
@@ -164,19 +165,27 @@ public final class Race {
         }
 
         static Target open(RaceOptions options, PrintStream err) {
-            EmbeddedPostgresServer server = null;
+            AutoCloseable server = null;
             Database database;
             String name;
             switch (options.target()) {
                 case POSTGRES:
                     err.println("starting an embedded PostgreSQL server (fsync and synchronous_commit on)...");
-                    server = EmbeddedPostgresServer.start(Durability.DURABLE);
-                    database = server.database();
+                    EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(Durability.DURABLE);
+                    server = postgres;
+                    database = postgres.database();
                     name = "postgres";
+                    break;
+                case MARIADB:
+                    err.println("starting an embedded MariaDB server (innodb_flush_log_at_trx_commit=1)...");
+                    EmbeddedMariaDbServer mariadb = EmbeddedMariaDbServer.start(Durability.DURABLE);
+                    server = mariadb;
+                    database = mariadb.database();
+                    name = "mariadb";
                     break;
                 case JDBC_URL:
                     database = new Database("jdbc", options.jdbcUrl(), options.user(), options.password());
-                    name = options.jdbcUrl().startsWith("jdbc:h2:") ? "h2" : "postgres";
+                    name = options.jdbcUrl().split(":")[1];
                     break;
                 default:
                     database = Database.h2Memory("race");
@@ -189,15 +198,14 @@ public final class Race {
                 String product = product(pool.jdbi());
                 String where = switch (options.target()) {
                     case POSTGRES -> "embedded " + product + " (fsync on)";
+                    case MARIADB -> "embedded " + product + " (durable)";
                     case JDBC_URL -> product + " at " + options.jdbcUrl();
                     default -> "embedded " + product + " (in memory)";
                 };
                 return new Target(name, where, pool, server);
             } catch (RuntimeException e) {
                 pool.close();
-                if (server != null) {
-                    server.close();
-                }
+                closeServer(server, e);
                 throw e;
             }
         }
@@ -226,8 +234,21 @@ public final class Race {
         @Override
         public void close() {
             pool.close();
-            if (server != null) {
+            closeServer(server, null);
+        }
+
+        /** Stops the embedded server, if any; a failure is added to {@code failure} if there is one. */
+        private static void closeServer(AutoCloseable server, RuntimeException failure) {
+            if (server == null) {
+                return;
+            }
+            try {
                 server.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    throw e instanceof RuntimeException r ? r : new IllegalStateException("could not stop the server", e);
+                }
+                failure.addSuppressed(e);
             }
         }
     }

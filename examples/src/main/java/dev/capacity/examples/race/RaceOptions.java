@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
  * The options of the {@code race} program, parsed and checked: every mistake is a
@@ -22,7 +23,7 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
                    long holderLimit, long seed, Path report, boolean json, boolean help) {
 
     /** Where the race runs. */
-    enum Target { H2, POSTGRES, JDBC_URL }
+    enum Target { H2, POSTGRES, MARIADB, JDBC_URL }
 
     /** A mistake on the command line. */
     static final class UsageException extends Exception {
@@ -44,7 +45,10 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
             "Where:",
             "  (default)                 an embedded H2 database in memory",
             "  --postgres                an embedded PostgreSQL 17 server, started for the race (fsync on)",
-            "  --jdbc-url URL            your own H2 or PostgreSQL database; the capacity_ tables are created",
+            "  --mariadb                 an embedded MariaDB 11.4 server, started for the race (durable:",
+            "                            innodb_flush_log_at_trx_commit=1)",
+            "  --jdbc-url URL            your own H2, PostgreSQL, MariaDB or MySQL database (jdbc:h2:,",
+            "                            jdbc:postgresql:, jdbc:mariadb:, jdbc:mysql:); the capacity_ tables are created",
             "  --user NAME               user for --jdbc-url",
             "  --password SECRET         password for --jdbc-url",
             "",
@@ -84,7 +88,7 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
             "",
             "Progress goes to standard error; the table (or JSON) to standard output.");
 
-    private static final List<String> FLAGS = List.of("postgres", "json", "help");
+    private static final List<String> FLAGS = List.of("postgres", "mariadb", "json", "help");
     private static final List<String> VALUED = List.of("jdbc-url", "user", "password", "strategies", "threads",
             "capacity", "resources", "skew", "quantity", "demand", "duration", "keys", "holds", "order-lines",
             "holder-limit", "seed", "report");
@@ -124,17 +128,19 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
             return defaults(true);
         }
         Target target = Target.H2;
-        if (given.containsKey("postgres") && given.containsKey("jdbc-url")) {
-            throw new UsageException("choose --postgres or --jdbc-url, not both");
+        if (Stream.of("postgres", "mariadb", "jdbc-url").filter(given::containsKey).count() > 1) {
+            throw new UsageException("choose one of --postgres, --mariadb or --jdbc-url");
         }
         if (given.containsKey("postgres")) {
             target = Target.POSTGRES;
+        } else if (given.containsKey("mariadb")) {
+            target = Target.MARIADB;
         } else if (given.containsKey("jdbc-url")) {
             target = Target.JDBC_URL;
             String url = given.get("jdbc-url");
-            if (!url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
-                throw new UsageException("--jdbc-url must be an H2 (jdbc:h2:...) or PostgreSQL (jdbc:postgresql:...) URL, was '"
-                        + url + "'");
+            if (Stream.of("jdbc:h2:", "jdbc:postgresql:", "jdbc:mariadb:", "jdbc:mysql:").noneMatch(url::startsWith)) {
+                throw new UsageException("--jdbc-url must be an H2 (jdbc:h2:...), PostgreSQL (jdbc:postgresql:...), MariaDB"
+                        + " (jdbc:mariadb:...) or MySQL (jdbc:mysql:...) URL, was '" + url + "'");
             }
         }
         if ((given.containsKey("user") || given.containsKey("password")) && target != Target.JDBC_URL) {
@@ -182,6 +188,8 @@ record RaceOptions(List<StrategyKind> strategies, Target target, String jdbcUrl,
         }
         if (target == Target.POSTGRES) {
             args.add("--postgres");
+        } else if (target == Target.MARIADB) {
+            args.add("--mariadb");
         } else if (target == Target.JDBC_URL) {
             args.add("--jdbc-url " + jdbcUrl + (user == null ? "" : " --user " + user) + (password == null ? "" : " --password ..."));
         }

@@ -155,6 +155,16 @@ final class RaceTest {
     }
 
     @Test
+    void race_onEmbeddedMariaDb_runs() {
+        Run run = race("--mariadb", "--strategies", "combining,conditional-update", "--threads", "4", "--capacity", "40",
+                "--holds", "0.3", "--order-lines", "2");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.err()).contains("embedded MariaDB");
+        assertThat(run.out()).contains("combining", "conditional-update", "Every history checked out");
+    }
+
+    @Test
     void race_badOptions_areExplainedWithoutAStackTrace() {
         assertBad(race("--thread", "4"), "unknown option '--thread'; did you mean --threads?");
         assertBad(race("--threads", "-2"), "--threads must be from 1 to 1000, was -2");
@@ -162,9 +172,10 @@ final class RaceTest {
         assertBad(race("--quantity", "5-2"), "the first number must not exceed the second");
         assertBad(race("--strategies", "optimistic"), "no strategy named 'optimistic'");
         assertBad(race("--demand", "2", "--duration", "5"), "choose --demand");
-        assertBad(race("--postgres", "--jdbc-url", "jdbc:h2:mem:x"), "choose --postgres or --jdbc-url");
+        assertBad(race("--postgres", "--jdbc-url", "jdbc:h2:mem:x"), "choose one of --postgres, --mariadb or --jdbc-url");
+        assertBad(race("--postgres", "--mariadb"), "choose one of --postgres, --mariadb or --jdbc-url");
         assertBad(race("--report", "out.txt"), "must name an .html file");
-        assertBad(race("--jdbc-url", "mysql://x"), "must be an H2");
+        assertBad(race("--jdbc-url", "mysql://x"), "must be an H2 (jdbc:h2:...), PostgreSQL (jdbc:postgresql:...), MariaDB");
         assertBad(race("--holds", "2"), "--holds must be from 0.0 to 1.0, was 2");
         assertBad(race("--order-lines", "0"), "--order-lines must be from 1 to 100, was 0");
         assertBad(race("--order-lines", "101"), "--order-lines must be from 1 to 100, was 101");
@@ -187,7 +198,7 @@ final class RaceTest {
         Run run = race("--help");
 
         assertThat(run.exit()).isZero();
-        for (String option : new String[] {"--postgres", "--jdbc-url", "--user", "--password", "--strategies",
+        for (String option : new String[] {"--postgres", "--mariadb", "--jdbc-url", "--user", "--password", "--strategies",
                 "--threads", "--capacity", "--resources", "--skew", "--quantity", "--demand", "--duration", "--keys",
                 "--holds", "--order-lines", "--holder-limit", "--seed", "--report", "--json", "--help"}) {
             assertThat(run.out()).contains(option);
