@@ -12,6 +12,9 @@ import org.openjdk.jcstress.infra.grading.GradingResult;
 import org.openjdk.jcstress.infra.grading.TestGrading;
 import org.openjdk.jcstress.infra.runners.TestList;
 
+import dev.capacity.stress.internal.Durability;
+import dev.capacity.stress.internal.EmbeddedMariaDbServer;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Runs jcstress with the given arguments (the same as {@code java -jar jcstress.jar}) and turns its
@@ -33,6 +37,10 @@ import java.util.TreeMap;
  * <p>jcstress runs every actor on a CPU of its own; a test with more actors than the machine has
  * CPUs cannot be scheduled (the 3- and 4-caller tests on a 2-core machine). The gate lists such a
  * test as not run, naming the CPUs it needs, rather than failing the build for the machine's size.
+ *
+ * <p>The JDBC tests ({@code Jdbc_*} and {@code NegativeControl_02_JdbcCheckThenAct}) run on H2 in
+ * memory, then a second time on an embedded MariaDB server that the gate starts for them (its URL
+ * passed to every fork, see {@link JdbcOnce}), judged the same way.
  */
 public final class JcstressGate {
 
@@ -45,11 +53,66 @@ public final class JcstressGate {
         if (!options.parse()) {
             System.exit(2);
         }
+        List<String> problems = new ArrayList<>();
+        int notRun = run(options, "", problems);
+        SortedSet<String> jdbc = new JCStress(options).getTests();
+        jdbc.removeIf(test -> !JDBC.matcher(simpleName(test)).lookingAt());
+        int ran = notRun < 0 ? 0 : 1;
+        if (!jdbc.isEmpty() && notRun >= 0) {
+            try (EmbeddedMariaDbServer mariadb = EmbeddedMariaDbServer.start(Durability.FAST)) {
+                String filter = String.join("|", jdbc.stream().map(Pattern::quote).toList());
+                Options onMariaDb = new Options(withJdbcUrl(args, filter, mariadb.database().jdbcUrl(),
+                        options.getResultDest()));
+                onMariaDb.parse();
+                int more = run(onMariaDb, " on MariaDB", problems);
+                notRun = more < 0 ? -1 : notRun + more;
+                ran++;
+            }
+        }
+        if (notRun < 0) {
+            System.exit(1);
+        }
+        if (!problems.isEmpty()) {
+            System.out.println();
+            problems.forEach(p -> System.out.println("FAILED: " + p));
+            System.exit(1);
+        }
+        System.out.println("jcstress gate: every test that ran passed (" + ran + " run" + (ran == 1 ? "" : "s")
+                + "), every negative control saw its bug" + (notRun == 0 ? "." : "; " + notRun
+                + " need more CPUs than this machine has."));
+    }
+
+    /** The JDBC tests, by their simple names. */
+    private static final Pattern JDBC = Pattern.compile("Jdbc_|NegativeControl_02_Jdbc");
+
+    /**
+     * {@code args} for the tests {@code filter} selects, on the database at {@code jdbcUrl}, with
+     * results of their own below {@code resultDest}.
+     */
+    private static String[] withJdbcUrl(String[] args, String filter, String jdbcUrl, String resultDest) {
+        List<String> changed = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if ((args[i].equals("-t") || args[i].equals("-r")) && i + 1 < args.length) {
+                i++; // replaced below
+            } else {
+                changed.add(args[i]);
+            }
+        }
+        changed.addAll(List.of("-t", filter, "-r", Path.of(resultDest, "mariadb").toString(),
+                "-jvmArgsPrepend", "-D" + JdbcOnce.JDBC_URL + "=" + jdbcUrl));
+        return changed.toArray(String[]::new);
+    }
+
+    /**
+     * Runs the tests {@code options} select and judges each, adding what failed to
+     * {@code problems}; returns how many could not run for want of CPUs, or -1 if none matched.
+     */
+    private static int run(Options options, String where, List<String> problems) throws Exception {
         JCStress jcstress = new JCStress(options);
         SortedSet<String> tests = jcstress.getTests();
         if (tests.isEmpty()) {
             System.err.println("jcstress gate: no test matches '" + options.getTestFilter() + "'");
-            System.exit(1);
+            return -1;
         }
         try {
             jcstress.run();
@@ -68,10 +131,10 @@ public final class JcstressGate {
         }
         int cpus = options.getCPUCount();
 
-        List<String> problems = new ArrayList<>();
         int notRun = 0;
+        List<String> found = new ArrayList<>();
         System.out.println();
-        System.out.println("jcstress gate (" + options.getResultFile() + "):");
+        System.out.println("jcstress gate" + where + " (" + options.getResultFile() + "):");
         for (String test : tests) {
             List<TestResult> runs = results.getOrDefault(test, List.of());
             int actors = actors(test);
@@ -80,18 +143,13 @@ public final class JcstressGate {
                 verdict = "NOT RUN: " + actors + " actors need " + actors + " CPUs, this machine has " + cpus;
                 notRun++;
             } else {
-                verdict = verdict(test, runs, problems);
+                verdict = verdict(test, runs, found);
             }
             long samples = runs.stream().mapToLong(TestResult::getTotalCount).sum();
             System.out.printf("  %-70s %,14d samples  %s%n", simpleName(test), samples, verdict);
         }
-        if (!problems.isEmpty()) {
-            System.out.println();
-            problems.forEach(p -> System.out.println("FAILED: " + p));
-            System.exit(1);
-        }
-        System.out.println("jcstress gate: " + (tests.size() - notRun) + " tests ran and passed, every negative control "
-                + "saw its bug" + (notRun == 0 ? "." : "; " + notRun + " need more CPUs than this machine has."));
+        found.forEach(p -> problems.add(p + where));
+        return notRun;
     }
 
     private static String verdict(String test, List<TestResult> runs, List<String> problems) {

@@ -16,7 +16,7 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.LLL_Result;
 
 /**
- * pessimistic-lock on H2, one unit left, two callers: exactly one gets it, and the reserved count (the
+ * pessimistic-lock on H2 (and again on MariaDB, see {@link JcstressGate}), one unit left, two callers: exactly one gets it, and the reserved count (the
  * arbiter's third value) says 1. A caller that spent its retry budget (CONTENDED) wrote nothing,
  * so the other must have the unit.
  *
@@ -33,8 +33,8 @@ import org.openjdk.jcstress.infra.results.LLL_Result;
 @State
 public class Jdbc_03_PessimisticLockLastUnit {
 
-    private final ReservationStrategy strategy = H2Once.strategy(StrategyKind.PESSIMISTIC_LOCK);
-    private final String run = H2Once.newResource(strategy, 1);
+    private final ReservationStrategy strategy = JdbcOnce.strategy(StrategyKind.PESSIMISTIC_LOCK);
+    private final String run = JdbcOnce.newResource(strategy, 1);
 
     @Actor
     public void first(LLL_Result r) {

@@ -15,7 +15,7 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.LLL_Result;
 
 /**
- * combining on H2, a double submit: two callers send the same request with the same idempotency
+ * combining on H2 (and again on MariaDB, see {@link JcstressGate}), a double submit: two callers send the same request with the same idempotency
  * key at once. Exactly one reservation is made (the reserved count, third, is 1) and the other
  * caller gets it back as REPLAYED.
  *
@@ -29,9 +29,9 @@ import org.openjdk.jcstress.infra.results.LLL_Result;
 @State
 public class Jdbc_10_CombiningSameKey {
 
-    private final ReservationStrategy strategy = H2Once.strategy(StrategyKind.COMBINING);
-    private final String run = H2Once.newResource(strategy, 5);
-    private final ReservationRequest request = ReservationRequest.of(run, "buyer").withIdempotencyKey(H2Once.newKey());
+    private final ReservationStrategy strategy = JdbcOnce.strategy(StrategyKind.COMBINING);
+    private final String run = JdbcOnce.newResource(strategy, 5);
+    private final ReservationRequest request = ReservationRequest.of(run, "buyer").withIdempotencyKey(JdbcOnce.newKey());
 
     @Actor
     public void first(LLL_Result r) {

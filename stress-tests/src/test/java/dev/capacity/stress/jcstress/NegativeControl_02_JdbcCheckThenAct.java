@@ -16,7 +16,7 @@ import org.openjdk.jcstress.infra.results.LLL_Result;
 
 /**
  * THE NEGATIVE CONTROL for the JDBC tests: the outcomes of the {@code Jdbc_*LastUnit} tests
- * applied to {@link NaiveCheckThenActStrategy} on the same H2 database. jcstress must observe the
+ * applied to {@link NaiveCheckThenActStrategy} on the same database (H2, then MariaDB). jcstress must observe the
  * forbidden oversell; {@link JcstressGate} fails the build if it does not.
  *
  * <p>Run alone: {@code mvn -pl stress-tests -am verify -Djcstress.tests=NegativeControl_02}.
@@ -29,9 +29,9 @@ import org.openjdk.jcstress.infra.results.LLL_Result;
 @State
 public class NegativeControl_02_JdbcCheckThenAct {
 
-    private static final ReservationStrategy NAIVE = new NaiveCheckThenActStrategy(H2Once.jdbi());
+    private static final ReservationStrategy NAIVE = new NaiveCheckThenActStrategy(JdbcOnce.jdbi());
 
-    private final String run = H2Once.newResource(NAIVE, 1);
+    private final String run = JdbcOnce.newResource(NAIVE, 1);
 
     @Actor
     public void first(LLL_Result r) {
