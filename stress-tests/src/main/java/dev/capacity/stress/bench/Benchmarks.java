@@ -1,6 +1,7 @@
 package dev.capacity.stress.bench;
 
 import dev.capacity.stress.internal.Durability;
+import dev.capacity.stress.internal.EmbeddedMariaDbServer;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import org.openjdk.jmh.infra.BenchmarkParams;
@@ -78,7 +79,10 @@ public final class Benchmarks {
             case "connections" -> new Profile(name, List.of("jdbc-baseline", "conditional-update",
                     "conditional-update" + ReserveBenchmark.VIA_JDBI), List.of("h2", "postgres"), List.of(1),
                     List.of("hot"), 1, 1, 1, 4, 5);
-            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds, limits, orders, connections, smoke");
+            // MariaDB beside PostgreSQL: the library against hand-written JDBC, combining against conditional-update
+            case "mariadb" -> new Profile(name, List.of("jdbc-baseline", "conditional-update", "combining"),
+                    List.of("postgres", "mariadb"), List.of(1, 64), List.of("hot"), 1, 1, 1, 4, 3);
+            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds, limits, orders, connections, mariadb, smoke");
         };
     }
 
@@ -121,6 +125,8 @@ public final class Benchmarks {
         Map<String, List<Row>> runs = new LinkedHashMap<>();
         EmbeddedPostgresServer postgres = profile.databases().contains("postgres")
                 ? EmbeddedPostgresServer.start(Durability.DURABLE) : null;
+        EmbeddedMariaDbServer mariadb = profile.databases().contains("mariadb")
+                ? EmbeddedMariaDbServer.start(Durability.DURABLE) : null;
         Path h2File = Files.createTempDirectory("bench-h2").resolve("bench");
         try {
             for (int round = 0; round < profile.repeats(); round++) {
@@ -137,7 +143,8 @@ public final class Benchmarks {
                                 System.out.printf(Locale.ROOT, "round %d/%d  %-19s %-8s %-7s %2d threads ... ", round + 1,
                                         profile.repeats(), strategy, where, shape, threads);
                                 System.out.flush();
-                                Row row = runOne(profile, strategy, database, where, shape, threads, postgres, h2File);
+                                Row row = runOne(profile, strategy, database, where, shape, threads, postgres, mariadb,
+                                        h2File);
                                 runs.computeIfAbsent(strategy + "|" + where + "|" + shape + "|" + threads,
                                         k -> new ArrayList<>()).add(row);
                                 System.out.printf(Locale.ROOT, "%,10.0f ops/s  p99 %8.1f us  %,8.0f B/op%n",
@@ -151,6 +158,9 @@ public final class Benchmarks {
             if (postgres != null) {
                 postgres.close();
             }
+            if (mariadb != null) {
+                mariadb.close();
+            }
         }
         List<Row> rows = new ArrayList<>();
         for (List<Row> same : runs.values()) {
@@ -162,7 +172,8 @@ public final class Benchmarks {
     }
 
     private static Row runOne(Profile profile, String strategy, String database, String where, String shape, int threads,
-                              EmbeddedPostgresServer postgres, Path h2File) throws RunnerException {
+                              EmbeddedPostgresServer postgres, EmbeddedMariaDbServer mariadb, Path h2File)
+            throws RunnerException {
         ChainedOptionsBuilder builder = new OptionsBuilder()
                 .include(ReserveBenchmark.class.getName() + ".reserve")
                 .param("strategy", strategy).param("database", database).param("shape", shape)
@@ -172,7 +183,8 @@ public final class Benchmarks {
                 .measurementIterations(profile.measurements())
                 .measurementTime(TimeValue.seconds(profile.measurementSeconds()))
                 .jvmArgsAppend("-Xmx1g", "-Dbench.h2.file=" + h2File,
-                        "-Dbench.postgres.url=" + (postgres == null ? "" : postgres.database().jdbcUrl()))
+                        "-Dbench.postgres.url=" + (postgres == null ? "" : postgres.database().jdbcUrl()),
+                        "-Dbench.mariadb.url=" + (mariadb == null ? "" : mariadb.database().jdbcUrl()))
                 .addProfiler(GCProfiler.class)
                 .shouldFailOnError(true)
                 .verbosity(VerboseMode.SILENT);
@@ -195,7 +207,9 @@ public final class Benchmarks {
                 .append(" run").append(profile.repeats() == 1 ? "" : "s").append(" in rotated order) on ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
                 .append(", Java ").append(System.getProperty("java.version"))
-                .append(". PostgreSQL 17 embedded, fsync and synchronous_commit on.\n\n");
+                .append(". PostgreSQL 17 embedded, fsync and synchronous_commit on")
+                .append(profile.databases().contains("mariadb") ? "; MariaDB 11.4 embedded, innodb_flush_log_at_trx_commit=1"
+                        : "").append(".\n\n");
         out.append("| strategy | database | shape | threads | reservations/s | p50 us | p99 us | bytes/op |\n");
         out.append("|---|---|---|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
@@ -203,11 +217,13 @@ public final class Benchmarks {
                     r.database(), r.shape(), r.threads(), r.throughput(), r.p50Micros(), r.p99Micros(), r.bytesPerOp()));
         }
         out.append("\n**Targets** (ratios from this run):\n\n| target | measured | verdict |\n|---|---|---|\n");
-        target(out, rows, "combining >= 20x conditional-update throughput, postgres, hot, 64 threads",
-                ratio(rows, "combining", "conditional-update", "postgres", 64), 20);
-        target(out, rows, "combining p99 no worse than conditional-update, postgres, hot, 64 threads",
-                inverseRatio(rows, "combining", "conditional-update", "postgres", 64), 1);
-        for (String database : List.of("postgres", "h2")) {
+        for (String database : List.of("postgres", "mariadb")) {
+            target(out, rows, "combining >= 20x conditional-update throughput, " + database + ", hot, 64 threads",
+                    ratio(rows, "combining", "conditional-update", database, 64), 20);
+            target(out, rows, "combining p99 no worse than conditional-update, " + database + ", hot, 64 threads",
+                    inverseRatio(rows, "combining", "conditional-update", database, 64), 1);
+        }
+        for (String database : List.of("postgres", "mariadb", "h2")) {
             for (int threads : List.of(1, 64)) {
                 target(out, rows, "conditional-update >= 0.9x JDBC baseline, " + database + ", hot, " + threads + " thread"
                                 + (threads == 1 ? "" : "s"),

@@ -21,22 +21,35 @@ import javax.sql.DataSource;
  */
 public final class JdbcBaseline {
 
+    /** The databases it is written for: each has its own way to return the row an update changed. */
+    public enum Database { H2, POSTGRES, MARIADB }
+
     private final DataSource dataSource;
-    private final boolean postgres;
+    private final Database database;
     private final String insert;
     private final String update;
     private final String refusal;
 
-    public JdbcBaseline(DataSource dataSource, boolean postgres) {
+    public JdbcBaseline(DataSource dataSource, Database database) {
         this.dataSource = dataSource;
-        this.postgres = postgres;
+        this.database = database;
         this.insert = "INSERT INTO capacity_reservation (resource_id, holder_id, quantity, idempotency_key, created_at)"
-                + " VALUES (?, ?, ?, ?, ?)" + (postgres ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
+                + " VALUES (?, ?, ?, ?, ?)" + (database == Database.POSTGRES ? " ON CONFLICT (idempotency_key) DO NOTHING" : "");
         String guarded = "UPDATE capacity_resource SET reserved = reserved + ?, version = version + 1"
                 + " WHERE id = ? AND family = 'counter' AND reserved <= capacity - ?";
-        this.update = postgres ? guarded + " RETURNING capacity - reserved"
-                : "SELECT capacity - reserved FROM FINAL TABLE (" + guarded + ")";
+        this.update = switch (database) {
+            case POSTGRES -> guarded + " RETURNING capacity - reserved";
+            case H2 -> "SELECT capacity - reserved FROM FINAL TABLE (" + guarded + ")";
+            // no RETURNING on an update: the count of rows it changed says whether the unit was there
+            case MARIADB -> guarded;
+        };
         this.refusal = "SELECT family, capacity, reserved, version FROM capacity_resource WHERE id = ?";
+    }
+
+    private static boolean returnsARow(PreparedStatement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery()) {
+            return rs.next();
+        }
     }
 
     /** Reserves one unit; the reservation id, or -1 if the resource is full. */
@@ -45,13 +58,15 @@ public final class JdbcBaseline {
             c.setAutoCommit(false);
             try {
                 long id;
-                try (PreparedStatement s = postgres ? c.prepareStatement(insert, new String[] {"id"})
+                try (PreparedStatement s = database == Database.POSTGRES ? c.prepareStatement(insert, new String[] {"id"})
                         : c.prepareStatement(insert, Statement.RETURN_GENERATED_KEYS)) {
                     s.setString(1, resourceId);
                     s.setString(2, holderId);
                     s.setInt(3, 1);
                     s.setString(4, null);
-                    s.setObject(5, OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS));
+                    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
+                    // MariaDB's DATETIME(6) holds UTC without a zone, as the library writes it
+                    s.setObject(5, database == Database.MARIADB ? now.toLocalDateTime() : now);
                     s.executeUpdate();
                     try (ResultSet keys = s.getGeneratedKeys()) {
                         keys.next();
@@ -62,11 +77,9 @@ public final class JdbcBaseline {
                     s.setInt(1, 1);
                     s.setString(2, resourceId);
                     s.setInt(3, 1);
-                    try (ResultSet rs = s.executeQuery()) {
-                        if (rs.next()) {
-                            c.commit();
-                            return id;
-                        }
+                    if (database == Database.MARIADB ? s.executeUpdate() == 1 : returnsARow(s)) {
+                        c.commit();
+                        return id;
                     }
                 }
                 try (PreparedStatement s = c.prepareStatement(refusal)) {

@@ -47,7 +47,8 @@ import java.util.concurrent.TimeUnit;
  * and a release per operation), since it would otherwise keep millions of them on the heap.
  *
  * <p>Run through {@link Benchmarks}, which starts the PostgreSQL server once and passes its URL in
- * the {@code bench.postgres.url} system property, and the H2 file in {@code bench.h2.file}.
+ * the {@code bench.postgres.url} system property (MariaDB's in {@code bench.mariadb.url}), and the H2
+ * file in {@code bench.h2.file}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -62,7 +63,7 @@ public class ReserveBenchmark {
     @Param({"conditional-update"})
     public String strategy;
 
-    /** {@code h2}, {@code h2-file} or {@code postgres}; ignored by the in-memory strategy. */
+    /** {@code h2}, {@code h2-file}, {@code postgres} or {@code mariadb}; ignored by the in-memory strategy. */
     @Param({"h2"})
     public String database;
 
@@ -107,17 +108,24 @@ public class ReserveBenchmark {
         }
         String url = switch (database) {
             case "postgres" -> System.getProperty("bench.postgres.url");
+            case "mariadb" -> System.getProperty("bench.mariadb.url");
             case "h2-file" -> "jdbc:h2:file:" + System.getProperty("bench.h2.file");
             default -> "jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1";
         };
-        if (url == null) {
+        if (url == null || url.isEmpty()) {
             throw new IllegalStateException("no database URL for " + database + "; run through Benchmarks");
         }
         postgres = database.equals("postgres");
-        pool = CapacityPool.open(url, postgres ? "postgres" : "sa", postgres ? "postgres" : "", threads + 4);
+        boolean mariadb = database.equals("mariadb");
+        if (mariadb && (shape.equals("held"))) {
+            throw new IllegalArgumentException("the held shape is measured on H2 and PostgreSQL");
+        }
+        pool = CapacityPool.open(url, postgres ? "postgres" : mariadb ? "root" : "sa", postgres ? "postgres" : "",
+                threads + 4);
         CapacitySchema.install(pool.jdbi());
         if (strategy.equals("jdbc-baseline")) {
-            baseline = new JdbcBaseline(pool.dataSource(), postgres);
+            baseline = new JdbcBaseline(pool.dataSource(), postgres ? JdbcBaseline.Database.POSTGRES
+                    : mariadb ? JdbcBaseline.Database.MARIADB : JdbcBaseline.Database.H2);
         } else if (strategy.endsWith(VIA_JDBI)) {
             reserver = JdbiStrategies.of(StrategyKind.fromName(strategy.substring(0, strategy.length() - VIA_JDBI.length())),
                     pool.jdbi());
