@@ -2,8 +2,11 @@ package dev.capacity.stress.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
@@ -18,12 +21,18 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 /**
@@ -48,13 +57,15 @@ final class GaleraRaceTest {
     static final List<StrategyKind> KINDS = RaceHarnessTest.JDBI_KINDS;
 
     /**
-     * {@code wsrep_sync_wait} of the strategies' connections: 1 makes each read wait until its node
-     * has applied every writeset committed before it. At 0 (Galera's default) a node may answer
-     * from rows another node has already changed: races refused units that a release on another
-     * node had freed (undersold, 2 races in 30 on 2026-11-30). {@code -Dcapacity.galera.syncWait=0}
+     * {@code wsrep_sync_wait} of the strategies' connections: 3 makes each SELECT, UPDATE and DELETE
+     * wait until its node has applied every writeset committed before it began. At 0 (Galera's
+     * default) a node may answer from rows another node has already changed: races refused units
+     * that a release on another node had freed (undersold, 2 races in 30 on 2026-11-30); at 1
+     * (reads only) the failover races still did, 13 times in 2 of 5, for conditional-update and
+     * combining decide a refusal by an UPDATE that changed no row. {@code -Dcapacity.galera.syncWait=0}
      * shows it.
      */
-    static final int SYNC_WAIT = Integer.getInteger("capacity.galera.syncWait", 1);
+    static final int SYNC_WAIT = Integer.getInteger("capacity.galera.syncWait", 3);
 
     private static GaleraCluster cluster;
     private static final List<CapacityPool> pools = new ArrayList<>();
@@ -89,14 +100,28 @@ final class GaleraRaceTest {
     /** Certification failures and brute-force aborts over the cluster, before and after a race. */
     record Conflicts(long certificationFailures, long bruteForceAborts) {
 
-        static Conflicts now(GaleraCluster cluster) {
-            return new Conflicts(cluster.statusSum("wsrep_local_cert_failures"),
-                    cluster.statusSum("wsrep_local_bf_aborts"));
+        /** Per node: a node that restarted counts from 0 again. */
+        static List<Conflicts> now(GaleraCluster cluster) {
+            List<Conflicts> nodes = new ArrayList<>();
+            for (int n = 1; n <= cluster.size(); n++) {
+                nodes.add(new Conflicts(cluster.statusOf(n, "wsrep_local_cert_failures"),
+                        cluster.statusOf(n, "wsrep_local_bf_aborts")));
+            }
+            return nodes;
         }
 
-        Conflicts since(Conflicts before) {
-            return new Conflicts(certificationFailures - before.certificationFailures,
-                    bruteForceAborts - before.bruteForceAborts);
+        /** What the nodes counted since {@code before}, a node whose count went back counted from 0. */
+        static Conflicts since(List<Conflicts> before, List<Conflicts> after) {
+            Conflicts sum = new Conflicts(0, 0);
+            for (int n = 0; n < after.size(); n++) {
+                Conflicts b = before.get(n);
+                Conflicts a = after.get(n);
+                sum = sum.plus(new Conflicts(a.certificationFailures >= b.certificationFailures
+                        ? a.certificationFailures - b.certificationFailures : a.certificationFailures,
+                        a.bruteForceAborts >= b.bruteForceAborts ? a.bruteForceAborts - b.bruteForceAborts
+                                : a.bruteForceAborts));
+            }
+            return sum;
         }
 
         Conflicts plus(Conflicts other) {
@@ -182,6 +207,197 @@ final class GaleraRaceTest {
         assertThat(reports).as(table).allMatch(r -> !r.ok() && r.verdict().ledger() > 0 && r.verdict().oversold() > 0);
     }
 
+    /** Reserve calls answered (or failed) before the kill, between the kill and the rejoin, and after it. */
+    static final int CALLS_PER_PHASE = Integer.getInteger("capacity.galera.callsPerPhase", 150);
+    /** The strategies' retry time in the failover race. */
+    static final Duration FAILOVER_RETRY_TIME = Duration.ofSeconds(15);
+    /** The longest a phase of the failover race may take before the race is ended and the test fails. */
+    static final Duration PHASE_DEADLINE = Duration.ofSeconds(90);
+
+    /**
+     * One node SIGKILLed mid-race, for every strategy (a different node each time): the three
+     * groups of clients connect through Connector/J's {@code sequential} URL, each group to another
+     * node first, so that one group loses its node and fails over to the next one. The race goes
+     * on until the node has rejoined (its state caught up by IST, or SST) and more calls were
+     * made; then every keyed request whose outcome stayed unknown is sent again and must be
+     * answered truthfully, the history must check out (nothing acknowledged lost, nothing
+     * oversold, one reservation per key), every node must hold the same rows, and the cluster must
+     * be three Synced nodes again.
+     */
+    @Test
+    @Order(3)
+    void nodeKilledMidRace_clientsFailOver_nothingAcknowledgedIsLost_andTheNodeRejoins() throws Exception {
+        long seed = RaceHarnessTest.seed();
+        List<String> lines = new ArrayList<>();
+        List<RaceReport> reports = new ArrayList<>();
+        List<FailoverRace> races = new ArrayList<>();
+        int victim = 1;
+        for (StrategyKind kind : KINDS) {
+            // new pools for each race: Connector/J's sequential mode stays on the node it failed over to
+            List<CapacityPool> failover = new ArrayList<>();
+            for (int n = 1; n <= cluster.size(); n++) {
+                Database hosts = cluster.failover(n);
+                failover.add(CapacityPool.open(hosts.jdbcUrl() + "?sessionVariables=wsrep_sync_wait=" + SYNC_WAIT,
+                        hosts.user(), hosts.password(), THREADS + 4));
+            }
+            try {
+                FailoverRace race = failoverRace(kind, Scenario.CHURN, seed, failover, victim);
+                races.add(race);
+                reports.add(race.race().report());
+                lines.add(race.describe());
+            } finally {
+                failover.forEach(CapacityPool::close);
+            }
+            victim = victim % cluster.size() + 1;
+        }
+        String table = RaceReport.table(reports) + "\n" + String.join("\n", lines);
+        System.out.println(table);
+
+        assertThat(reports).as(table).allMatch(RaceReport::ok);
+        assertThat(races).as(table).allMatch(r -> r.race().nodesAgree());
+        // after the unknown ones were sent again: still one reservation per key, on every node
+        assertThat(races).as(table).allMatch(r -> r.race().nodes().get(0).rows().values().stream()
+                .filter(row -> !row.key().isEmpty()).map(Snapshot.Row::key).distinct().count()
+                == r.race().nodes().get(0).rows().values().stream().filter(row -> !row.key().isEmpty()).count());
+        assertThat(races).as(table).allMatch(r -> r.rejoined().startsWith("node") && r.callsAfterKill() > 0);
+        assertThat(cluster.status()).as(table).doesNotContain("down").contains("Synced 3");
+    }
+
+    /** A failover race and what happened around it. */
+    record FailoverRace(GaleraRace race, int victim, long callsBeforeKill, long callsAfterKill, String rejoined,
+                        long unknownKeyed, long resolvedReplayed, long resolvedAnew, Duration killedFor) {
+
+        String describe() {
+            return String.format(Locale.ROOT, "%s: node%d killed after %d calls, down for %.1f s, %d calls after the"
+                            + " kill; %s; unknown keyed requests sent again: %d (%d REPLAYED, %d decided anew); %s",
+                    race.report().strategy(), victim, callsBeforeKill, killedFor.toMillis() / 1000.0, callsAfterKill,
+                    rejoined, unknownKeyed, resolvedReplayed, resolvedAnew, race.describe());
+        }
+    }
+
+    /** Counts the calls made, and lets a thread wait for a number of them (no sleeping). */
+    static final class Progress {
+        private long calls;
+
+        synchronized void called() {
+            calls++;
+            notifyAll();
+        }
+
+        synchronized long calls() {
+            return calls;
+        }
+
+        /** Waits until {@code count} calls were made; false if {@code timeout} ran out first. */
+        synchronized boolean await(long count, Duration timeout) throws InterruptedException {
+            long end = System.nanoTime() + timeout.toNanos();
+            while (calls < count) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            return true;
+        }
+    }
+
+    private static FailoverRace failoverRace(StrategyKind kind, Scenario scenario, long seed, List<CapacityPool> pools,
+                                             int victim) throws Exception {
+        RaceClock clock = new RaceClock();
+        // a retry budget beyond the cluster's failure detection (evs.suspect_timeout, 3 s here): while the
+        // survivors decide that the node is gone, every commit waits and then loses its race
+        StrategyOptions options = StrategyOptions.from(clock.options()).maxAttempts(1_000)
+                .maxRetryTime(FAILOVER_RETRY_TIME).backoff(Duration.ofMillis(1), Duration.ofMillis(250)).build();
+        List<ReservationStrategy> groups = pools.stream()
+                .map(p -> (ReservationStrategy) JdbiStrategies.of(kind, p.jdbi(), options)).toList();
+        SpreadStrategy spread = new SpreadStrategy(groups);
+        String prefix = RaceHarness.newPrefix("failover", seed);
+        Scenario.Plan plan = scenario.plan(prefix, THREADS, CAPACITY, seed);
+        plan.capacities().forEach(groups.get(0)::define);
+        for (Jdbi node : causal) {
+            assertThat(Snapshot.fromTables(node, "capacity_", prefix).resources()).hasSize(plan.capacities().size());
+        }
+        Progress progress = new Progress();
+        AtomicBoolean done = new AtomicBoolean();
+        long[] marks = new long[2];
+        String[] rejoined = {"did not rejoin"};
+        long[] downNanos = {0};
+        ExecutorService killer = Executors.newSingleThreadExecutor();
+        Future<?> killed = killer.submit(() -> {
+            try {
+                if (!progress.await(CALLS_PER_PHASE, PHASE_DEADLINE)) {
+                    throw new IllegalStateException("only " + progress.calls() + " calls before the kill in "
+                            + PHASE_DEADLINE.toSeconds() + " s");
+                }
+                marks[0] = progress.calls();
+                long down = System.nanoTime();
+                cluster.kill(victim);
+                if (!progress.await(marks[0] + CALLS_PER_PHASE, PHASE_DEADLINE)) {
+                    throw new IllegalStateException("only " + (progress.calls() - marks[0]) + " calls after node"
+                            + victim + " was killed, in " + PHASE_DEADLINE.toSeconds() + " s: " + cluster.status());
+                }
+                rejoined[0] = cluster.rejoin(victim);
+                downNanos[0] = System.nanoTime() - down;
+                long back = progress.calls();
+                if (!progress.await(back + CALLS_PER_PHASE, PHASE_DEADLINE)) {
+                    throw new IllegalStateException("only " + (progress.calls() - back) + " calls after node" + victim
+                            + " rejoined, in " + PHASE_DEADLINE.toSeconds() + " s");
+                }
+                marks[1] = progress.calls() - marks[0];
+                return null;
+            } finally {
+                done.set(true);
+            }
+        });
+        Function<ReservationRequest, ReservationResult> reserve = request -> {
+            try {
+                return spread.reserve(request);
+            } finally {
+                progress.called();
+            }
+        };
+        String name = kind.strategyName();
+        RaceHarness.Race race = new RaceHarness.Race(name, "galera x3", scenario.label() + " + kill", seed, prefix, plan,
+                100, PHASE_DEADLINE.multipliedBy(3).toNanos(), "mvn -o -q -pl stress-tests -am surefire:test"
+                + " -Dtest=GaleraRaceTest -Dcapacity.seed=" + seed, true, clock);
+        List<Conflicts> before = Conflicts.now(cluster);
+        History history = new History();
+        RaceReport report;
+        try {
+            report = RaceHarness.run(race, groups.get(0), spread, reserve,
+                    r -> Snapshot.fromTables(causal.get(0), "capacity_", r.prefix()), history, done::get);
+            killed.get(PHASE_DEADLINE.multipliedBy(4).toSeconds(), TimeUnit.SECONDS);
+        } finally {
+            done.set(true);
+            killer.shutdownNow();
+        }
+        // every keyed request whose outcome stayed unknown, sent again: REPLAYED if it took effect
+        long unknown = 0;
+        long replayed = 0;
+        long anew = 0;
+        ReservationStrategy survivor = groups.get(victim % groups.size());
+        for (Op op : history.ops()) {
+            if (op.kind() == Op.Kind.RESERVE && op.outcome() == Op.Outcome.UNKNOWN && !op.key().isEmpty()) {
+                unknown++;
+                ReservationResult again = survivor.reserve(new ReservationRequest(op.resourceId(), op.holderId(),
+                        op.quantity(), op.key(), null));
+                if (again.status() == ReservationResult.Status.REPLAYED) {
+                    replayed++;
+                } else {
+                    anew++;
+                }
+            }
+        }
+        for (ReservationStrategy group : groups) {
+            ((JdbiReservationStrategy) group).close();
+        }
+        Conflicts conflicts = Conflicts.since(before, Conflicts.now(cluster));
+        List<Snapshot> after = causal.stream().map(node -> Snapshot.fromTables(node, "capacity_", prefix)).toList();
+        return new FailoverRace(new GaleraRace(report, after, conflicts), victim, marks[0], marks[1], rejoined[0],
+                unknown, replayed, anew, Duration.ofNanos(downNanos[0]));
+    }
+
     /** The strategies of {@code kind}, one per node, judging holds by {@code clock}. */
     private static List<ReservationStrategy> perNode(StrategyKind kind, RaceClock clock) {
         return pools.stream().map(p -> (ReservationStrategy) JdbiStrategies.of(kind, p.jdbi(), clock.options())).toList();
@@ -211,7 +427,7 @@ final class GaleraRaceTest {
         RaceHarness.Race race = new RaceHarness.Race(name, "galera x3", scenario.label(), seed, prefix, plan, 100, 0,
                 "mvn -o -q -pl stress-tests -am surefire:test -Dtest=GaleraRaceTest -Dcapacity.seed=" + seed, false,
                 clock);
-        Conflicts before = Conflicts.now(cluster);
+        List<Conflicts> before = Conflicts.now(cluster);
         RaceReport report;
         try {
             report = RaceHarness.run(race, definer, spread, spread::reserve,
@@ -223,7 +439,7 @@ final class GaleraRaceTest {
                 }
             }
         }
-        Conflicts conflicts = Conflicts.now(cluster).since(before);
+        Conflicts conflicts = Conflicts.since(before, Conflicts.now(cluster));
         List<Snapshot> after = causal.stream().map(node -> Snapshot.fromTables(node, "capacity_", prefix)).toList();
         return new GaleraRace(report, after, conflicts);
     }
