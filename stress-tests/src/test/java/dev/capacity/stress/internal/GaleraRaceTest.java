@@ -57,15 +57,16 @@ final class GaleraRaceTest {
     static final List<StrategyKind> KINDS = RaceHarnessTest.JDBI_KINDS;
 
     /**
-     * {@code wsrep_sync_wait} of the strategies' connections: 3 makes each SELECT, UPDATE and DELETE
-     * wait until its node has applied every writeset committed before it began. At 0 (Galera's
-     * default) a node may answer from rows another node has already changed: races refused units
-     * that a release on another node had freed (undersold, 2 races in 30 on 2026-11-30); at 1
-     * (reads only) the failover races still did, 13 times in 2 of 5, for conditional-update and
-     * combining decide a refusal by an UPDATE that changed no row. {@code -Dcapacity.galera.syncWait=0}
-     * shows it.
+     * {@code wsrep_sync_wait} of the strategies' connections: 7 makes each SELECT, UPDATE, DELETE
+     * and INSERT that begins a transaction wait until its node has applied every writeset the
+     * cluster committed before it (MariaDB waits at a transaction's first statement only). At 0
+     * (Galera's default) a node answers from rows another node has already changed: races refused
+     * units that a release on another node had freed (undersold, 2 races in 30 on 2026-11-30); at 1
+     * (reads) and at 3 (and updates) they still did, since a reserve's transaction begins with the
+     * INSERT of its reservation (pessimistic-lock, conditional-update) or decides by an UPDATE
+     * (combining). {@code -Dcapacity.galera.syncWait=0} shows it.
      */
-    static final int SYNC_WAIT = Integer.getInteger("capacity.galera.syncWait", 3);
+    static final int SYNC_WAIT = Integer.getInteger("capacity.galera.syncWait", 7);
 
     private static GaleraCluster cluster;
     private static final List<CapacityPool> pools = new ArrayList<>();
@@ -398,6 +399,78 @@ final class GaleraRaceTest {
                 unknown, replayed, anew, Duration.ofNanos(downNanos[0]));
     }
 
+    /** Seconds each strategy races on each side of the measurement; the long form: {@code -Dcapacity.galera.seconds=30}. */
+    static final int MEASURE_SECONDS = Integer.getInteger("capacity.galera.seconds", 3);
+
+    /**
+     * Throughput per strategy on the three nodes (the threads spread over them) and on one plain
+     * server with the same settings (wsrep off), side by side in one run, the order alternating
+     * from strategy to strategy; the reserve/release churn repeated for {@link #MEASURE_SECONDS}.
+     * Reported, not asserted (speed is not a unit test's business); the histories are checked.
+     */
+    @Test
+    @Order(4)
+    void throughput_threeNodesBesideOne_perStrategy() {
+        long seed = RaceHarnessTest.seed();
+        List<RaceReport> reports = new ArrayList<>();
+        StringBuilder table = new StringBuilder(String.format("%-20s %10s %10s %7s %10s %10s %12s %12s%n", "strategy",
+                "1 node/s", "3 nodes/s", "ratio", "p99 1 ms", "p99 3 ms", "cert-fail/1k", "bf-abort/1k"));
+        try (GaleraCluster single = GaleraCluster.start(1)) {
+            Database one = single.node(1);
+            try (CapacityPool pool = CapacityPool.open(one.jdbcUrl(), one.user(), one.password(), THREADS + 4)) {
+                CapacitySchema.install(pool.jdbi());
+                boolean singleFirst = true;
+                for (StrategyKind kind : KINDS) {
+                    RaceReport alone = null;
+                    GaleraRace spread = null;
+                    for (int side = 0; side < 2; side++) {
+                        if ((side == 0) == singleFirst) {
+                            alone = timed(kind, seed, pool);
+                        } else {
+                            spread = timedOnCluster(kind, seed);
+                        }
+                    }
+                    singleFirst = !singleFirst;
+                    reports.add(alone);
+                    reports.add(spread.report());
+                    long requests = spread.report().reserves() + spread.report().orders();
+                    table.append(String.format(Locale.ROOT, "%-20s %10.0f %10.0f %7.2f %10.1f %10.1f %12.1f %12.1f%n",
+                            kind.strategyName(), alone.throughput(), spread.report().throughput(),
+                            spread.report().throughput() / alone.throughput(), alone.p99Micros() / 1000.0,
+                            spread.report().p99Micros() / 1000.0,
+                            1000.0 * spread.conflicts().certificationFailures() / requests,
+                            1000.0 * spread.conflicts().bruteForceAborts() / requests));
+                }
+            }
+        }
+        String all = RaceReport.table(reports) + "\n" + MEASURE_SECONDS + " s each, " + THREADS + " threads, "
+                + Runtime.getRuntime().availableProcessors() + " CPUs, reserve/release churn\n" + table;
+        System.out.println(all);
+        assertThat(reports).as(all).allMatch(RaceReport::ok);
+    }
+
+    private static Scenario.Plan churn(String prefix, long seed) {
+        return Scenario.CHURN.plan(prefix, THREADS, CAPACITY, seed);
+    }
+
+    /** The churn repeated for {@link #MEASURE_SECONDS} on one server. */
+    private static RaceReport timed(StrategyKind kind, long seed, CapacityPool pool) {
+        RaceClock clock = new RaceClock();
+        String prefix = RaceHarness.newPrefix("one", seed);
+        try (JdbiReservationStrategy strategy = JdbiStrategies.of(kind, pool.jdbi(), clock.options())) {
+            RaceHarness.Race race = new RaceHarness.Race(kind.strategyName(), "mariadb x1", "churn " + MEASURE_SECONDS
+                    + " s", seed, prefix, churn(prefix, seed), 100, Duration.ofSeconds(MEASURE_SECONDS).toNanos(), null,
+                    false, clock);
+            return RaceHarness.run(race, strategy, r -> Snapshot.fromTables(pool.jdbi(), "capacity_", r.prefix()),
+                    new History());
+        }
+    }
+
+    /** The churn repeated for {@link #MEASURE_SECONDS} on the three nodes, the threads spread over them. */
+    private static GaleraRace timedOnCluster(StrategyKind kind, long seed) {
+        return race(kind, Scenario.CHURN, seed, clock -> perNode(kind, clock), Duration.ofSeconds(MEASURE_SECONDS));
+    }
+
     /** The strategies of {@code kind}, one per node, judging holds by {@code clock}. */
     private static List<ReservationStrategy> perNode(StrategyKind kind, RaceClock clock) {
         return pools.stream().map(p -> (ReservationStrategy) JdbiStrategies.of(kind, p.jdbi(), clock.options())).toList();
@@ -411,6 +484,12 @@ final class GaleraRaceTest {
      */
     static GaleraRace race(StrategyKind kind, Scenario scenario, long seed,
                            Function<RaceClock, List<ReservationStrategy>> strategies) {
+        return race(kind, scenario, seed, strategies, Duration.ZERO);
+    }
+
+    /** {@link #race} repeated for {@code duration}, or run once for zero. */
+    static GaleraRace race(StrategyKind kind, Scenario scenario, long seed,
+                           Function<RaceClock, List<ReservationStrategy>> strategies, Duration duration) {
         RaceClock clock = new RaceClock();
         List<ReservationStrategy> nodes = strategies.apply(clock);
         SpreadStrategy spread = new SpreadStrategy(nodes);
@@ -424,7 +503,8 @@ final class GaleraRaceTest {
             assertThat(Snapshot.fromTables(node, "capacity_", prefix).resources()).hasSize(plan.capacities().size());
         }
         String name = kind == null ? nodes.get(0).name() : kind.strategyName();
-        RaceHarness.Race race = new RaceHarness.Race(name, "galera x3", scenario.label(), seed, prefix, plan, 100, 0,
+        RaceHarness.Race race = new RaceHarness.Race(name, "galera x3", scenario.label()
+                + (duration.isZero() ? "" : " " + duration.toSeconds() + " s"), seed, prefix, plan, 100, duration.toNanos(),
                 "mvn -o -q -pl stress-tests -am surefire:test -Dtest=GaleraRaceTest -Dcapacity.seed=" + seed, false,
                 clock);
         List<Conflicts> before = Conflicts.now(cluster);
