@@ -33,12 +33,13 @@ available() {
 }
 
 cmd_install() {
+    if [[ $(id -u) -ne 0 ]]; then
+        # the nodes' directories are handed to the mysql user, and only root can do that
+        echo "cluster.sh: the Galera cluster runs only as root (not root here)" >&2
+        exit 3
+    fi
     if available; then
         return 0
-    fi
-    if [[ $(id -u) -ne 0 ]]; then
-        echo "cluster.sh: galera-4 and mariadb-server are not installed, and only root installs them" >&2
-        exit 3
     fi
     if ! command -v apt-get >/dev/null; then
         echo "cluster.sh: galera-4 and mariadb-server are not installed, and there is no apt-get" >&2
@@ -72,8 +73,12 @@ sql() { # node, statement: as root over the node's socket
     mariadb --no-defaults --socket="$DIR/node$1/mysqld.sock" -uroot -N -B -e "$2"
 }
 
-status_of() { # node -> "state size", or "down"
+status_of() { # node -> "state size" ("up" for a plain server), or "down"
     local out
+    if [[ $NODES -eq 1 ]]; then
+        sql 1 "SELECT 1" >/dev/null 2>&1 && echo "up" || echo "down"
+        return
+    fi
     if out=$(sql "$1" "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN
             ('wsrep_local_state_comment', 'wsrep_cluster_size') ORDER BY VARIABLE_NAME DESC" 2>/dev/null); then
         echo $out

@@ -55,7 +55,7 @@ final class GaleraCluster implements AutoCloseable {
      */
     static Optional<String> unavailable() {
         if ("skip".equals(System.getProperty(SKIP_PROPERTY))) {
-            return Optional.of("skipped by -D" + SKIP_PROPERTY + "=skip");
+            return Optional.of("-D" + SKIP_PROPERTY + "=skip");
         }
         Result install = run(INSTALL, "install");
         if (install.exit() == 0) {
