@@ -58,13 +58,13 @@ final class GaleraRaceTest {
 
     /**
      * {@code wsrep_sync_wait} of the strategies' connections: 7 makes each SELECT, UPDATE, DELETE
-     * and INSERT that begins a transaction wait until its node has applied every writeset the
-     * cluster committed before it (MariaDB waits at a transaction's first statement only). At 0
+     * and INSERT wait until its node has applied every writeset the cluster committed before it. At 0
      * (Galera's default) a node answers from rows another node has already changed: races refused
      * units that a release on another node had freed (undersold, 2 races in 30 on 2026-11-30); at 1
      * (reads) and at 3 (and updates) they still did, since a reserve's transaction begins with the
      * INSERT of its reservation (pessimistic-lock, conditional-update) or decides by an UPDATE
-     * (combining). {@code -Dcapacity.galera.syncWait=0} shows it.
+     * (combining), and MariaDB appears to wait only at a transaction's first statement (inferred from
+     * these failures). {@code -Dcapacity.galera.syncWait=0} shows it.
      */
     static final int SYNC_WAIT = Integer.getInteger("capacity.galera.syncWait", 7);
 
