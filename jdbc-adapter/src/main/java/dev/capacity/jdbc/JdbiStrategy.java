@@ -446,7 +446,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
         @Override
         Boolean afterUnknownCommit(Boolean committed, SQLException failure) {
-            Optional<ReservationRows.Ending> ending = transactions.onConnection("checking a release",
+            Optional<ReservationRows.Ending> ending = transactions.lookUp("checking a release",
                     (store, c) -> store.reservations.ending(c, reservationId));
             if (ending.isEmpty() || ending.get().endedAt() == null) {
                 return null;
@@ -512,7 +512,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
          */
         @Override
         HoldStatus afterUnknownCommit(HoldStatus committed, SQLException failure) {
-            Optional<ReservationRows.Ending> ending = transactions.onConnection("checking a hold",
+            Optional<ReservationRows.Ending> ending = transactions.lookUp("checking a hold",
                     (store, c) -> store.reservations.ending(c, reservationId));
             if (ending.isEmpty()) {
                 return null;

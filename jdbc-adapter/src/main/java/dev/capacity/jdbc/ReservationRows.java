@@ -151,9 +151,13 @@ final class ReservationRows {
         return Jdbc.update(c, sql.extend, sql.dialect.timestamp(expiresAt), id, sql.dialect.timestamp(now)) == 1;
     }
 
-    /** How the reservation ended and when it was confirmed; empty if it does not exist. */
+    /**
+     * How the reservation ended and when it was confirmed; empty if it does not exist. Reads the
+     * row under an exclusive lock, in the caller's transaction: a transaction that changed it and
+     * has not ended yet (its COMMIT still in flight) commits or rolls back first.
+     */
     Optional<Ending> ending(Connection c, long id) throws SQLException {
-        return Jdbc.one(c, sql.ending, rs -> new Ending(sql.dialect.instant(rs, 1), rs.getBoolean(2), sql.dialect.instant(rs, 3),
+        return Jdbc.lastQuery(c, sql.ending, rs -> new Ending(sql.dialect.instant(rs, 1), rs.getBoolean(2), sql.dialect.instant(rs, 3),
                 sql.dialect.instant(rs, 4), rs.getLong(5), rs.getLong(6)), id);
     }
 

@@ -178,7 +178,9 @@ final class Sql {
         expire = "UPDATE " + v + " SET released_at = ?, expired = TRUE" + liveRow + " AND expires_at <= ?";
         confirm = "UPDATE " + v + " SET expires_at = NULL, confirmed_at = ?, confirm_token = ?" + liveRow + " AND expires_at > ?";
         extend = "UPDATE " + v + " SET expires_at = ?" + liveRow + " AND expires_at > ?";
-        ending = "SELECT released_at, expired, confirmed_at, expires_at, release_token, confirm_token FROM " + v + " WHERE id = ?";
+        // locked: a transaction that changed the row and whose COMMIT is still in flight ends first
+        ending = dialect.lockForUpdate("SELECT released_at, expired, confirmed_at, expires_at, release_token, confirm_token FROM "
+                + v + " WHERE id = ?", lockTimeout);
         String expiredOf = " WHERE resource_id = ? AND released_at IS NULL AND expires_at <= ?";
         // rows another transaction has locked (a release, a confirm, a sweep in flight) are skipped, never waited for
         expiredHolds = "SELECT id, quantity, holder_id FROM " + v + expiredOf + " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED";

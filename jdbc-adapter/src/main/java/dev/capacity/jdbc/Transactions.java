@@ -387,6 +387,31 @@ final class Transactions {
         }
     }
 
+    /**
+     * Reads, after a COMMIT of unknown outcome, what it wrote, in a transaction of its own that
+     * writes nothing; {@code work} locks the rows it reads, so that the COMMIT, if it is still in
+     * flight on the server, has landed or rolled back before they are read. The client can see
+     * its connection fail while the server still commits: MariaDB's {@code KILL CONNECTION} shuts
+     * the socket at once and lets the session's thread finish the COMMIT it runs, and a network
+     * cut does the same on any database. A lookup that read without the lock could find nothing
+     * yet, and the work would then run again over its own landed COMMIT (a release answered
+     * false, a confirm ALREADY_CONFIRMED: found by the fault suite on MariaDB). Lost races (a
+     * lock timeout) are retried within the budget, as any transaction's.
+     */
+    <T> T lookUp(String what, Work<T> work) {
+        return inOwnTransaction(null, new Unit<T>() {
+            @Override
+            String what() {
+                return what;
+            }
+
+            @Override
+            Step<T> run(Store store, Connection c, int attempt) throws SQLException {
+                return Step.discard(work.run(store, c));
+            }
+        });
+    }
+
     // ---- statements without a transaction
 
     /** Runs {@code work} on a connection of its own, each statement committing on its own. */

@@ -5,9 +5,11 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
@@ -15,7 +17,8 @@ import javax.sql.DataSource;
  * A real data source with injected faults, for the adapter's tests and the fault suite: COMMITs
  * can be made to fail with a connection error either after the database committed (the outcome
  * the caller cannot see) or instead of committing, either the next few or a seeded random share
- * of them; statements can be lost with their connection, and new connections can be refused.
+ * of them, or with the commit landing only after the caller has seen the error; statements can
+ * be lost with their connection, and new connections can be refused.
  * Everything else goes to the real database; this is fault injection, not a mock.
  *
  * <p>A COMMIT here is {@code commit()} on a connection inside a transaction (auto-commit off).
@@ -44,6 +47,9 @@ public final class FaultyDataSource extends DelegatingDataSource {
     private volatile boolean refuseConnectionsAfterFault;
     private volatile boolean refusingConnections;
     private volatile Runnable onFailedCommit = () -> { };
+    private volatile BooleanSupplier lateCommitLands;
+    private final AtomicLong lateCommits = new AtomicLong();
+    private volatile Throwable lateCommitFailure;
 
     public FaultyDataSource(DataSource delegate) {
         super(delegate);
@@ -85,6 +91,31 @@ public final class FaultyDataSource extends DelegatingDataSource {
         lostStatements.set(count);
     }
 
+    /**
+     * Makes the next COMMIT fail with a lost connection ({@code 08006}) at once, while the
+     * database commits it only later, on another thread, once {@code lands} says so (asked every
+     * millisecond, for at most 30 s): what a caller sees when MariaDB's {@code KILL CONNECTION}
+     * shuts the socket of a session in the middle of its COMMIT, which the server thread then
+     * finishes, or when the network fails during a COMMIT on any database. Until the commit
+     * lands, the transaction keeps its locks. The caller's connection is dead from the failure
+     * on; the real one goes back to the pool once the commit has landed.
+     */
+    public void failNextCommitLandingLater(BooleanSupplier lands) {
+        this.lateCommitLands = lands;
+    }
+
+    /** COMMITs that landed after their caller saw them fail ({@link #failNextCommitLandingLater}). */
+    public long lateCommits() {
+        return lateCommits.get();
+    }
+
+    /** Throws if a COMMIT that was to land later could not. */
+    public void requireLateCommitsLanded() {
+        if (lateCommitFailure != null) {
+            throw new IllegalStateException("a late COMMIT did not land: " + lateCommitFailure, lateCommitFailure);
+        }
+    }
+
     /** After the next injected COMMIT failure, refuse new connections until {@link #heal()}. */
     public void refuseConnectionsAfterFault() {
         refuseConnectionsAfterFault = true;
@@ -94,6 +125,7 @@ public final class FaultyDataSource extends DelegatingDataSource {
     public void heal() {
         armedCommits.set(0);
         randomCommitFaults = null;
+        lateCommitLands = null;
         lostStatements.set(0);
         refuseConnectionsAfterFault = false;
         refusingConnections = false;
@@ -127,8 +159,12 @@ public final class FaultyDataSource extends DelegatingDataSource {
 
     private Connection wrap(Connection connection) {
         AtomicBoolean dead = new AtomicBoolean();
+        AtomicBoolean handedOff = new AtomicBoolean();
         return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("close") && handedOff.get()) {
+                        return null; // the thread that lands the late commit gives the real connection back
+                    }
                     // a lost connection fails every call but close, as a real one does
                     if (dead.get() && !method.getName().equals("close")) {
                         throw new SQLException("injected: this connection has been closed", "08003");
@@ -140,6 +176,15 @@ public final class FaultyDataSource extends DelegatingDataSource {
                         throw new SQLException("injected: I/O error, connection lost before COMMIT", "08006");
                     }
                     if (method.getName().equals("commit") && !connection.getAutoCommit()) {
+                        BooleanSupplier lands = lateCommitLands;
+                        if (lands != null) {
+                            lateCommitLands = null;
+                            dead.set(true);
+                            handedOff.set(true);
+                            landLater(connection, lands);
+                            onFailedCommit.run();
+                            throw new SQLException("injected: I/O error during COMMIT, connection lost", CONNECTION_LOST);
+                        }
                         failIfDue(connection);
                     }
                     try {
@@ -148,6 +193,30 @@ public final class FaultyDataSource extends DelegatingDataSource {
                         throw e.getCause();
                     }
                 });
+    }
+
+    /** Commits {@code connection} on a thread of its own once {@code lands} says so, then closes it. */
+    private void landLater(Connection connection, BooleanSupplier lands) {
+        Thread committer = new Thread(() -> {
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!lands.getAsBoolean() && System.nanoTime() < deadline) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
+                connection.commit();
+                lateCommits.incrementAndGet();
+            } catch (SQLException | RuntimeException e) {
+                lateCommitFailure = e;
+            } finally {
+                try {
+                    connection.close();
+                } catch (SQLException e) {
+                    lateCommitFailure = e;
+                }
+            }
+        }, "late-commit");
+        committer.setDaemon(true);
+        committer.start();
     }
 
     /** Fails this COMMIT if one is armed or drawn: commits or rolls back, then throws. */

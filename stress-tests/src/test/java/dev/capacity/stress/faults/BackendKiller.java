@@ -4,10 +4,7 @@ import dev.capacity.stress.internal.Database;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -18,21 +15,25 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * Terminates PostgreSQL backends of one application at random moments with
- * {@code pg_terminate_backend}, as an operator, a failover or a network cut would: every few
- * milliseconds (a random pause of up to {@code maxPauseMillis}) it picks one of the application's
- * sessions at random, whatever it is doing, and ends it. Each kill is counted by what the session
- * was doing at the time (committing, inside a transaction, running a statement, idle in the pool).
+ * Ends the database sessions of one race at random moments, as an operator, a failover or a
+ * network cut would ({@code pg_terminate_backend}, {@code KILL CONNECTION}): every few
+ * milliseconds (a random pause of up to {@code maxPauseMillis}) it picks one of the race's
+ * sessions at random, whatever it is doing, and ends it. Where the target has a cancel
+ * ({@code KILL QUERY}), in {@link FaultTarget#cancelShare} of its turns it picks one of the
+ * sessions running a statement instead, if there is one, and interrupts the statement. Each kill
+ * and cancel is counted by what the session was doing at the time (committing, inside a
+ * transaction, running a statement, idle in the pool).
  *
  * <p>This class is threadsafe.
  */
 public final class BackendKiller implements AutoCloseable {
 
-    private final Database database;
-    private final String applicationName;
+    private final FaultTarget target;
+    private final String application;
     private final SplittableRandom random;
     private final long maxPauseNanos;
     private final AtomicLong kills = new AtomicLong();
+    private final AtomicLong cancels = new AtomicLong();
     private final Map<String, Long> byState = new TreeMap<>();
     private final Thread thread;
     private volatile boolean running = true;
@@ -40,11 +41,11 @@ public final class BackendKiller implements AutoCloseable {
 
     private final BooleanSupplier active;
 
-    /** Kills while {@code active} says so, until closed. */
-    public BackendKiller(Database database, String applicationName, long seed, long maxPauseMillis, BooleanSupplier active) {
+    /** Kills the sessions of the race {@code application} on {@code target} while {@code active} says so, until closed. */
+    BackendKiller(FaultTarget target, String application, long seed, long maxPauseMillis, BooleanSupplier active) {
         this.active = active;
-        this.database = database;
-        this.applicationName = applicationName;
+        this.target = target;
+        this.application = application;
         this.random = new SplittableRandom(seed);
         this.maxPauseNanos = TimeUnit.MILLISECONDS.toNanos(maxPauseMillis);
         this.thread = new Thread(this::run, "backend-killer");
@@ -56,61 +57,53 @@ public final class BackendKiller implements AutoCloseable {
         return this;
     }
 
+    /** Sessions ended. */
     public long kills() {
         return kills.get();
     }
 
-    /** Kills by what the session was doing. */
+    /** Statements interrupted, their sessions left open. */
+    public long cancels() {
+        return cancels.get();
+    }
+
+    /** Kills and cancels by what the session was doing. */
     public synchronized Map<String, Long> byState() {
         return new TreeMap<>(byState);
     }
 
     private void run() {
-        try (Connection c = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-             PreparedStatement sessions = c.prepareStatement("SELECT pid, state, query FROM pg_stat_activity"
-                     + " WHERE application_name = ? AND pid <> pg_backend_pid()");
-             PreparedStatement terminate = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
-            sessions.setString(1, applicationName);
+        Database database = target.admin();
+        try (Connection c = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password())) {
             while (running) {
                 LockSupport.parkNanos(random.nextLong(maxPauseNanos) + 1);
                 if (!active.getAsBoolean()) {
                     continue;
                 }
-                List<Object[]> victims = new ArrayList<>();
-                try (ResultSet rs = sessions.executeQuery()) {
-                    while (rs.next()) {
-                        victims.add(new Object[] {rs.getInt(1), rs.getString(2), rs.getString(3)});
-                    }
-                }
+                List<FaultTarget.Session> victims = target.sessions(c, application);
                 if (victims.isEmpty()) {
                     continue;
                 }
-                Object[] victim = victims.get(random.nextInt(victims.size()));
-                terminate.setInt(1, (Integer) victim[0]);
-                try (ResultSet rs = terminate.executeQuery()) {
-                    if (rs.next() && rs.getBoolean(1)) {
-                        kills.incrementAndGet();
-                        count(state((String) victim[1], (String) victim[2]));
+                if (random.nextDouble() < target.cancelShare()) {
+                    List<FaultTarget.Session> running = victims.stream().filter(FaultTarget.Session::running).toList();
+                    if (!running.isEmpty()) {
+                        FaultTarget.Session victim = running.get(random.nextInt(running.size()));
+                        if (target.cancel(c, victim)) {
+                            cancels.incrementAndGet();
+                            count("cancelled while " + victim.doing());
+                        }
+                        continue;
                     }
+                }
+                FaultTarget.Session victim = victims.get(random.nextInt(victims.size()));
+                if (target.kill(c, victim)) {
+                    kills.incrementAndGet();
+                    count(victim.doing());
                 }
             }
         } catch (SQLException e) {
             failure = e;
         }
-    }
-
-    private static String state(String state, String query) {
-        if (state == null) {
-            return "starting";
-        }
-        if (state.equals("active")) {
-            return query != null && query.trim().toUpperCase(java.util.Locale.ROOT).startsWith("COMMIT")
-                    ? "committing" : "running a statement";
-        }
-        if (state.startsWith("idle in transaction")) {
-            return "between statements of a transaction";
-        }
-        return state.equals("idle") ? "idle in the pool" : state;
     }
 
     private synchronized void count(String state) {

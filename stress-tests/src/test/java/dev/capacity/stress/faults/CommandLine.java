@@ -11,12 +11,14 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * The fault suite's command line, parsed: how the suite runs and which strategies it races.
+ * The fault suite's command line, parsed: how the suite runs, which strategies it races and on
+ * which database.
  *
  * @param settings the settings, with the seed given or a random one
  * @param strategies the strategies to race
+ * @param database the server the suite starts and breaks
  */
-record CommandLine(Settings settings, List<StrategyKind> strategies) {
+record CommandLine(Settings settings, List<StrategyKind> strategies, FaultTarget.Kind database) {
 
     static final String USAGE = """
             usage: exec:java@faults -Dexec.args="[options]"
@@ -26,9 +28,11 @@ record CommandLine(Settings settings, List<StrategyKind> strategies) {
               --kill-pause MS     the longest pause between two backend terminations (default 400)
               --seed N            the seed of the plans and faults (default: random, printed)
               --strategies a,b    strategies by name (default: the five database strategies)
+              --mariadb           on an embedded MariaDB server (default: an embedded PostgreSQL server)
               --help              this text""";
 
     private static final Set<String> OPTIONS = Set.of("seed", "strategies", "seconds", "warmup", "rounds", "kill-pause");
+    private static final Set<String> FLAGS = Set.of("mariadb");
 
     /** The command line ends the program before the suite runs: what to print, and the exit status. */
     static final class Exit extends Exception {
@@ -50,10 +54,16 @@ record CommandLine(Settings settings, List<StrategyKind> strategies) {
      */
     static CommandLine parse(String[] args) throws Exit {
         Map<String, String> options = new LinkedHashMap<>();
+        Set<String> flags = new java.util.HashSet<>();
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i].replaceFirst("^--", "");
             if (name.equals("help")) {
                 throw new Exit(USAGE, 0);
+            }
+            if (FLAGS.contains(name) && !name.equals(args[i])) {
+                flags.add(name);
+                i--;
+                continue;
             }
             if (!OPTIONS.contains(name) || i + 1 >= args.length) {
                 throw new Exit((i + 1 >= args.length && !name.equals(args[i]) ? "missing value for " : "unknown option ")
@@ -75,8 +85,9 @@ record CommandLine(Settings settings, List<StrategyKind> strategies) {
                     Duration.ofSeconds(wholeNumber(options, "seconds", 3, 1)), Duration.ofSeconds(wholeNumber(options, "warmup", 15, 0)),
                     (int) Math.min(Integer.MAX_VALUE, wholeNumber(options, "rounds", 5, 1)), defaults.kills(),
                     Duration.ofMillis(wholeNumber(options, "kill-pause", defaults.killPause().toMillis(), 1)),
-                    defaults.commitFaults(), defaults.commitFaultShare(), seed);
-            return new CommandLine(settings, strategies);
+                    defaults.commitFaults(), defaults.commitFaultShare(), defaults.timeouts(), defaults.cancels(), seed);
+            return new CommandLine(settings, strategies,
+                    flags.contains("mariadb") ? FaultTarget.Kind.MARIADB : FaultTarget.Kind.POSTGRES);
         } catch (IllegalArgumentException e) {
             throw new Exit(e.getMessage() + "\n" + USAGE, 2);
         }

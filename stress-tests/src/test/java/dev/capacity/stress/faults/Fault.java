@@ -5,9 +5,9 @@ import java.util.List;
 /** What goes wrong during a race of the fault suite. */
 public enum Fault {
     NONE("no faults: the yardstick"),
-    KILLS("pg_terminate_backend at random moments"),
+    KILLS("sessions ended at random moments (pg_terminate_backend, KILL CONNECTION)"),
     COMMIT_FAULTS("COMMIT acknowledgement lost, after or instead of the commit"),
-    TIMEOUTS("lock_timeout 1 ms, statement_timeout 5 ms"),
+    TIMEOUTS("statement timeout 5 ms, lock timeout 1 ms (MariaDB: 1 s, its least)"),
     POOL_EXHAUSTED("half as many connections as threads, all taken for 400 ms at times, 250 ms connection timeout"),
     RESTART("server stopped and started again mid-run");
 

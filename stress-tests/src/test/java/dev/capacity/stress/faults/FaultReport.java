@@ -61,17 +61,17 @@ public final class FaultReport {
     /**
      * The outcomes as a table, with the checker's problems of any race that broke an invariant.
      * The column "confirmed" counts the confirms answered CONFIRMED, "orders" the orders granted,
-     * "limited" the requests refused at a holder's limit; "whole" shows how long the pool took to
-     * have every connection back and open.
+     * "limited" the requests refused at a holder's limit; "took" how long the race ran; "whole"
+     * shows how long the pool took to have every connection back and open.
      */
     public static String table(List<RaceOutcome> outcomes) {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%-19s %-14s %5s %8s %9s %6s %8s %9s %7s %7s %8s %7s %7s %8s %6s %6s %7s  %-9s %s%n",
-                "strategy", "fault", "round", "injected", "answers/s", "ratio", "granted", "confirmed", "orders", "limited", "p99",
+        out.append(String.format(Locale.ROOT, "%-19s %-14s %5s %8s %6s %9s %6s %8s %9s %7s %7s %8s %7s %7s %8s %6s %6s %7s  %-9s %s%n",
+                "strategy", "fault", "round", "injected", "took", "answers/s", "ratio", "granted", "confirmed", "orders", "limited", "p99",
                 "unknown", "keyed", "slowest", "new", "pool", "whole", "verdict", "faults by kind"));
         for (RaceOutcome o : outcomes) {
-            out.append(String.format(Locale.ROOT, "%-19s %-14s %5d %8d %9.0f %6s %7.0f%% %9d %7d %7d %6.1fms %7d %7d %6.0fms %6d %3d/%-2d %7s  %-9s %s%n",
-                    o.strategy(), o.fault().name().toLowerCase(Locale.ROOT), o.round() + 1, o.injected(), o.answeredPerSecond(),
+            out.append(String.format(Locale.ROOT, "%-19s %-14s %5d %8d %5.1fs %9.0f %6s %7.0f%% %9d %7d %7d %6.1fms %7d %7d %6.0fms %6d %3d/%-2d %7s  %-9s %s%n",
+                    o.strategy(), o.fault().name().toLowerCase(Locale.ROOT), o.round() + 1, o.injected(), o.report().elapsedNanos() / 1e9, o.answeredPerSecond(),
                     o.fault() == Fault.NONE ? "" : String.format(Locale.ROOT, "%.2f", ratio(outcomes, o)),
                     o.report().reserves() == 0 ? 0.0 : 100.0 * o.report().grants() / o.report().reserves(),
                     o.report().confirmed(), o.report().ordersGranted(), o.report().holderLimited(), o.report().p99Micros() / 1000.0,

@@ -10,7 +10,6 @@ import dev.capacity.jdbc.testing.FaultyDataSource;
 import dev.capacity.jdbc.testing.FaultyDataSource.CommitFault;
 import dev.capacity.stress.internal.Database;
 import dev.capacity.stress.internal.Durability;
-import dev.capacity.stress.internal.EmbeddedPostgresServer;
 import dev.capacity.stress.internal.History;
 import dev.capacity.stress.internal.Op;
 import dev.capacity.stress.internal.RaceClock;
@@ -22,7 +21,6 @@ import dev.capacity.stress.internal.Snapshot;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -39,17 +37,19 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
- * Races every strategy on a real PostgreSQL server while the database misbehaves, and checks
- * each race's history with the race harness's checker: backends terminated at random moments,
+ * Races every strategy on a real PostgreSQL or MariaDB server while the database misbehaves, and
+ * checks each race's history with the race harness's checker: sessions ended at random moments,
  * COMMITs whose acknowledgement is lost, lock and statement timeouts set very low, a pool with
  * fewer connections than threads, and the server stopped and started again mid-run. Next to the
  * faulty races runs the same race without faults, in rounds (see {@link Fault#PAIRED}), so that
  * throughput under faults is a ratio from one run. The faults come from {@link BackendKiller},
- * {@link FaultyDataSource}, {@link PoolExhauster} and {@link ServerRestarter}; {@link FaultReport}
- * prints the outcomes.
+ * {@link FaultyDataSource}, {@link PoolExhauster} and {@link ServerRestarter}, and what they do on
+ * each database from its {@link FaultTarget}; {@link TimeoutWatch} counts the timeouts;
+ * {@link FaultReport} prints the outcomes.
  *
  * <pre>
  * mvn -q -pl stress-tests -am test-compile exec:java@faults        # every strategy, every fault, 5 rounds
+ * mvn -q -pl stress-tests -am test-compile exec:java@faults -Dexec.args="--mariadb"
  * mvn -q -pl stress-tests -am test-compile exec:java@faults -Dexec.args="--seconds 10 --rounds 3 --seed 42 --strategies combining"
  * </pre>
  *
@@ -68,15 +68,15 @@ public final class FaultSuite {
     static final long MAX_RACE_NANOS = TimeUnit.MINUTES.toNanos(3);
     private static final AtomicInteger RACES = new AtomicInteger();
 
-    private final EmbeddedPostgresServer server;
+    private final FaultTarget target;
     private final Settings settings;
     private final CapacityPool admin;
 
-    /** A suite on {@code server}, which it may stop and start again; the tables are installed here. */
-    public FaultSuite(EmbeddedPostgresServer server, Settings settings) {
-        this.server = server;
+    /** A suite on {@code target}'s server, which it may stop and start again; the tables are installed here. */
+    FaultSuite(FaultTarget target, Settings settings) {
+        this.target = target;
         this.settings = settings;
-        Database db = server.database();
+        Database db = target.admin();
         this.admin = CapacityPool.open(db.jdbcUrl(), db.user(), db.password(), 4);
         CapacitySchema.install(admin.jdbi());
     }
@@ -150,22 +150,20 @@ public final class FaultSuite {
         int threads = settings.threads();
         int poolSize = fault == Fault.POOL_EXHAUSTED ? threads / 2 : threads + 2;
         Duration connectionTimeout = Duration.ofMillis(fault == Fault.POOL_EXHAUSTED ? 250 : 1000);
-        Database db = server.database();
-        String url = db.jdbcUrl() + "?ApplicationName=" + application
-                + (fault == Fault.TIMEOUTS ? "&options=-c%20statement_timeout%3D5ms" : "");
+        Database db = admin.jdbi().withHandle(h -> target.race(h, application, fault == Fault.TIMEOUTS));
         // the fault-free race and the faulty ones of a round run the same plan; each fault draws its own moments
         long planSeed = settings.seed() ^ (strategyName.hashCode() * 31L + round);
         long seed = settings.seed() ^ ((strategyName.hashCode() * 31L + fault.ordinal()) * 31L + round);
 
         startClean();
-        try (CapacityPool pool = CapacityPool.open(url, db.user(), db.password(), poolSize, connectionTimeout)) {
+        try (CapacityPool pool = CapacityPool.open(db.jdbcUrl(), db.user(), db.password(), poolSize, connectionTimeout)) {
             openEveryConnection(pool, poolSize);
-            Timestamp raceStart = admin.jdbi().withHandle(h -> h.createQuery("SELECT clock_timestamp()")
-                    .mapTo(Timestamp.class).one());
+            Object raceStart = admin.jdbi().withHandle(target::mark);
             // faults begin once the race does: the resources are defined before it, undisturbed
             AtomicBoolean racing = new AtomicBoolean();
             FaultyDataSource commitFaults = fault == Fault.COMMIT_FAULTS ? failingCommits(pool, seed, racing) : null;
-            Jdbi jdbi = commitFaults != null ? Jdbi.create(commitFaults) : pool.jdbi();
+            TimeoutWatch timeouts = fault == Fault.TIMEOUTS ? new TimeoutWatch(pool.dataSource(), target::timeout) : null;
+            Jdbi jdbi = commitFaults != null ? Jdbi.create(commitFaults) : timeouts != null ? Jdbi.create(timeouts) : pool.jdbi();
             RaceClock clock = new RaceClock();
             StrategyOptions options = options(fault, clock);
             String prefix = RaceHarness.newPrefix("faults", seed);
@@ -176,7 +174,7 @@ public final class FaultSuite {
             // defines the race's resources and later checks keyed unknowns, on the suite's own pool
             ReservationStrategy faultFree = strategyOn.apply(admin.jdbi(), options);
             try {
-                RaceHarness.Race race = new RaceHarness.Race(strategyName, "postgres", fault.name().toLowerCase(Locale.ROOT),
+                RaceHarness.Race race = new RaceHarness.Race(strategyName, target.name(), fault.name().toLowerCase(Locale.ROOT),
                         seed, prefix, plan, 100, MAX_RACE_NANOS, null, fault != Fault.NONE, clock);
                 History history = new History();
                 long started = System.nanoTime();
@@ -189,13 +187,17 @@ public final class FaultSuite {
 
                 RaceReport report;
                 long injected;
+                long cancels = 0;
                 String detail;
                 switch (fault) {
                     case KILLS -> {
-                        try (BackendKiller killer = new BackendKiller(db, application, seed, settings.killPause().toMillis(), racing::get).start()) {
+                        try (BackendKiller killer = new BackendKiller(target, application, seed, settings.killPause().toMillis(),
+                                racing::get).start()) {
                             report = RaceHarness.run(race, faultFree, strategy, this::snapshot, history,
-                                    () -> longEnough.getAsBoolean() && killer.kills() >= settings.kills());
+                                    () -> longEnough.getAsBoolean() && killer.kills() >= settings.kills()
+                                            && (target.cancelShare() == 0 || killer.cancels() >= settings.cancels()));
                             injected = killer.kills();
+                            cancels = killer.cancels();
                             detail = killer.byState().toString();
                         }
                     }
@@ -218,8 +220,14 @@ public final class FaultSuite {
                             detail = "{connections held by another part of the application " + exhauster.timesExhausted() + " times}";
                         }
                     }
+                    case TIMEOUTS -> {
+                        report = RaceHarness.run(race, faultFree, strategy, this::snapshot, history,
+                                () -> longEnough.getAsBoolean() && timeouts.timeouts() >= settings.timeouts());
+                        injected = timeouts.timeouts();
+                        detail = timeouts.byKind().toString();
+                    }
                     case RESTART -> {
-                        ServerRestarter restarter = new ServerRestarter(server, admin.jdbi(), threads, history).start();
+                        ServerRestarter restarter = new ServerRestarter(target, admin.jdbi(), threads, history).start();
                         report = RaceHarness.run(race, faultFree, strategy, this::snapshot, history, restarter::done);
                         restarter.awaitEnd();
                         injected = history.count(o -> o.invokedMicros() >= restarter.stoppedAt()
@@ -233,9 +241,10 @@ public final class FaultSuite {
                     }
                 }
                 close(strategy);
-                long newConnections = admin.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM pg_stat_activity"
-                                + " WHERE application_name = :app AND backend_start > :start")
-                        .bind("app", application).bind("start", raceStart).mapTo(Long.class).one());
+                if (!report.ok()) {
+                    writeHistory(history, strategyName, fault, seed);
+                }
+                long newConnections = admin.jdbi().withHandle(h -> target.sessionsOpenedSince(h, application, raceStart));
                 long refillMillis = awaitRefilled(pool, poolSize);
                 List<Op> ops = history.ops();
                 List<Op> keyedUnknown = ops.stream()
@@ -245,7 +254,7 @@ public final class FaultSuite {
                         java.util.LinkedHashMap::new, java.util.stream.Collectors.toList()));
                 List<List<Op>> keyedUnknownOrders = unknownOrders.values().stream()
                         .filter(lines -> lines.stream().allMatch(Op::hasKey)).toList();
-                return new RaceOutcome(strategyName, fault, round, report, answered(ops) * 1e9 / report.elapsedNanos(), injected, detail,
+                return new RaceOutcome(strategyName, fault, round, report, answered(ops) * 1e9 / report.elapsedNanos(), injected, cancels, detail,
                         keyedUnknown.size() + keyedUnknownOrders.size(),
                         unresolved(keyedUnknown, prefix, faultFree) + unresolvedOrders(keyedUnknownOrders, prefix, faultFree),
                         count(ops, o -> o.kind() == Op.Kind.RESERVE && !o.hasKey()
@@ -261,6 +270,8 @@ public final class FaultSuite {
                 close(strategy);
                 close(faultFree);
             }
+        } finally {
+            admin.jdbi().useHandle(h -> target.raceEnded(h, application));
         }
     }
 
@@ -270,11 +281,7 @@ public final class FaultSuite {
      * race's pages left for a checkpoint or autovacuum to work on during it.
      */
     private void startClean() {
-        String prefix = StrategyOptions.DEFAULT_TABLE_PREFIX;
-        admin.jdbi().useHandle(h -> {
-            h.execute("TRUNCATE " + prefix + "resource, " + prefix + "reservation, " + prefix + "slot");
-            h.execute("CHECKPOINT");
-        });
+        admin.jdbi().useHandle(h -> target.empty(h, StrategyOptions.DEFAULT_TABLE_PREFIX));
     }
 
     /**
@@ -482,6 +489,24 @@ public final class FaultSuite {
         }
     }
 
+    /**
+     * Writes the history of a race that broke an invariant to
+     * {@code target/fault-suite/<strategy>-<database>-<fault>-<seed>.history}, one operation a line,
+     * for reading beside the checker's verdict.
+     */
+    private void writeHistory(History history, String strategyName, Fault fault, long seed) {
+        java.nio.file.Path directory = java.nio.file.Path.of("target", "fault-suite");
+        try {
+            java.nio.file.Files.createDirectories(directory);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("could not create " + directory, e);
+        }
+        java.nio.file.Path file = directory.resolve(String.format(Locale.ROOT, "%s-%s-%s-%d.history", strategyName.replaceAll("\\W+", "-"),
+                target.name(), fault.name().toLowerCase(Locale.ROOT), seed));
+        history.write(file);
+        System.out.println("the history of the race that broke an invariant: " + file.toAbsolutePath());
+    }
+
     /** Calls that got a definite answer from the store. */
     private static long answered(List<Op> ops) {
         return count(ops, o -> (o.kind() != Op.Kind.ORDER || o.firstLine()) && switch (o.result()) {
@@ -503,6 +528,11 @@ public final class FaultSuite {
         }
     }
 
+    /** The database the suite breaks. */
+    FaultTarget target() {
+        return target;
+    }
+
     /** Closes the suite's own pool (not the server). */
     public void close() {
         admin.close();
@@ -520,10 +550,11 @@ public final class FaultSuite {
         Settings settings = line.settings();
         long seed = settings.seed();
         List<StrategyKind> kinds = line.strategies();
-        System.out.println("fault suite, seed " + seed + " (replay with --seed " + seed + "), " + settings);
+        System.out.println("fault suite on " + line.database().label() + ", seed " + seed + " (replay with --seed " + seed
+                + (line.database() == FaultTarget.Kind.MARIADB ? " --mariadb" : "") + "), " + settings);
         List<RaceOutcome> outcomes;
-        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(Durability.FAST)) {
-            FaultSuite suite = new FaultSuite(server, settings);
+        try (FaultTarget target = FaultTarget.start(line.database(), Durability.FAST)) {
+            FaultSuite suite = new FaultSuite(target, settings);
             try {
                 outcomes = suite.run(kinds, EnumSet.allOf(Fault.class));
             } finally {

@@ -9,7 +9,10 @@ import dev.capacity.stress.internal.RaceReport;
  * @param round the round the race ran in (see {@link Fault#PAIRED}); the races that run once
  *     count in the last round
  * @param answeredPerSecond calls that got a definite answer (granted, refused, released), per second
- * @param injected faults injected: kills, failed commits, or calls refused while the server was down
+ * @param injected faults injected: sessions killed, failed commits, timeouts, or calls refused while
+ *     connections or the server were missing
+ * @param cancelled statements interrupted by the killer, their sessions left open (see
+ *     {@link FaultTarget#cancelShare})
  * @param injectedDetail the faults by kind
  * @param keyedUnknown reserve calls with an idempotency key, and orders with every line keyed,
  *     whose outcome stayed unknown (the store was unreachable for the lookup too)
@@ -33,7 +36,7 @@ import dev.capacity.stress.internal.RaceReport;
  * @param poolSize the pool's maximum
  */
 public record RaceOutcome(String strategy, Fault fault, int round, RaceReport report, double answeredPerSecond, long injected,
-                          String injectedDetail, long keyedUnknown, long unresolved, long unkeyedUnknown, long slowestFailureMicros,
+                          long cancelled, String injectedDetail, long keyedUnknown, long unresolved, long unkeyedUnknown, long slowestFailureMicros,
                           long lostConfirmCommits, long lostOrderCommits, long lostLimitedCommits, long newConnections,
                           int activeAfter, int totalAfter, long refillMillis, int poolSize) {
 

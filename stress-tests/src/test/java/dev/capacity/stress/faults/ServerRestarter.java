@@ -1,6 +1,5 @@
 package dev.capacity.stress.faults;
 
-import dev.capacity.stress.internal.EmbeddedPostgresServer;
 import dev.capacity.stress.internal.History;
 import dev.capacity.stress.internal.Op;
 
@@ -20,7 +19,7 @@ import java.util.function.BooleanSupplier;
  * <p>This class is threadsafe.
  */
 final class ServerRestarter {
-    private final EmbeddedPostgresServer server;
+    private final FaultTarget server;
     private final Jdbi ownPool;
     private final int threads;
     private final History history;
@@ -34,7 +33,7 @@ final class ServerRestarter {
      * Restarts {@code server} while {@code threads} threads race and record into {@code history};
      * {@code ownPool} is the suite's own, which must reach the new server before the race ends.
      */
-    ServerRestarter(EmbeddedPostgresServer server, Jdbi ownPool, int threads, History history) {
+    ServerRestarter(FaultTarget server, Jdbi ownPool, int threads, History history) {
         this.server = server;
         this.ownPool = ownPool;
         this.threads = threads;

@@ -18,10 +18,13 @@ import java.time.Duration;
  * @param killPause the longest pause between two terminations (each pause is drawn uniformly up to it)
  * @param commitFaults failed COMMITs per strategy, at least
  * @param commitFaultShare the share of COMMITs that fail
+ * @param timeouts statement and lock timeouts per strategy, at least
+ * @param cancels statements interrupted by the killer per strategy, at least, where the database
+ *     has a cancel that the killer uses (see {@link FaultTarget#cancelShare})
  * @param seed the seed of the plans and of the faults
  */
 public record Settings(int threads, int capacity, Duration runFor, Duration warmUp, int rounds, int kills, Duration killPause,
-                       int commitFaults, double commitFaultShare, long seed) {
+                       int commitFaults, double commitFaultShare, int timeouts, int cancels, long seed) {
 
     public Settings {
         if (rounds < 1) {
@@ -30,12 +33,13 @@ public record Settings(int threads, int capacity, Duration runFor, Duration warm
     }
 
     /**
-     * 8 threads for at least 2 s per race after one warm-up race, one round; per race at
-     * least 50 terminations (one every 200 ms on average: every connection of the pool lost
-     * about every 2 s) and 120 failed COMMITs (one in ten): over the five strategies, 250
-     * terminations and 600 failed COMMITs.
+     * The short form, for {@code mvn verify}: 8 threads for at least 2 s per race, one round;
+     * per race at least 50 terminations (one every 100 ms on average: every connection of the
+     * pool lost about every second; the race goes on until there were 50), 120 failed COMMITs
+     * (one in ten), 20 timeouts and, where the killer also cancels statements, 3 cancels: over
+     * the five strategies, 250 terminations, 600 failed COMMITs and 100 timeouts.
      */
     public static Settings defaults(long seed) {
-        return new Settings(8, 64, Duration.ofSeconds(2), Duration.ZERO, 1, 50, Duration.ofMillis(400), 120, 0.1, seed);
+        return new Settings(8, 64, Duration.ofSeconds(2), Duration.ZERO, 1, 50, Duration.ofMillis(200), 120, 0.1, 20, 3, seed);
     }
 }
