@@ -35,7 +35,7 @@ final class ExpiredHolds {
             if (Sql.SLOTS.equals(family)) {
                 ResourceRow row = UniqueSlotsStrategy.shared(store, c, resourceId);
                 for (ReservationRows.ExpiredHold hold : holds) {
-                    UniqueSlotsStrategy.freeSlotsOf(store, c, resourceId, row.capacity(), hold.id());
+                    UniqueSlotsStrategy.freeSlotsOf(store, c, resourceId, row.capacity(), hold.id(), hold.quantity());
                 }
                 holderLimit = row.holderLimit();
             } else {

@@ -59,7 +59,9 @@ final class HolderRows {
 
     /** Takes {@code units} off the holder's live units. */
     void give(Connection c, String resourceId, String holderId, long units) throws SQLException {
-        Jdbc.update(c, sql.holderGive, units, resourceId, holderId);
+        // on a limited resource every holder with live units has its row: one that did not change is a lost write
+        Jdbc.updateExactly(c, 1, "giving back " + holderId + "'s " + units + " units of " + resourceId, sql.holderGive,
+                units, resourceId, holderId);
     }
 
     /** Counts every holder's live units from the reservations, for a resource that has just been limited. */

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTransactionRollbackException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -53,6 +54,27 @@ final class Jdbc {
             binder.bind(s);
             return s.executeUpdate();
         }
+    }
+
+    /**
+     * Runs a write that must change exactly {@code expected} rows (a row this transaction holds, or
+     * rows it has just read); any other count is a lost race (SQLSTATE 40001): the transaction
+     * rolls back and runs again. MariaDB answers some statements that {@code KILL QUERY} (or a
+     * statement time limit) interrupts with a count of 0 and no error; without this check the
+     * rest of the transaction would commit without that write.
+     */
+    static void updateExactly(Connection c, long expected, String what, String statement, Object... parameters)
+            throws SQLException {
+        int changed = update(c, statement, parameters);
+        if (changed != expected) {
+            throw lostWrite(what, expected, changed);
+        }
+    }
+
+    /** A write that changed another number of rows than it must have: a lost race, to run again. */
+    static SQLException lostWrite(String what, long expected, long changed) {
+        return new SQLTransactionRollbackException(what + " changed " + changed + " rows, not " + expected
+                + "; running the transaction again", "40001");
     }
 
     /** The first row, mapped; empty if there is none (or the mapper returns null). */

@@ -125,16 +125,22 @@ final class ResourceRows {
     }
 
     void increment(Connection c, String id, long quantity) throws SQLException {
-        Jdbc.update(c, sql.increment, quantity, id);
+        // under the row's lock, after the decision: a counter that did not change is a lost write
+        Jdbc.updateExactly(c, 1, "taking " + quantity + " units of " + id, sql.increment, quantity, id);
     }
 
     /** Returns units to the counter; the resource's per-holder limit ({@link Long#MAX_VALUE}: none). */
     long decrement(Connection c, String id, long quantity) throws SQLException {
+        // the resource row exists (the reservation is of it): a counter that did not change is a lost write
         if (sql.decrementedLimit != null) {
-            return Jdbc.update(c, sql.decrement, quantity, id) == 0 ? Long.MAX_VALUE
-                    : Jdbc.one(c, sql.decrementedLimit, rs -> limit(rs, 1), id).orElse(Long.MAX_VALUE);
+            Jdbc.updateExactly(c, 1, "returning " + quantity + " units to " + id, sql.decrement, quantity, id);
+            return Jdbc.one(c, sql.decrementedLimit, rs -> limit(rs, 1), id).orElse(Long.MAX_VALUE);
         }
-        return Jdbc.one(c, sql.decrement, rs -> limit(rs, 1), quantity, id).orElse(Long.MAX_VALUE);
+        Optional<Long> limit = Jdbc.one(c, sql.decrement, rs -> limit(rs, 1), quantity, id);
+        if (limit.isEmpty()) {
+            throw Jdbc.lostWrite("returning " + quantity + " units to " + id, 1, 0);
+        }
+        return limit.get();
     }
 
     /** Sets the per-holder limit; {@link Long#MAX_VALUE} removes it. */

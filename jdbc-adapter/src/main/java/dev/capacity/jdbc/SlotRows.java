@@ -50,13 +50,21 @@ final class SlotRows {
      * Deletes the slots of a reservation, wherever they are now (a concurrent release may just
      * have moved one), and returns the slots it freed.
      */
-    List<Long> deleteOf(Connection c, long reservationId) throws SQLException {
+    List<Long> deleteOf(Connection c, long reservationId, long quantity) throws SQLException {
         if (sql.lockSlotsOf == null) {
-            return Jdbc.longs(c, sql.deleteSlotsOf, reservationId);
+            List<Long> deleted = Jdbc.longs(c, sql.deleteSlotsOf, reservationId);
+            if (deleted.size() != quantity) {
+                // a reservation holds one slot per unit until it ends: fewer deleted is a lost write
+                throw Jdbc.lostWrite("freeing the slots of reservation " + reservationId, quantity, deleted.size());
+            }
+            return deleted;
         }
         // no DELETE ... RETURNING: the slots read under their locks are the ones the delete finds
         List<Long> slots = Jdbc.longs(c, sql.lockSlotsOf, reservationId);
         int deleted = Jdbc.update(c, sql.deleteSlotsOf, reservationId);
+        if (slots.size() != quantity) {
+            throw Jdbc.lostWrite("locking the slots of reservation " + reservationId, quantity, slots.size());
+        }
         if (deleted != slots.size()) {
             throw new SQLTransactionRollbackException("the slots of reservation " + reservationId + " changed between"
                     + " their locked read (" + slots.size() + ") and their delete (" + deleted + ")", "40001");

@@ -169,7 +169,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         if (!ended) {
             return false;
         }
-        freeSlotsOf(store, c, resourceId, row.capacity(), reservationId);
+        freeSlotsOf(store, c, resourceId, row.capacity(), reservationId, reservation.quantity());
         if (row.isLimited()) {
             store.holders.give(c, resourceId, reservation.holderId(), reservation.quantity());
         }
@@ -186,10 +186,10 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
      * Deletes the slots of a reservation that ended in this transaction; while overflow exists
      * after a shrink, every slot this freed below the capacity takes one in.
      */
-    static void freeSlotsOf(Store store, Connection c, String resourceId, long capacity, long reservationId)
-            throws SQLException {
+    static void freeSlotsOf(Store store, Connection c, String resourceId, long capacity, long reservationId,
+                            long quantity) throws SQLException {
         // deleted by reservation, not by slot number: a concurrent release may have moved one of them
-        List<Long> freed = store.slots.deleteOf(c, reservationId);
+        List<Long> freed = store.slots.deleteOf(c, reservationId, quantity);
         if (store.slots.highestFrom(c, resourceId, capacity).isPresent()) {
             // overflow exists after a shrink: every slot this freed below the capacity takes one in
             for (long slot : freed) {

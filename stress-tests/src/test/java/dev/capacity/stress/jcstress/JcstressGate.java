@@ -90,16 +90,25 @@ public final class JcstressGate {
      * results of their own below {@code resultDest}.
      */
     private static String[] withJdbcUrl(String[] args, String filter, String jdbcUrl, String resultDest) {
+        // the URL joins the JVM arguments given (-jvmArgsPrepend would double the VM configurations)
+        String property = "-D" + JdbcOnce.JDBC_URL + "=" + jdbcUrl;
         List<String> changed = new ArrayList<>();
+        boolean jvmArgs = false;
         for (int i = 0; i < args.length; i++) {
             if ((args[i].equals("-t") || args[i].equals("-r")) && i + 1 < args.length) {
                 i++; // replaced below
+            } else if (args[i].equals("-jvmArgs") && i + 1 < args.length) {
+                changed.add(args[i]);
+                changed.add(args[++i] + " " + property);
+                jvmArgs = true;
             } else {
                 changed.add(args[i]);
             }
         }
-        changed.addAll(List.of("-t", filter, "-r", Path.of(resultDest, "mariadb").toString(),
-                "-jvmArgsPrepend", "-D" + JdbcOnce.JDBC_URL + "=" + jdbcUrl));
+        if (!jvmArgs) {
+            changed.addAll(List.of("-jvmArgs", property));
+        }
+        changed.addAll(List.of("-t", filter, "-r", Path.of(resultDest, "mariadb").toString()));
         return changed.toArray(String[]::new);
     }
 
