@@ -15,7 +15,7 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.LLL_Result;
 
 /**
- * optimistic-version on H2 (and again on MariaDB, see {@link JcstressGate}), a double submit: two callers send the same request with the same idempotency
+ * optimistic-version on H2, a double submit: two callers send the same request with the same idempotency
  * key at once. Exactly one reservation is made (the reserved count, third, is 1) and the other
  * caller gets it back as REPLAYED.
  *
