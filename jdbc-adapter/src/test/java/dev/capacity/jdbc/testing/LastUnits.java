@@ -9,6 +9,7 @@ import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
 import dev.capacity.jdbc.testing.Race.Decision;
 
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -33,13 +34,19 @@ public final class LastUnits {
      */
     public static List<ReservationResult> race(Race race, ReservationStrategy strategy, String run, int capacity,
                                                int left, String where) {
+        return race(race, strategy, run, capacity, left, Race.PATIENCE, where);
+    }
+
+    /** {@link #race(Race, ReservationStrategy, String, int, int, String)} with clients of {@code patience}. */
+    public static List<ReservationResult> race(Race race, ReservationStrategy strategy, String run, int capacity,
+                                               int left, Duration patience, String where) {
         strategy.define(run, capacity);
         if (capacity > left) {
             assertThat(strategy.reserve(ReservationRequest.of(run, "early").withQuantity(capacity - left)).status())
                     .as(where).isEqualTo(RESERVED);
         }
 
-        List<Decision> decisions = race.run(i -> Race.decide(strategy, ReservationRequest.of(run, "user-" + i)));
+        List<Decision> decisions = race.run(i -> Race.decide(strategy, ReservationRequest.of(run, "user-" + i), patience));
 
         assertNoneUndersold(strategy, run, decisions, where);
         List<ReservationResult> results = decisions.stream().map(Decision::result).toList();

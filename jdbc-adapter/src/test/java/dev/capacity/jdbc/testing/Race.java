@@ -167,11 +167,16 @@ public final class Race implements AutoCloseable {
      * {@link #MAX_CONTENDED_IN_A_ROW} answers.
      */
     public static Decision decide(ReservationStrategy strategy, ReservationRequest request) {
+        return decide(strategy, request, PATIENCE);
+    }
+
+    /** {@link #decide(ReservationStrategy, ReservationRequest)} with a patience of {@code patience}. */
+    public static Decision decide(ReservationStrategy strategy, ReservationRequest request, Duration patience) {
         long started = System.nanoTime();
         for (int answers = 1; ; answers++) {
             ReservationResult result = strategy.reserve(request);
             long elapsed = System.nanoTime() - started;
-            if (result.status() != CONTENDED || elapsed >= PATIENCE.toNanos() || answers >= MAX_CONTENDED_IN_A_ROW) {
+            if (result.status() != CONTENDED || elapsed >= patience.toNanos() || answers >= MAX_CONTENDED_IN_A_ROW) {
                 return new Decision(request, result, answers, elapsed);
             }
         }

@@ -9,6 +9,10 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Comparator;
 
 /**
@@ -39,7 +43,7 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
         this.server = server;
     }
 
-    /** Unpacks, installs and starts a server (about 15 s on 2 cores) with an empty {@link #DATABASE}. */
+    /** Unpacks, installs and starts a server (about 3 s on 2 cores) with an empty {@link #DATABASE}. */
     public static EmbeddedMariaDbServer start(Durability durability) {
         Path directory = null;
         try {
@@ -54,11 +58,13 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
                     .addArg("--user=root")
                     .addArg("--max-connections=300")
                     .addArg("--character-set-server=utf8mb4")
+                    // 11.4 makes a TLS certificate at every start otherwise: 2 to 9 s on the 2-core VM, 0.2 s without
+                    .addArg("--skip-ssl")
                     .addArg("--innodb-flush-log-at-trx-commit=" + (durability == Durability.DURABLE ? 1 : 0));
             EmbeddedMariaDbServer embedded = new EmbeddedMariaDbServer(durability, directory, port,
                     DB.newEmbeddedDB(config.build()));
             embedded.start();
-            embedded.server.run("CREATE DATABASE IF NOT EXISTS " + DATABASE);
+            embedded.run("CREATE DATABASE IF NOT EXISTS " + DATABASE);
             return embedded;
         } catch (ManagedProcessException e) {
             delete(directory);
@@ -118,10 +124,12 @@ public final class EmbeddedMariaDbServer implements AutoCloseable {
         run("DROP DATABASE IF EXISTS " + name);
     }
 
+    /** Runs {@code sql} as root over JDBC (the server's own client would ask for TLS, which the server is started without). */
     private void run(String sql) {
-        try {
-            server.run(sql);
-        } catch (ManagedProcessException e) {
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://localhost:" + port + "/", "root", "");
+             Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
             throw new IllegalStateException("could not run '" + sql + "' on the embedded MariaDB server", e);
         }
     }
