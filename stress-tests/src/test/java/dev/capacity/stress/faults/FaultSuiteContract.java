@@ -9,6 +9,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.util.EnumSet;
 import java.util.List;
@@ -22,8 +24,10 @@ import java.util.Random;
  * the limit, nor is refused under it. Each fault must really have happened, as often as
  * {@link Settings} asks. Throughput ratios are printed, not asserted: they are measurements (see
  * the README), not correctness. The same assertions on every database: a subclass names the server.
+ * The suites of the two databases run beside each other (see {@code junit-platform.properties}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Execution(ExecutionMode.CONCURRENT)
 abstract class FaultSuiteContract {
 
     private static final List<StrategyKind> KINDS = List.of(StrategyKind.OPTIMISTIC_VERSION,

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,6 +50,7 @@ import java.util.function.Function;
  * that a replicated writeset aborted (brute-force aborts), per strategy.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Isolated("a node that gets no CPU for seconds is taken for dead: nothing else runs beside the cluster")
 final class GaleraRaceTest {
 
     /** Three threads per node. */
