@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -123,7 +124,8 @@ enum KitDatabase {
                 });
             }
             case POSTGRES: {
-                Database server = SharedPostgres.in(context).database();
+                Database server = Shared.in(context, EmbeddedPostgresServer.class,
+                        () -> EmbeddedPostgresServer.start(Durability.FAST)).database();
                 String schema = "capacity_kit_" + n;
                 execute(server.jdbcUrl(), server.user(), server.password(), "CREATE SCHEMA " + schema);
                 CapacityPool pool = CapacityPool.open(server.jdbcUrl() + "?currentSchema=" + schema,
@@ -134,7 +136,8 @@ enum KitDatabase {
                 });
             }
             case MARIADB: {
-                EmbeddedMariaDbServer server = SharedMariaDb.in(context);
+                EmbeddedMariaDbServer server = Shared.in(context, EmbeddedMariaDbServer.class,
+                        () -> EmbeddedMariaDbServer.start(Durability.FAST));
                 String name = "capacity_kit_" + n;
                 server.createDatabase(name);
                 Database database = server.database(name);
@@ -161,45 +164,18 @@ enum KitDatabase {
     /** A pool on a fresh schema; closing it closes the pool and drops the schema. */
     record FreshSchema(CapacityPool pool, AutoCloseable drop) {}
 
-    /** The embedded MariaDB server of the test run, in the root store: stopped when the run ends. */
-    private static final class SharedMariaDb implements ExtensionContext.Store.CloseableResource {
-        private final EmbeddedMariaDbServer server;
+    /** An embedded server of the test run, in the root store, one per type: closed when the run ends. */
+    private record Shared<S extends AutoCloseable>(S server) implements ExtensionContext.Store.CloseableResource {
 
-        private SharedMariaDb(EmbeddedMariaDbServer server) {
-            this.server = server;
-        }
-
-        static EmbeddedMariaDbServer in(ExtensionContext context) {
-            return context.getRoot().getStore(StrategyArguments.NAMESPACE)
-                    .getOrComputeIfAbsent(SharedMariaDb.class,
-                            key -> new SharedMariaDb(EmbeddedMariaDbServer.start(Durability.FAST)), SharedMariaDb.class)
-                    .server;
+        /** The run's server of {@code type}, started by {@code start} on first use. */
+        @SuppressWarnings("unchecked")
+        static <S extends AutoCloseable> S in(ExtensionContext context, Class<S> type, Supplier<S> start) {
+            return ((Shared<S>) context.getRoot().getStore(StrategyArguments.NAMESPACE)
+                    .getOrComputeIfAbsent(type, key -> new Shared<>(start.get()), Shared.class)).server;
         }
 
         @Override
-        public void close() {
-            server.close();
-        }
-    }
-
-    /** The embedded PostgreSQL server of the test run, in the root store: stopped when the run ends. */
-    private static final class SharedPostgres implements ExtensionContext.Store.CloseableResource {
-        private final EmbeddedPostgresServer server;
-
-        private SharedPostgres(EmbeddedPostgresServer server) {
-            this.server = server;
-        }
-
-        static EmbeddedPostgresServer in(ExtensionContext context) {
-            return context.getRoot().getStore(StrategyArguments.NAMESPACE)
-                    .getOrComputeIfAbsent(SharedPostgres.class,
-                            key -> new SharedPostgres(EmbeddedPostgresServer.start(Durability.FAST)),
-                            SharedPostgres.class)
-                    .server;
-        }
-
-        @Override
-        public void close() {
+        public void close() throws Exception {
             server.close();
         }
     }

@@ -25,7 +25,7 @@ import java.util.Comparator;
  *
  * <p>This class is threadsafe.
  */
-public final class EmbeddedMariaDbServer implements AutoCloseable {
+public final class EmbeddedMariaDbServer implements EmbeddedServer {
 
     /** The database the server is started with: {@link #database()} connects to it. */
     public static final String DATABASE = "capacity";

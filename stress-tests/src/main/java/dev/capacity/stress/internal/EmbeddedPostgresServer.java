@@ -16,7 +16,7 @@ import java.nio.file.Path;
  *
  * <p>This class is threadsafe.
  */
-public final class EmbeddedPostgresServer implements AutoCloseable {
+public final class EmbeddedPostgresServer implements EmbeddedServer {
 
     private final Durability durability;
     private final Path dataDirectory;

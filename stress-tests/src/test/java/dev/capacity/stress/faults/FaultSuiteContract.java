@@ -24,10 +24,10 @@ import java.util.Random;
  * the limit, nor is refused under it. Each fault must really have happened, as often as
  * {@link Settings} asks. Throughput ratios are printed, not asserted: they are measurements (see
  * the README), not correctness. The same assertions on every database: a subclass names the server.
- * The suites of the two databases run beside each other (see {@code junit-platform.properties}).
+ * The suites of the two databases run beside each other ({@link FaultSuitesTest}); the tests of one
+ * run one after the other, on its one server.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Execution(ExecutionMode.CONCURRENT)
 abstract class FaultSuiteContract {
 
     private static final List<StrategyKind> KINDS = List.of(StrategyKind.OPTIMISTIC_VERSION,
@@ -62,6 +62,7 @@ abstract class FaultSuiteContract {
     }
 
     @Test
+    @Execution(ExecutionMode.SAME_THREAD)
     void everyStrategy_throughEveryFault_keepsEveryInvariant() {
         List<RaceOutcome> outcomes = suite.run(KINDS, EnumSet.allOf(Fault.class));
         String table = FaultReport.table(outcomes);
@@ -112,6 +113,7 @@ abstract class FaultSuiteContract {
     }
 
     @Test
+    @Execution(ExecutionMode.SAME_THREAD)
     void retryOnError_isCaughtBookingTwice_whenCommitAcknowledgementsAreLost() {
         RaceOutcome outcome = suite.run("retry-on-error", Fault.COMMIT_FAULTS, 0, RetryOnErrorStrategy::new);
         String table = FaultReport.table(List.of(outcome));

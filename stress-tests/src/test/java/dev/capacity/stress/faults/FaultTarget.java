@@ -2,6 +2,7 @@ package dev.capacity.stress.faults;
 
 import dev.capacity.stress.internal.Database;
 import dev.capacity.stress.internal.Durability;
+import dev.capacity.stress.internal.EmbeddedServer;
 
 import org.jdbi.v3.core.Handle;
 
@@ -38,8 +39,13 @@ interface FaultTarget extends AutoCloseable {
     /** {@code postgres} or {@code mariadb}, for the reports. */
     String name();
 
+    /** The server the suite breaks. */
+    EmbeddedServer server();
+
     /** The database as its superuser: the suite's own pool, the killer and the operator connect so. */
-    Database admin();
+    default Database admin() {
+        return server().database();
+    }
 
     /**
      * How a race's pool connects: every session it opens is named {@code application} (a name of
@@ -103,12 +109,18 @@ interface FaultTarget extends AutoCloseable {
     String timeoutsSet();
 
     /** Stops the server: every session ends, every open transaction is rolled back. */
-    void stop();
+    default void stop() {
+        server().stop();
+    }
 
     /** Starts the server again after {@link #stop()}, on the same port, with the same data. */
-    void start();
+    default void start() {
+        server().start();
+    }
 
     /** Stops the server and removes its files. */
     @Override
-    void close();
+    default void close() {
+        server().close();
+    }
 }

@@ -64,13 +64,13 @@ final class MariaDbTarget implements FaultTarget {
     }
 
     @Override
-    public String name() {
-        return "mariadb";
+    public EmbeddedMariaDbServer server() {
+        return server;
     }
 
     @Override
-    public Database admin() {
-        return server.database();
+    public String name() {
+        return "mariadb";
     }
 
     /** The race's user, with every right on the database and none beyond, created if the server keeps accounts. */
@@ -204,20 +204,5 @@ final class MariaDbTarget implements FaultTarget {
     @Override
     public String timeoutsSet() {
         return "max_statement_time 5 ms, innodb_lock_wait_timeout 1 s, FOR UPDATE WAIT 1";
-    }
-
-    @Override
-    public void stop() {
-        server.stop();
-    }
-
-    @Override
-    public void start() {
-        server.start();
-    }
-
-    @Override
-    public void close() {
-        server.close();
     }
 }

@@ -39,13 +39,13 @@ final class PostgresTarget implements FaultTarget {
     }
 
     @Override
-    public String name() {
-        return "postgres";
+    public EmbeddedPostgresServer server() {
+        return server;
     }
 
     @Override
-    public Database admin() {
-        return server.database();
+    public String name() {
+        return "postgres";
     }
 
     @Override
@@ -138,20 +138,5 @@ final class PostgresTarget implements FaultTarget {
     @Override
     public String timeoutsSet() {
         return "statement_timeout 5 ms, lock_timeout 1 ms";
-    }
-
-    @Override
-    public void stop() {
-        server.stop();
-    }
-
-    @Override
-    public void start() {
-        server.start();
-    }
-
-    @Override
-    public void close() {
-        server.close();
     }
 }

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.parallel.Isolated;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +49,6 @@ import java.util.function.Function;
  * that a replicated writeset aborted (brute-force aborts), per strategy.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@Isolated("a node that gets no CPU for seconds is taken for dead: nothing else runs beside the cluster")
 final class GaleraRaceTest {
 
     /** Three threads per node. */
@@ -59,14 +57,14 @@ final class GaleraRaceTest {
     static final List<StrategyKind> KINDS = RaceHarnessTest.JDBI_KINDS;
 
     /**
-     * {@code wsrep_sync_wait} of the strategies' connections: 7 makes each SELECT, UPDATE, DELETE
-     * and INSERT wait until its node has applied every writeset the cluster committed before it. At 0
-     * (Galera's default) a node answers from rows another node has already changed: races refused
-     * units that a release on another node had freed (undersold, 2 races in 30 on 2026-11-30); at 1
-     * (reads) and at 3 (and updates) they still did, since a reserve's transaction begins with the
-     * INSERT of its reservation (pessimistic-lock, conditional-update) or decides by an UPDATE
-     * (combining), and MariaDB appears to wait only at a transaction's first statement (inferred from
-     * these failures). {@code -Dcapacity.galera.syncWait=0} shows it.
+     * {@code wsrep_sync_wait} of the strategies' connections: 7 makes the first SELECT, UPDATE,
+     * DELETE or INSERT of a transaction wait until its node has applied every writeset the cluster
+     * committed before it. At 0 (Galera's default) a node answers from rows another node has already
+     * changed: races refused units that a release on another node had freed (undersold, 2 races in
+     * 30 on 2026-11-30); at 1 (reads) and at 3 (and updates) they still did, since a statement waits
+     * only while no transaction is open ({@code wsrep_must_sync_wait} in MariaDB's
+     * {@code sql/wsrep_mysqld.cc}), and a reserve's transaction begins with the INSERT of its
+     * reservation (pessimistic-lock, conditional-update). {@code -Dcapacity.galera.syncWait=0} shows it.
      */
     static final int SYNC_WAIT = Integer.getInteger("capacity.galera.syncWait", 7);
 
