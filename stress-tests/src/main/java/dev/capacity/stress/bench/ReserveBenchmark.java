@@ -58,7 +58,8 @@ public class ReserveBenchmark {
     /**
      * A strategy name, built on the pool's {@code DataSource}; a strategy name ending in
      * {@value #VIA_JDBI}, built on the pool's {@code Jdbi} (a {@code Handle} per transaction); or
-     * {@code jdbc-baseline} for {@link JdbcBaseline}.
+     * {@code jdbc-baseline} for {@link JdbcBaseline}; or {@code jdbc-ceiling}, one thread granting
+     * {@link #threads} units per operation in one transaction ({@link JdbcBaseline#grantBatch}).
      */
     @Param({"conditional-update"})
     public String strategy;
@@ -81,6 +82,8 @@ public class ReserveBenchmark {
     public int threads;
 
     static final String VIA_JDBI = "/jdbi";
+    /** The ceiling's name: run by one JMH thread, it grants {@link #threads} units per operation. */
+    static final String CEILING = "jdbc-ceiling";
     static final int RESOURCES = 1000;
     /** Live holds, and as many expired ones, on the resource of the {@code held} shape. */
     static final int HOLDS = 10_000;
@@ -123,7 +126,7 @@ public class ReserveBenchmark {
         pool = CapacityPool.open(url, postgres ? "postgres" : mariadb ? "root" : "sa", postgres ? "postgres" : "",
                 threads + 4);
         CapacitySchema.install(pool.jdbi());
-        if (strategy.equals("jdbc-baseline")) {
+        if (strategy.equals("jdbc-baseline") || strategy.equals(CEILING)) {
             baseline = new JdbcBaseline(pool.dataSource(), postgres ? JdbcBaseline.Database.POSTGRES
                     : mariadb ? JdbcBaseline.Database.MARIADB : JdbcBaseline.Database.H2);
         } else if (strategy.endsWith(VIA_JDBI)) {
@@ -273,7 +276,7 @@ public class ReserveBenchmark {
         }
         String id = ids.length == 1 ? ids[0] : ids[chooser.random.nextInt(ids.length)];
         if (baseline != null) {
-            return baseline.reserve(id, "holder");
+            return strategy.equals(CEILING) ? baseline.grantBatch(id, threads) : baseline.reserve(id, "holder");
         }
         String holder = shape.equals("limited") ? "holder-" + chooser.random.nextInt(HOLDERS) : "holder";
         ReservationResult result = reserver.reserve(ReservationRequest.of(id, holder));
