@@ -106,9 +106,12 @@ public final class JdbcBaseline {
 
     /**
      * Grants {@code n} units of one each in one transaction, as a perfect batch would: one guarded
-     * update of the counter by {@code n}, the {@code n} reservation rows in one JDBC batch, one
-     * COMMIT. Nothing waits for it and nothing is handed over: the physical limit of one
-     * connection on this machine, against which combining is measured.
+     * update of the counter by {@code n}, the {@code n} reservation rows (all alike) written the
+     * cheapest way found for the database, one COMMIT. Nothing waits for it and nothing is handed
+     * over: the physical limit of one connection on this machine, against which combining is
+     * measured. The cheapest way, measured on 2026-11-30 at {@code n} = 64: on PostgreSQL the rows
+     * made by the server in one statement (87,000 grants/s; as a JDBC batch 40,000), on MariaDB a
+     * JDBC batch, which its driver sends in one round trip (66,000; made by the server 58,000).
      *
      * @return {@code n}, or 0 if the resource had fewer than {@code n} units left (nothing written)
      */
@@ -126,17 +129,30 @@ public final class JdbcBaseline {
                         return 0;
                     }
                 }
-                try (PreparedStatement s = c.prepareStatement(insert)) {
-                    Object now = now();
-                    for (int i = 0; i < n; i++) {
-                        s.setString(1, resourceId);
-                        s.setString(2, "holder");
-                        s.setInt(3, 1);
-                        s.setString(4, null);
-                        s.setObject(5, now);
-                        s.addBatch();
+                if (database == Database.MARIADB) {
+                    // one JDBC batch, which MariaDB's driver sends in one round trip (bulk)
+                    try (PreparedStatement s = c.prepareStatement(insert)) {
+                        Object now = now();
+                        for (int i = 0; i < n; i++) {
+                            s.setString(1, resourceId);
+                            s.setString(2, "holder");
+                            s.setInt(3, 1);
+                            s.setString(4, null);
+                            s.setObject(5, now);
+                            s.addBatch();
+                        }
+                        s.executeBatch();
                     }
-                    s.executeBatch();
+                } else {
+                    // the rows made by the server in one statement
+                    try (PreparedStatement s = c.prepareStatement("INSERT INTO capacity_reservation (resource_id,"
+                            + " holder_id, quantity, idempotency_key, created_at) SELECT ?, 'holder', 1, NULL, ? FROM "
+                            + (database == Database.POSTGRES ? "generate_series(1, ?)" : "SYSTEM_RANGE(1, ?)"))) {
+                        s.setString(1, resourceId);
+                        s.setObject(2, now());
+                        s.setInt(3, n);
+                        s.executeUpdate();
+                    }
                 }
                 c.commit();
                 return n;
