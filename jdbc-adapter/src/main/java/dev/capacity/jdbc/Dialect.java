@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -255,6 +256,42 @@ abstract class Dialect {
                 return OptionalLong.of(keys.getLong(1));
             }
         }
+    }
+
+    /**
+     * The ids of the rows {@code rs} returns ({@code id, holder_id, quantity, idempotency_key,
+     * expires_at}), in the order of {@code requests}: a multi-row insert's {@code RETURNING}
+     * promises no order, so each row is matched to a request by what it holds (requests that hold
+     * the same are interchangeable). Fails unless every request got exactly one row.
+     */
+    final long[] idsByContent(ResultSet rs, List<ReservationRequest> requests, List<Instant> expiries)
+            throws SQLException {
+        int n = requests.size();
+        Map<String, ArrayDeque<Integer>> byContent = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            ReservationRequest request = requests.get(i);
+            byContent.computeIfAbsent(content(request.holderId(), request.quantity(), request.idempotencyKey(),
+                    expiries.get(i)), k -> new ArrayDeque<>()).add(i);
+        }
+        long[] ids = new long[n];
+        int returned = 0;
+        while (rs.next()) {
+            ArrayDeque<Integer> same = byContent.get(content(rs.getString(2), rs.getInt(3), rs.getString(4),
+                    instant(rs, 5)));
+            if (same == null || same.isEmpty()) {
+                throw new SQLException("the database returned a row no request of the batch asked for");
+            }
+            ids[same.poll()] = rs.getLong(1);
+            returned++;
+        }
+        if (returned != n) {
+            throw new SQLException("the database returned " + returned + " ids for " + n + " new rows");
+        }
+        return ids;
+    }
+
+    private static String content(String holder, int quantity, String key, Instant expiry) {
+        return holder + '\u0000' + quantity + '\u0000' + key + '\u0000' + expiry;
     }
 
     /**

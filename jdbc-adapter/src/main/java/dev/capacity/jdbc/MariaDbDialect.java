@@ -41,8 +41,9 @@ import java.util.Locale;
  *   <li>Instants: {@code DATETIME(6)} holding UTC, bound as a {@link LocalDateTime} at UTC, so
  *       neither the driver's nor the session's time zone takes part; it reaches 9999-12-31, the
  *       latest hold expiry. ({@code TIMESTAMP} stops at 2038.)</li>
- *   <li>No arrays: lists of ids go as lists of parameters; holders and slots go one row a
- *       statement (the base class's fallbacks).</li>
+ *   <li>No arrays: lists of ids go as lists of parameters; a batch's reservation rows go as one
+ *       multi-row {@code INSERT ... RETURNING} on MariaDB (one row a statement on MySQL); holders
+ *       and slots go one row a statement (the base class's fallbacks).</li>
  *   <li>Table names in lower case, whatever the case of the prefix: they are case-sensitive on
  *       Linux, and H2 and PostgreSQL fold unquoted names.</li>
  *   <li>No 0.1 tables to upgrade, and the secondary indexes are part of {@code CREATE TABLE}
@@ -151,15 +152,34 @@ final class MariaDbDialect extends Dialect {
     }
 
     /**
-     * One insert a row, each reading back its own id: a multi-row insert's ids are consecutive
-     * only under some {@code innodb_autoinc_lock_mode}s, and a JDBC batch's generated keys depend
-     * on the driver's batching mode.
+     * On MariaDB, one multi-row insert that returns its rows ({@code INSERT ... RETURNING}, 10.5+),
+     * matched to the requests by what they hold ({@link #idsByContent}): one round trip for the
+     * batch. On MySQL, which has no {@code RETURNING}, one insert a row, each reading back its own
+     * id: a multi-row insert's ids are consecutive only under some {@code innodb_autoinc_lock_mode}s
+     * (not under Galera's 2), and a JDBC batch's generated keys depend on the driver's batching mode.
      */
     @Override
     long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt,
                               List<Instant> expiries) throws SQLException {
-        long[] ids = new long[requests.size()];
+        int n = requests.size();
         Object at = timestamp(createdAt);
+        if (mariaDb) {
+            StringBuilder insert = new StringBuilder(sql.insertReservationRow);
+            for (int i = 1; i < n; i++) {
+                insert.append(", (?, ?, ?, ?, ?, ?)");
+            }
+            insert.append(" RETURNING id, holder_id, quantity, idempotency_key, expires_at");
+            try (PreparedStatement s = c.prepareStatement(insert.toString())) {
+                for (int i = 0; i < n; i++) {
+                    ReservationRows.bindInsert(s, i * ReservationRows.INSERT_PARAMETERS, this, requests.get(i), at,
+                            expiries.get(i));
+                }
+                try (ResultSet rs = s.executeQuery()) {
+                    return idsByContent(rs, requests, expiries);
+                }
+            }
+        }
+        long[] ids = new long[n];
         try (PreparedStatement s = prepareReturningId(c, sql.insertReservationRow)) {
             for (int i = 0; i < ids.length; i++) {
                 ReservationRows.bindInsert(s, this, requests.get(i), at, expiries.get(i));

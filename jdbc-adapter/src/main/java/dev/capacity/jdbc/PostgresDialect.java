@@ -9,10 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * PostgreSQL: {@code RETURNING}, {@code ON CONFLICT DO NOTHING} (a unique violation would abort
@@ -112,7 +109,7 @@ final class PostgresDialect extends Dialect {
         return Jdbc.update(c, statement, binder);
     }
 
-    /** One statement from arrays; {@code RETURNING} promises no order, so rows are matched to requests by what they hold. */
+    /** One statement from arrays; its rows are matched to the requests by what they hold ({@link #idsByContent}). */
     @Override
     long[] insertReservations(Connection c, Sql sql, List<ReservationRequest> requests, Instant createdAt,
                               List<Instant> expiries) throws SQLException {
@@ -121,8 +118,6 @@ final class PostgresDialect extends Dialect {
         Integer[] quantities = new Integer[n];
         String[] keys = new String[n];
         String[] expiryTexts = new String[n];
-        // requests that hold the same are interchangeable
-        Map<String, ArrayDeque<Integer>> byContent = new HashMap<>();
         for (int i = 0; i < n; i++) {
             ReservationRequest request = requests.get(i);
             holders[i] = request.holderId();
@@ -130,7 +125,6 @@ final class PostgresDialect extends Dialect {
             keys[i] = request.idempotencyKey();
             Instant expiry = expiries.get(i);
             expiryTexts[i] = expiry == null ? null : expiry.toString();
-            byContent.computeIfAbsent(content(holders[i], quantities[i], keys[i], expiry), k -> new ArrayDeque<>()).add(i);
         }
         Array holderArray = c.createArrayOf("varchar", holders);
         Array quantityArray = c.createArrayOf("int4", quantities);
@@ -143,34 +137,15 @@ final class PostgresDialect extends Dialect {
             s.setArray(4, quantityArray);
             s.setArray(5, keyArray);
             s.setArray(6, expiryArray);
-            long[] ids = new long[n];
-            int returned = 0;
             try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    ArrayDeque<Integer> same = byContent.get(content(rs.getString(2), rs.getInt(3), rs.getString(4),
-                            Jdbc.instant(rs, 5)));
-                    if (same == null || same.isEmpty()) {
-                        throw new SQLException("the database returned a row no request of the batch asked for");
-                    }
-                    ids[same.poll()] = rs.getLong(1);
-                    returned++;
-                }
+                return idsByContent(rs, requests, expiries);
             }
-            if (returned != n) {
-                throw new SQLException("the database returned " + returned + " ids for " + n + " new rows");
-            }
-            return ids;
         } finally {
             holderArray.free();
             quantityArray.free();
             keyArray.free();
             expiryArray.free();
         }
-    }
-
-
-    private static String content(String holder, int quantity, String key, Instant expiry) {
-        return holder + '\u0000' + quantity + '\u0000' + key + '\u0000' + expiry;
     }
 
     @Override

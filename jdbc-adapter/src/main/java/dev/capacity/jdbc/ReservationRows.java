@@ -79,13 +79,22 @@ final class ReservationRows {
     /** Binds the parameters of {@link Sql#insertReservationRow}. */
     static void bindInsert(PreparedStatement s, Dialect dialect, ReservationRequest request, Object createdAt,
                            Instant expiresAt) throws SQLException {
-        s.setString(1, request.resourceId());
-        s.setString(2, request.holderId());
-        s.setInt(3, request.quantity());
-        s.setString(4, request.idempotencyKey());
-        s.setObject(5, createdAt);
-        s.setObject(6, expiresAt == null ? null : dialect.timestamp(expiresAt));
+        bindInsert(s, 0, dialect, request, createdAt, expiresAt);
     }
+
+    /** Binds the row's {@value #INSERT_PARAMETERS} parameters after the first {@code offset}, for a multi-row insert. */
+    static void bindInsert(PreparedStatement s, int offset, Dialect dialect, ReservationRequest request,
+                           Object createdAt, Instant expiresAt) throws SQLException {
+        s.setString(offset + 1, request.resourceId());
+        s.setString(offset + 2, request.holderId());
+        s.setInt(offset + 3, request.quantity());
+        s.setString(offset + 4, request.idempotencyKey());
+        s.setObject(offset + 5, createdAt);
+        s.setObject(offset + 6, expiresAt == null ? null : dialect.timestamp(expiresAt));
+    }
+
+    /** The parameters of one row of {@link Sql#insertReservationRow}. */
+    static final int INSERT_PARAMETERS = 6;
 
     Optional<Reservation> byKey(Connection c, String key) throws SQLException {
         return Jdbc.one(c, sql.reservationByKey, this::reservation, key);
