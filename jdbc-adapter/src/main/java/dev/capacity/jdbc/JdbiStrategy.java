@@ -71,6 +71,16 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             throws SQLException;
 
     /**
+     * {@link #attempt(Store, Connection, ReservationRequest, Instant, boolean)}, told which try of
+     * the call it is ({@code number}, from 1): a strategy may try differently once it has lost a
+     * race. Here, every try is the same.
+     */
+    Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined, int number)
+            throws SQLException {
+        return attempt(store, c, request, now, joined);
+    }
+
+    /**
      * One resource's part of an order, inside the order's transaction, after every line's
      * reservation row is in ({@code ids}, by line): its units taken as this strategy takes a
      * single request's, and {@link OrderPart#holderLimit} set; null if taken, otherwise the
@@ -363,7 +373,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
         @Override
         Transactions.Step<ReservationResult> run(Store store, Connection c, int attempt) throws SQLException {
-            return attempt(store, c, request, now(), joined).toStep(attempt);
+            return attempt(store, c, request, now(), joined, attempt).toStep(attempt);
         }
 
         /**

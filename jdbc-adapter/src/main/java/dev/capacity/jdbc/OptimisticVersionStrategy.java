@@ -18,6 +18,13 @@ import java.util.OptionalLong;
  * strategy's change, a release or a resize increments the version), no row matches; the attempt
  * rolls back and is retried after a jittered backoff, until the budget is spent.
  *
+ * <p>A reservation that lost that race once tries again with the guarded update of
+ * conditional-update ({@code WHERE reserved <= capacity - q}), which waits its turn for the row
+ * instead of reading it again and racing every newcomer: under contention a caller that keeps
+ * losing the version race would otherwise keep backing off (at 64 threads on one resource its p99
+ * was three times conditional-update's). Uncontended, and on every first try, the strategy is the
+ * version check it is named for.
+ *
  * <p>This is the Rails {@code lock_version} recipe made to work for the course-run problem: the
  * version check guards the parent row <em>in the same transaction</em> as the child row, which is
  * exactly what creating an attendance through a counter cache skipped.
@@ -53,6 +60,13 @@ final class OptimisticVersionStrategy extends CounterStrategy {
             return replay(store, c, request);
         }
         return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), taken.left());
+    }
+
+    /** The first try checks the version; a try after a lost race takes the guarded update's turn. */
+    @Override
+    Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined, int number)
+            throws SQLException {
+        return number == 1 ? attempt(store, c, request, now, joined) : guardedIncrement(store, c, request, now);
     }
 
     @Override
