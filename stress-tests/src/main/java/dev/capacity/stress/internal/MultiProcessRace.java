@@ -18,7 +18,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A race between several JVM processes on one database: each process runs its own strategy (the
@@ -69,7 +72,7 @@ public final class MultiProcessRace {
                     children.add(start(database, config, processes, p, prefix, history, workDirectory));
                 }
                 for (int p = 0; p < processes; p++) {
-                    awaitLine(children.get(p), "READY", p, workDirectory);
+                    awaitLine(children.get(p), "READY", p, workDirectory, prefix);
                 }
                 long started = System.nanoTime();
                 // each process ends its own race by the deadline: waiting longer is a backstop
@@ -143,14 +146,44 @@ public final class MultiProcessRace {
     }
 
     /** Reads the child's standard output until {@code expected}; fails if it ends first. */
-    private static void awaitLine(Process child, String expected, int process, Path workDirectory) throws IOException {
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        for (String line = out.readLine(); line != null; line = out.readLine()) {
-            if (line.equals(expected)) {
-                return;
+    /**
+     * Waits until {@code child} prints {@code expected} on a line of its own, for
+     * {@link #START_AND_END} at most: a child that hangs before it (a server it cannot reach, a
+     * lock it waits for) fails the race with its log instead of hanging it.
+     */
+    private static void awaitLine(Process child, String expected, int process, Path workDirectory, String prefix) {
+        CompletableFuture<Boolean> said = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    if (line.equals(expected)) {
+                        said.complete(true);
+                        return;
+                    }
+                }
+                said.complete(false);
+            } catch (IOException e) {
+                said.completeExceptionally(e);
             }
+        }, "multi-process-race-" + process + "-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            if (!said.get(START_AND_END.toSeconds(), TimeUnit.SECONDS)) {
+                throw new IllegalStateException("process " + process + " ended before saying " + expected + ":\n"
+                        + log(workDirectory, prefix, process));
+            }
+        } catch (TimeoutException e) {
+            child.destroyForcibly();
+            throw new IllegalStateException("process " + process + " did not say " + expected + " in "
+                    + START_AND_END.toSeconds() + " s:\n" + log(workDirectory, prefix, process));
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not read what process " + process + " said", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for process " + process + " to say " + expected, e);
         }
-        throw new IllegalStateException("process " + process + " ended before saying " + expected);
     }
 
     private static String log(Path workDirectory, String prefix, int process) {
