@@ -53,6 +53,11 @@ public final class MultiProcessRace {
     }
 
     public static RaceReport run(Database database, Config config, Path workDirectory) {
+        return run(database, config, workDirectory, START_AND_END);
+    }
+
+    /** {@link #run(Database, Config, Path)}, waiting {@code readyTimeout} at most for each process to say READY. */
+    static RaceReport run(Database database, Config config, Path workDirectory, Duration readyTimeout) {
         int processes = config.strategies().size();
         String prefix = RaceHarness.newPrefix("mp", config.seed());
         Scenario.Plan plan = plan(config.scenario(), prefix, config.threadsPerProcess() * processes, config.capacity(),
@@ -72,7 +77,7 @@ public final class MultiProcessRace {
                     children.add(start(database, config, processes, p, prefix, history, workDirectory));
                 }
                 for (int p = 0; p < processes; p++) {
-                    awaitLine(children.get(p), "READY", p, workDirectory, prefix);
+                    awaitLine(children.get(p), "READY", readyTimeout, p, workDirectory, prefix);
                 }
                 long started = System.nanoTime();
                 // each process ends its own race by the deadline: waiting longer is a backstop
@@ -147,11 +152,12 @@ public final class MultiProcessRace {
 
     /** Reads the child's standard output until {@code expected}; fails if it ends first. */
     /**
-     * Waits until {@code child} prints {@code expected} on a line of its own, for
-     * {@link #START_AND_END} at most: a child that hangs before it (a server it cannot reach, a
-     * lock it waits for) fails the race with its log instead of hanging it.
+     * Waits until {@code child} prints {@code expected} on a line of its own, for {@code timeout}
+     * at most: a child that hangs before it (a server it cannot reach, a lock it waits for) fails
+     * the race with its log instead of hanging it.
      */
-    private static void awaitLine(Process child, String expected, int process, Path workDirectory, String prefix) {
+    private static void awaitLine(Process child, String expected, Duration timeout, int process, Path workDirectory,
+                                  String prefix) {
         CompletableFuture<Boolean> said = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try {
@@ -170,14 +176,14 @@ public final class MultiProcessRace {
         reader.setDaemon(true);
         reader.start();
         try {
-            if (!said.get(START_AND_END.toSeconds(), TimeUnit.SECONDS)) {
+            if (!said.get(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IllegalStateException("process " + process + " ended before saying " + expected + ":\n"
                         + log(workDirectory, prefix, process));
             }
         } catch (TimeoutException e) {
             child.destroyForcibly();
             throw new IllegalStateException("process " + process + " did not say " + expected + " in "
-                    + START_AND_END.toSeconds() + " s:\n" + log(workDirectory, prefix, process));
+                    + timeout.toSeconds() + " s:\n" + log(workDirectory, prefix, process));
         } catch (ExecutionException e) {
             throw new IllegalStateException("could not read what process " + process + " said", e.getCause());
         } catch (InterruptedException e) {

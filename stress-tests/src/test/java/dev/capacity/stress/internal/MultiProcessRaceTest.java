@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -111,5 +113,20 @@ final class MultiProcessRaceTest {
             assertThat(report.verdict().oversold()).as(report.toString()).isPositive();
             assertThat(report.verdict().ledger()).as(report.toString()).isPositive();
         }
+    }
+
+    @Test
+    @Timeout(120) // should the bounded wait break, this fails instead of hanging the build
+    void processThatNeverSaysReady_failsTheRaceInSeconds_withWhatItLogged(@TempDir Path work) {
+        String hangs = "class:" + HangsBeforeReadyStrategy.class.getName();
+        long started = System.nanoTime();
+
+        assertThatThrownBy(() -> MultiProcessRace.run(postgres.database(),
+                new MultiProcessRace.Config(List.of(hangs), 1, Scenario.HOT, 10, RaceHarnessTest.seed()), work,
+                Duration.ofSeconds(5)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("process 0 did not say READY in 5 s:");
+        // a guard against a hang, not a measure of speed: the wait is bounded
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(60));
     }
 }
