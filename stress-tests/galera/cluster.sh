@@ -55,11 +55,18 @@ cmd_install() {
     available || { echo "cluster.sh: installed, yet mariadbd, $PROVIDER or the mysql user is missing" >&2; exit 3; }
 }
 
-# Sets PORT to a TCP port nobody listens on and this cluster did not take yet.
+# Sets PORT to a TCP port nobody listens on and this cluster did not take yet, below the kernel's
+# ephemeral range: a port from that range can become the local port of any outgoing connection (a
+# client failing over, a node calling the one that is down), and a killed node could then not bind
+# it again when it rejoins (seen once: node1 never came back in 180 s).
 TAKEN=" "
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+if [[ ! $EPHEMERAL_LOW =~ ^[0-9]+$ || $EPHEMERAL_LOW -lt 12000 ]]; then
+    EPHEMERAL_LOW=32768
+fi
 free_port() {
     for _ in $(seq 1 200); do
-        PORT=$((20000 + RANDOM % 30000))
+        PORT=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
         [[ $TAKEN == *" $PORT "* ]] && continue
         if ! (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then
             TAKEN+="$PORT "

