@@ -4,13 +4,15 @@
 #
 #   cluster.sh install              install galera-4, mariadb-server, mariadb-client and rsync if
 #                                   missing (as root only); exit 0 if a cluster can run, 3 if not
+#   cluster.sh check                exit 0 if the packages are there, 3 (saying so) if not
 #   cluster.sh start DIR [NODES]    a cluster of NODES nodes (default 3) in DIR; NODES=1 is a plain
 #                                   server (wsrep off) with the same settings, the yardstick
 #   cluster.sh status DIR           each node's state, cluster size and SQL port
 #   cluster.sh kill DIR N           SIGKILL node N's mariadbd
 #   cluster.sh rejoin DIR N         start node N again (its position recovered, so that it asks for
 #                                   IST) and wait until the cluster has every node Synced
-#   cluster.sh stop DIR             stop every node (SIGKILL after 30 s) and remove DIR
+#   cluster.sh stop DIR             stop every node (SIGKILL after 30 s) and remove DIR (with
+#                                   GALERA_KEEP_LOGS=D set, the nodes' logs are copied to D first)
 #
 # `start` prints the SQL ports, one line "PORTS p1 p2 p3", and leaves DIR/cluster.env. The account
 # capacity/capacity has every privilege, from 127.0.0.1 and localhost. Waits are bounded
@@ -298,12 +300,21 @@ cmd_stop() {
             done
         done
     fi
+    if [[ -n ${GALERA_KEEP_LOGS:-} ]]; then
+        # the nodes' logs outlive the cluster, for a failure to be read afterwards
+        local keep="$GALERA_KEEP_LOGS/$(basename "$DIR")" f
+        mkdir -p "$keep"
+        for f in "$DIR"/node*/error.log "$DIR"/node*/mariadbd.out; do
+            [[ -f $f ]] && cp "$f" "$keep/$(basename "$(dirname "$f")")-$(basename "$f")"
+        done
+    fi
     rm -rf "$DIR"
 }
 
 command=${1:-}
 case $command in
     install) cmd_install ;;
+    check) available || { echo "cluster.sh: galera-4 and mariadb-server are not installed (cluster.sh install, as root, installs them)" >&2; exit 3; } ;;
     start) DIR=${2:?DIR}; cmd_start "${3:-3}" ;;
     status) DIR=${2:?DIR}; cmd_status ;;
     kill) DIR=${2:?DIR}; cmd_kill "${3:?node}" ;;

@@ -42,8 +42,8 @@ import java.util.function.Function;
  * the race's threads spread over the three nodes ({@link SpreadStrategy}): each history checked as
  * everywhere else, and what the race left read on every node, which must agree. Runs only where
  * {@code stress-tests/galera/cluster.sh} can run a cluster (Debian's {@code galera-4} and
- * {@code mariadb-server}, installed by the script when the build runs as root); elsewhere, or with
- * {@code -Dcapacity.galera=skip}, it is skipped with one line saying why.
+ * {@code mariadb-server}, installed beforehand by {@code cluster.sh install} as root); elsewhere, or
+ * with {@code -Dcapacity.galera=skip}, it is skipped with one line saying why.
  *
  * <p>A row written on two nodes at once is decided at COMMIT: the writeset certified second fails
  * with 1213 (SQLSTATE 40001), the error InnoDB gives a deadlock, which the library already takes
