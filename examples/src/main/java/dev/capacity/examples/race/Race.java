@@ -12,6 +12,7 @@ import dev.capacity.stress.internal.Database;
 import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedMariaDbServer;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
+import dev.capacity.stress.internal.EmbeddedServer;
 import dev.capacity.stress.internal.History;
 import dev.capacity.stress.internal.RaceClock;
 import dev.capacity.stress.internal.RaceHarness;
@@ -165,22 +166,20 @@ public final class Race {
         }
 
         static Target open(RaceOptions options, PrintStream err) {
-            AutoCloseable server = null;
+            EmbeddedServer server = null;
             Database database;
             String name;
             switch (options.target()) {
                 case POSTGRES:
                     err.println("starting an embedded PostgreSQL server (fsync and synchronous_commit on)...");
-                    EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(Durability.DURABLE);
-                    server = postgres;
-                    database = postgres.database();
+                    server = EmbeddedPostgresServer.start(Durability.DURABLE);
+                    database = server.database();
                     name = "postgres";
                     break;
                 case MARIADB:
                     err.println("starting an embedded MariaDB server (innodb_flush_log_at_trx_commit=1)...");
-                    EmbeddedMariaDbServer mariadb = EmbeddedMariaDbServer.start(Durability.DURABLE);
-                    server = mariadb;
-                    database = mariadb.database();
+                    server = EmbeddedMariaDbServer.start(Durability.DURABLE);
+                    database = server.database();
                     name = "mariadb";
                     break;
                 case JDBC_URL:
