@@ -9,25 +9,33 @@ import dev.capacity.ReservationResult.Status;
  * The result of one try of a reservation inside one transaction: a final answer, which only
  * stands if the transaction commits when it is {@code RESERVED}, or a lost race to retry.
  */
-record Attempt(Status status, Reservation reservation, long available, String retryReason) {
+record Attempt(Status status, Reservation reservation, long available, String retryReason, boolean keep) {
 
     static Attempt reserved(Reservation reservation, long available) {
-        return new Attempt(Status.RESERVED, reservation, available, null);
+        return new Attempt(Status.RESERVED, reservation, available, null, true);
     }
 
     static Attempt refused(Status status, long available) {
-        return new Attempt(status, null, available, null);
+        return new Attempt(status, null, available, null, false);
+    }
+
+    /**
+     * A refusal whose transaction still commits what it wrote besides the reservation (which it
+     * removed): a mark that speeds up later refusals. The answer stands whether or not it commits.
+     */
+    static Attempt refusedKeeping(Status status, long available) {
+        return new Attempt(status, null, available, null, true);
     }
 
     static Attempt retry(String reason) {
-        return new Attempt(null, null, ReservationResult.UNKNOWN_AVAILABLE, reason);
+        return new Attempt(null, null, ReservationResult.UNKNOWN_AVAILABLE, reason, false);
     }
 
     /** The answer when the key is already taken by {@code existing}. */
     static Attempt replayOf(ReservationRequest request, Reservation existing) {
         return request.matches(existing)
-                ? new Attempt(Status.REPLAYED, existing, ReservationResult.UNKNOWN_AVAILABLE, null)
-                : new Attempt(Status.IDEMPOTENCY_KEY_CONFLICT, null, ReservationResult.UNKNOWN_AVAILABLE, null);
+                ? new Attempt(Status.REPLAYED, existing, ReservationResult.UNKNOWN_AVAILABLE, null, false)
+                : new Attempt(Status.IDEMPOTENCY_KEY_CONFLICT, null, ReservationResult.UNKNOWN_AVAILABLE, null, false);
     }
 
     boolean isRetry() {
@@ -36,7 +44,7 @@ record Attempt(Status status, Reservation reservation, long available, String re
 
     /** Whether the transaction must commit for this answer to stand. */
     boolean writes() {
-        return status == Status.RESERVED;
+        return keep;
     }
 
     ReservationResult toResult(int attempts) {

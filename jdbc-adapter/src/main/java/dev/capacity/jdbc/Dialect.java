@@ -44,7 +44,7 @@ abstract class Dialect {
             return H2Dialect.INSTANCE;
         }
         if (normalized.contains("mariadb")) {
-            return MariaDbDialect.MARIADB;
+            return MariaDbDialect.isGalera(connection) ? MariaDbDialect.GALERA : MariaDbDialect.MARIADB;
         }
         if (normalized.contains("mysql")) {
             return MariaDbDialect.MYSQL;
@@ -106,6 +106,25 @@ abstract class Dialect {
      */
     String lockShared(String select, long timeoutMillis) {
         return lockForUpdate(select, timeoutMillis);
+    }
+
+    /**
+     * A SELECT that locks its row in a mode that other holders of this mode and of
+     * {@link #lockShared} share, and that an UPDATE of the row waits for: what a release of slots
+     * holds, so that a refusal marking the resource sold out waits for the releases in flight.
+     * Here the shared lock is already such a mode.
+     */
+    String lockSharedAgainstUpdates(String select, long timeoutMillis) {
+        return lockShared(select, timeoutMillis);
+    }
+
+    /**
+     * Whether unique-slots marks a resource sold out (see {@code UniqueSlotsStrategy}): only where
+     * a row lock taken on one connection holds against every other, which a multi-primary
+     * cluster's local locks do not.
+     */
+    boolean marksSoldOut() {
+        return true;
     }
 
     /**

@@ -33,7 +33,7 @@ final class ExpiredHolds {
             }
             long holderLimit;
             if (Sql.SLOTS.equals(family)) {
-                ResourceRow row = UniqueSlotsStrategy.shared(store, c, resourceId);
+                ResourceRow row = UniqueSlotsStrategy.freeing(store, c, resourceId);
                 for (ReservationRows.ExpiredHold hold : holds) {
                     UniqueSlotsStrategy.freeSlotsOf(store, c, resourceId, row.capacity(), hold.id(), hold.quantity());
                 }

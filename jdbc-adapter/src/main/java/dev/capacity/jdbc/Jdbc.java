@@ -73,8 +73,12 @@ final class Jdbc {
 
     /** A write that changed another number of rows than it must have: a lost race, to run again. */
     static SQLException lostWrite(String what, long expected, long changed) {
-        return new SQLTransactionRollbackException(what + " changed " + changed + " rows, not " + expected
-                + "; running the transaction again", "40001");
+        return lostRace(what + " changed " + changed + " rows, not " + expected);
+    }
+
+    /** A lost race found by the library rather than the database (SQLSTATE 40001): the transaction runs again. */
+    static SQLException lostRace(String what) {
+        return new SQLTransactionRollbackException(what + "; running the transaction again", "40001");
     }
 
     /** The first row, mapped; empty if there is none (or the mapper returns null). */

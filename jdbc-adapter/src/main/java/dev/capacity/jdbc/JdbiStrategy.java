@@ -377,13 +377,16 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
 
         /**
-         * The row is looked up by its id (found, the COMMIT happened), then by the request's key
+         * A refusal stands as it is. The row is looked up by its id (found, the COMMIT happened), then by the request's key
          * (found with another id, a replay; not found, nothing was written and the attempt runs
          * again). Without a key, a row that is not found proves nothing (the COMMIT may still
          * land), so the outcome is unknown.
          */
         @Override
         ReservationResult afterUnknownCommit(ReservationResult committed, SQLException failure) {
+            if (!committed.isReserved()) {
+                return committed;  // a refusal that kept a mark: it stands whether or not the mark landed
+            }
             Reservation ours = committed.reservation();
             String key = request.idempotencyKey();
             Optional<Reservation> found = transactions.onConnection("looking up a reservation after a failed commit",

@@ -115,6 +115,8 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
     private void repairSlots(Store store, Connection c, LedgerRows.Ledger ledger) throws SQLException {
         String id = ledger.id();
         long capacity = ledger.capacity();
+        // a repair may free slots: the next refusal that finds none free marks the resource again
+        store.resources.clearSoldOut(c, id);
         int orphans = store.slots.deleteOrphans(c, id);
         if (orphans > 0) {
             changes.add(new Change(id, "deleted " + orphans + " slot(s) held by released, missing or other resources' reservations"));

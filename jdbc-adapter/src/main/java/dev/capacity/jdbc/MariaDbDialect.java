@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -48,17 +49,40 @@ import java.util.Locale;
  *       Linux, and H2 and PostgreSQL fold unquoted names.</li>
  *   <li>No 0.1 tables to upgrade, and the secondary indexes are part of {@code CREATE TABLE}
  *       (MySQL has no {@code CREATE INDEX IF NOT EXISTS}).</li>
+ *   <li>On a Galera node ({@code wsrep_on}) row locks hold on that node only, so unique-slots
+ *       makes no sold-out mark there ({@link #marksSoldOut}).</li>
  * </ul>
  */
 final class MariaDbDialect extends Dialect {
 
-    static final MariaDbDialect MARIADB = new MariaDbDialect(true);
-    static final MariaDbDialect MYSQL = new MariaDbDialect(false);
+    static final MariaDbDialect MARIADB = new MariaDbDialect(true, false);
+    static final MariaDbDialect MYSQL = new MariaDbDialect(false, false);
+    /** A node of a Galera cluster: its row locks are its own, the other nodes never see them. */
+    static final MariaDbDialect GALERA = new MariaDbDialect(true, true);
 
     private final boolean mariaDb;
+    private final boolean galera;
 
-    private MariaDbDialect(boolean mariaDb) {
+    private MariaDbDialect(boolean mariaDb, boolean galera) {
         this.mariaDb = mariaDb;
+        this.galera = galera;
+    }
+
+    /**
+     * Whether the MariaDB server behind {@code connection} replicates with Galera ({@code wsrep_on});
+     * false where the variable is unknown (an error on MariaDB leaves a transaction usable).
+     */
+    static boolean isGalera(Connection connection) {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT @@wsrep_on")) {
+            return rs.next() && rs.getBoolean(1);
+        } catch (SQLException noSuchVariable) {
+            return false;
+        }
+    }
+
+    @Override
+    boolean marksSoldOut() {
+        return !galera;
     }
 
     @Override
@@ -202,6 +226,6 @@ final class MariaDbDialect extends Dialect {
 
     @Override
     public String toString() {
-        return mariaDb ? "MariaDbDialect" : "MariaDbDialect(MySQL)";
+        return !mariaDb ? "MariaDbDialect(MySQL)" : galera ? "MariaDbDialect(Galera)" : "MariaDbDialect";
     }
 }

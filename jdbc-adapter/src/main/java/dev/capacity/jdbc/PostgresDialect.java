@@ -50,6 +50,12 @@ final class PostgresDialect extends Dialect {
         return select + " FOR KEY SHARE";
     }
 
+    /** {@code FOR SHARE}: releases do not wait for each other or for reserves, and an UPDATE of the row waits for them. */
+    @Override
+    String lockSharedAgainstUpdates(String select, long timeoutMillis) {
+        return select + " FOR SHARE";
+    }
+
     @Override
     String readLockTimeout() {
         return "SELECT current_setting('lock_timeout')";

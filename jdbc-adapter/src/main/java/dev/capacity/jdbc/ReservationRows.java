@@ -124,6 +124,11 @@ final class ReservationRows {
         return found;
     }
 
+    /** Deletes a reservation this transaction inserted and holds nothing for. */
+    void delete(Connection c, long id) throws SQLException {
+        Jdbc.updateExactly(c, 1, "deleting reservation " + id, sql.deleteReservation, id);
+    }
+
     boolean exists(Connection c, long id) throws SQLException {
         return Jdbc.one(c, sql.reservationExists, rs -> Boolean.TRUE, id).isPresent();
     }

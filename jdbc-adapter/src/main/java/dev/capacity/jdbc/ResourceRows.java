@@ -61,6 +61,30 @@ final class ResourceRows {
     }
 
     /**
+     * {@link #share}, in a mode that {@link #markSoldOut} waits for (and that waits for it): what
+     * a transaction that frees slots holds.
+     */
+    Optional<ResourceRow> shareAgainstMarks(Connection c, String id) throws SQLException {
+        return Jdbc.lastQuery(c, sql.shareResourceAgainstMarks, ResourceRows::row, id);
+    }
+
+    /** Marks a slots resource sold out, taking the row's update lock; false if it was marked already. */
+    boolean markSoldOut(Connection c, String id) throws SQLException {
+        return Jdbc.update(c, sql.markSoldOut, id) == 1;
+    }
+
+    /**
+     * Clears a resource's sold-out mark if a plain read sees it, taking the row's update lock only
+     * then: InnoDB locks a row that an UPDATE finds by its key even when the rest of the WHERE
+     * rejects it, which would make every release wait for the reserves in flight.
+     */
+    void clearSoldOut(Connection c, String id) throws SQLException {
+        if (Jdbc.one(c, sql.isSoldOut, rs -> rs.getBoolean(1), id).orElse(false)) {
+            Jdbc.update(c, sql.clearSoldOut, id);
+        }
+    }
+
+    /**
      * The resource's availability at {@code now}, read in one statement: holds expired at
      * {@code now} count as free whether or not anything ended them yet.
      */
@@ -154,7 +178,8 @@ final class ResourceRows {
     }
 
     private static ResourceRow row(ResultSet rs) throws SQLException {
-        return new ResourceRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), limit(rs, 5));
+        return new ResourceRow(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), limit(rs, 5),
+                rs.getBoolean(6));
     }
 
     /** A per-holder limit column: {@link Long#MAX_VALUE} when null (no limit). */

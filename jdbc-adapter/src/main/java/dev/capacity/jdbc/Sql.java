@@ -29,6 +29,10 @@ final class Sql {
     final String selectResource;
     final String lockResource;
     final String shareResource;
+    final String shareResourceAgainstMarks;
+    final String markSoldOut;
+    final String clearSoldOut;
+    final String isSoldOut;
     final String availability;
     final String resizeCounter;
     final String setCapacity;
@@ -73,6 +77,7 @@ final class Sql {
     /** {@link #expireAll} for a dialect without arrays: followed by {@link #parameterList}. */
     final String expireAllIn;
     final String anyExpiredHold;
+    final String deleteReservation;
     final String resourcesWithExpiredHolds;
 
     final String occupiedSlots;
@@ -106,12 +111,17 @@ final class Sql {
         String v = reservationTable;
         String s = slotTable;
 
-        String resourceColumns = "SELECT family, capacity, reserved, version, holder_limit FROM " + r + " WHERE id = ?";
+        String resourceColumns = "SELECT family, capacity, reserved, version, holder_limit, sold_out FROM " + r
+                + " WHERE id = ?";
         insertResource = dialect.insertUnlessDuplicate(
                 "INSERT INTO " + r + " (id, family, capacity, reserved, version) VALUES (?, ?, ?, 0, 0)", "id");
         selectResource = resourceColumns;
         lockResource = dialect.lockForUpdate(resourceColumns, lockTimeout);
         shareResource = dialect.lockShared(resourceColumns, lockTimeout);
+        shareResourceAgainstMarks = dialect.lockSharedAgainstUpdates(resourceColumns, lockTimeout);
+        markSoldOut = "UPDATE " + r + " SET sold_out = TRUE WHERE id = ? AND family = '" + SLOTS + "' AND sold_out = FALSE";
+        clearSoldOut = "UPDATE " + r + " SET sold_out = FALSE WHERE id = ? AND sold_out = TRUE";
+        isSoldOut = "SELECT sold_out FROM " + r + " WHERE id = ?";
         // one statement, one snapshot: the counter (or the slots), less the holds expired by ?, and the live holds
         String unreleasedHolds = "SELECT COALESCE(SUM(quantity), 0) FROM " + v
                 + " WHERE resource_id = ? AND released_at IS NULL AND expires_at IS NOT NULL";
@@ -121,7 +131,7 @@ final class Sql {
                 + " (" + unreleasedHolds + " AND expires_at > ?) AS held"
                 + " FROM " + r + " WHERE id = ?";
         resizeCounter = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ? AND family = '" + COUNTER + "'";
-        setCapacity = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ?";
+        setCapacity = "UPDATE " + r + " SET capacity = ?, version = version + 1, sold_out = FALSE WHERE id = ?";
         // the bounds keep capacity + delta within [0, Long.MAX_VALUE] without computing it out of range
         String adjust = "UPDATE " + r + " SET capacity = capacity + ?, version = version + 1"
                 + " WHERE id = ? AND family = '" + COUNTER + "' AND capacity >= ? AND capacity <= ?";
@@ -187,6 +197,7 @@ final class Sql {
         expireAll = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE released_at IS NULL AND id = ANY(?)";
         expireAllIn = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE released_at IS NULL AND id IN ";
         anyExpiredHold = "SELECT 1 FROM " + v + expiredOf + " LIMIT 1";
+        deleteReservation = "DELETE FROM " + v + " WHERE id = ?";
         resourcesWithExpiredHolds = "SELECT DISTINCT resource_id FROM " + v
                 + " WHERE released_at IS NULL AND expires_at <= ? LIMIT ?";
 
@@ -284,6 +295,7 @@ final class Sql {
                 + "    reserved  BIGINT       NOT NULL DEFAULT 0,\n"
                 + "    version   BIGINT       NOT NULL DEFAULT 0,\n"
                 + "    holder_limit BIGINT,\n"
+                + "    sold_out  BOOLEAN      NOT NULL DEFAULT FALSE,\n"
                 + "    CONSTRAINT " + r + "_family CHECK (family IN ('" + COUNTER + "', '" + SLOTS + "')),\n"
                 + "    CONSTRAINT " + r + "_capacity CHECK (capacity >= 0),\n"
                 + "    CONSTRAINT " + r + "_reserved CHECK (reserved >= 0)\n"
@@ -308,6 +320,7 @@ final class Sql {
         if (dialect.upgradesTablesOf01()) {
             // 0.1 tables gain the columns of holds and per-holder limits
             ddl.add("ALTER TABLE " + r + " ADD COLUMN IF NOT EXISTS holder_limit BIGINT");
+            ddl.add("ALTER TABLE " + r + " ADD COLUMN IF NOT EXISTS sold_out BOOLEAN NOT NULL DEFAULT FALSE");
             ddl.add("ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expires_at " + at);
             ddl.add("ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS confirmed_at " + at);
             ddl.add("ALTER TABLE " + v + " ADD COLUMN IF NOT EXISTS expired BOOLEAN NOT NULL DEFAULT FALSE");

@@ -48,6 +48,20 @@ import java.util.concurrent.ThreadLocalRandom;
  * is taken and new reservations are refused, until releases bring the count under the capacity.
  * H2 has no shared row lock, so there the lock is exclusive and reserves of one resource run one
  * at a time.
+ *
+ * <h2>Sold out</h2>
+ * Without a counter, only a walk over every occupied slot can prove that none is free, which at
+ * a capacity of millions takes most of a second. So the first reserve (in a transaction of the
+ * strategy's own) that a walk refuses with no slot free marks the resource sold out, and later
+ * refusals read the mark instead of walking: the mark, and that no hold has expired. The mark
+ * is made under the row's update lock ({@code FOR NO KEY UPDATE} on PostgreSQL, which reserves'
+ * shared lock lets through), after counting the slots again; every transaction that frees
+ * slots (a release, an expiry, a reclaim) first clears the mark, then takes the row in a shared
+ * mode that the update lock excludes ({@code FOR SHARE}), and starts over if it finds the mark
+ * set after all. So a mark is only ever seen while no slot was freed since it was made: the
+ * refusal it gives is the one a walk would give. A resize and a repair clear it too. The mark is
+ * never written on the grant path, and a release writes it only when it is set; a node of a
+ * Galera cluster, whose row locks other nodes never see, makes no mark and walks.
  */
 final class UniqueSlotsStrategy extends JdbiStrategy {
 
@@ -71,7 +85,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         Attempt refused = takeSlots(store, c, resourceId, shared.get(), new long[] {id.getAsLong()},
                 new int[] {request.quantity()}, now);
         if (refused != null) {
-            return refused;
+            return joined ? refused : markIfSoldOut(store, c, resourceId, shared.get(), id.getAsLong(), refused, now);
         }
         // after the slots, as every strategy decides capacity first; a refusal rolls them back
         if (shared.get().isLimited()) {
@@ -110,6 +124,9 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
      */
     private Attempt takeSlots(Store store, Connection c, String resourceId, ResourceRow row, long[] reservations,
                               int[] quantities, Instant now) throws SQLException {
+        if (row.soldOut() && !store.reservations.anyExpired(c, resourceId, now)) {
+            return Attempt.refused(Status.INSUFFICIENT_CAPACITY, 0);
+        }
         long capacity = row.capacity();
         long units = 0;
         for (int quantity : quantities) {
@@ -147,6 +164,26 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     }
 
     /**
+     * After a walk's refusal: if it found no slot free, marks the resource sold out, unless it is
+     * marked already, and keeps the mark with the refusal (the refusal's own reservation row
+     * deleted). Counted again under the update lock, which waits for every transaction freeing
+     * slots: a slot freed since the walk makes it a lost race.
+     */
+    private Attempt markIfSoldOut(Store store, Connection c, String resourceId, ResourceRow row, long reservationId,
+                                  Attempt refused, Instant now) throws SQLException {
+        if (row.soldOut() || refused.status() != Status.INSUFFICIENT_CAPACITY || refused.available() != 0
+                || !store.sql.dialect.marksSoldOut() || !store.resources.markSoldOut(c, resourceId)) {
+            return refused;
+        }
+        long capacity = row.capacity();
+        if (store.reservations.anyExpired(c, resourceId, now) || store.slots.countBelow(c, resourceId, capacity) < capacity) {
+            return Attempt.retry("slots of '" + resourceId + "' were freed while it was being marked sold out");
+        }
+        store.reservations.delete(c, reservationId);
+        return Attempt.refusedKeeping(Status.INSUFFICIENT_CAPACITY, 0);
+    }
+
+    /**
      * Up to {@code quantity} slots below {@code capacity} that no committed row occupies, from a
      * random start upward, then from 0; in ascending order, the order they are inserted in.
      */
@@ -163,7 +200,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     boolean endReservation(Store store, Connection c, ReservationRows.State reservation, long reservationId, Instant now,
                            boolean byExpiry, long releaseToken) throws SQLException {
         String resourceId = reservation.resourceId();
-        ResourceRow row = shared(store, c, resourceId);
+        ResourceRow row = freeing(store, c, resourceId);
         boolean ended = byExpiry ? store.reservations.expire(c, reservationId, now)
                 : store.reservations.release(c, reservationId, now, releaseToken);
         if (!ended) {
@@ -176,10 +213,26 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         return true;
     }
 
-    /** Takes the resource row's shared lock (held until the end of the transaction) and returns the row. */
-    static ResourceRow shared(Store store, Connection c, String resourceId) throws SQLException {
-        return store.resources.share(c, resourceId)
-                .orElseThrow(() -> new IllegalStateException("resource '" + resourceId + "' vanished"));
+    /**
+     * Clears the resource's sold-out mark and takes the shared lock of a transaction that frees
+     * slots (held until its end), which a mark waits for; the row. The mark is cleared before the
+     * lock is taken, since clearing it under the lock would be an upgrade that two releases could
+     * deadlock on; a mark made between the two is a lost race.
+     */
+    static ResourceRow freeing(Store store, Connection c, String resourceId) throws SQLException {
+        if (!store.sql.dialect.marksSoldOut()) {
+            return store.resources.share(c, resourceId).orElseThrow(() -> vanished(resourceId));
+        }
+        store.resources.clearSoldOut(c, resourceId);
+        ResourceRow row = store.resources.shareAgainstMarks(c, resourceId).orElseThrow(() -> vanished(resourceId));
+        if (row.soldOut()) {
+            throw Jdbc.lostRace("'" + resourceId + "' was marked sold out while slots were being freed");
+        }
+        return row;
+    }
+
+    private static IllegalStateException vanished(String resourceId) {
+        return new IllegalStateException("resource '" + resourceId + "' vanished");
     }
 
     /**

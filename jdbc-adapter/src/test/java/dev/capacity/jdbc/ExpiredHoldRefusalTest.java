@@ -7,8 +7,9 @@ import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
-import dev.capacity.jdbc.testing.DelegatingDataSource;
 import dev.capacity.jdbc.testing.LedgersAddUp;
+import dev.capacity.jdbc.testing.Pause;
+import dev.capacity.jdbc.testing.PausingDataSource;
 import dev.capacity.jdbc.testing.TestDatabase;
 import dev.capacity.testing.MutableClock;
 
@@ -17,21 +18,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
-import javax.sql.DataSource;
 
 /**
  * A reservation refused while the only units in its way were an expired hold that another call
@@ -53,7 +44,7 @@ import javax.sql.DataSource;
 final class ExpiredHoldRefusalTest {
 
     private static final Duration TTL = Duration.ofMinutes(1);
-    private static final long WAIT_SECONDS = 10;
+    private static final long WAIT_SECONDS = Pause.WAIT_SECONDS;
 
     /** The reclaim's locking read of the expired holds. */
     private static final Predicate<String> RECLAIM = sql -> sql.contains("SKIP LOCKED");
@@ -142,106 +133,6 @@ final class ExpiredHoldRefusalTest {
 
     /** The database's pool (its tables installed, its ledgers watched), with pauses. */
     private static PausingDataSource source(TestDatabase database) {
-        database.jdbi();
-        return new PausingDataSource(database.pool().dataSource());
-    }
-
-    /** One thread of the test, stopped at a chosen statement until the test lets it go on. */
-    private static final class Pause {
-        private final Predicate<String> sql;
-        private final CountDownLatch reached = new CountDownLatch(1);
-        private final CountDownLatch resumed = new CountDownLatch(1);
-        private volatile Thread thread;
-
-        Pause(Predicate<String> sql) {
-            this.sql = sql;
-        }
-
-        /** Runs {@code call} on a thread of its own, which this pause stops. */
-        <T> CompletableFuture<T> start(Supplier<T> call) {
-            CompletableFuture<T> result = new CompletableFuture<>();
-            Thread t = new Thread(() -> {
-                try {
-                    result.complete(call.get());
-                } catch (Throwable e) {
-                    result.completeExceptionally(e);
-                }
-            }, "paused-call");
-            t.setDaemon(true);
-            thread = t;
-            t.start();
-            return result;
-        }
-
-        void awaitReached() throws InterruptedException {
-            if (!reached.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-                Thread t = thread;
-                throw new AssertionError("the call did not reach the statement in " + WAIT_SECONDS + " s; it is "
-                        + (t == null ? "not started" : t.getState() + " at " + Arrays.toString(t.getStackTrace())));
-            }
-        }
-
-        void resume() {
-            resumed.countDown();
-        }
-
-        /** Called by every connection before {@code statement}: stops this pause's thread, once. */
-        void before(String statement) throws SQLException {
-            if (Thread.currentThread() != thread || reached.getCount() == 0 || !sql.test(statement)) {
-                return;
-            }
-            reached.countDown();
-            try {
-                if (!resumed.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-                    throw new SQLException("the test did not resume the paused call in " + WAIT_SECONDS + " s");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SQLException("interrupted while paused", e);
-            }
-        }
-    }
-
-    /** A real data source whose connections let {@link Pause}s stop their threads before a statement or a COMMIT. */
-    private static final class PausingDataSource extends DelegatingDataSource {
-        private static final String COMMIT = "COMMIT";
-
-        private final List<Pause> pauses = new CopyOnWriteArrayList<>();
-
-        PausingDataSource(DataSource delegate) {
-            super(delegate);
-        }
-
-        Pause pause(Predicate<String> sql) {
-            Pause pause = new Pause(sql);
-            pauses.add(pause);
-            return pause;
-        }
-
-        Pause pauseAtCommit() {
-            return pause(COMMIT::equals);
-        }
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            Connection connection = realConnection();
-            return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-                    (proxy, method, args) -> {
-                        if (method.getName().startsWith("prepare") && args != null && args[0] instanceof String sql) {
-                            for (Pause pause : pauses) {
-                                pause.before(sql);
-                            }
-                        } else if (method.getName().equals("commit")) {
-                            for (Pause pause : pauses) {
-                                pause.before(COMMIT);
-                            }
-                        }
-                        try {
-                            return method.invoke(connection, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
-        }
+        return PausingDataSource.of(database);
     }
 }

@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * test as not run, naming the CPUs it needs, rather than failing the build for the machine's size.
  *
  * <p>The JDBC tests run on H2 in memory; the last-unit ones ({@code Jdbc_01}, {@code _03}, ...,
- * {@code _09}) and {@code NegativeControl_02_JdbcCheckThenAct} run a second time on an embedded
+ * {@code _09}), {@code Jdbc_11} and {@code NegativeControl_02_JdbcCheckThenAct} run a second time on an embedded
  * MariaDB server that the gate starts for them (its URL passed to every fork, see
  * {@link JdbcOnce}), judged the same way.
  */
@@ -85,11 +85,11 @@ public final class JcstressGate {
 
     /**
      * The JDBC tests run again on MariaDB, by their simple names: each strategy's last unit (the
-     * odd numbers) and the check-then-act control. The double submits on MariaDB are left to the
+     * odd numbers), unique-slots' sold-out mark racing a release, and the check-then-act control. The double submits on MariaDB are left to the
      * race harness and the adapter's suite, to keep the build short (each test costs about 20 s
      * there, its forks talking to a server).
      */
-    private static final Pattern JDBC = Pattern.compile("Jdbc_(0[13579])_|NegativeControl_02_Jdbc");
+    private static final Pattern JDBC = Pattern.compile("Jdbc_(0[13579]|11)_|NegativeControl_02_Jdbc");
 
     /**
      * {@code args} for the tests {@code filter} selects, on the database at {@code jdbcUrl}, with

@@ -1,0 +1,233 @@
+package dev.capacity.jdbc;
+
+import static dev.capacity.testing.ResourceIds.newId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capacity.ReservationRequest;
+import dev.capacity.ReservationResult;
+import dev.capacity.ReservationResult.Status;
+import dev.capacity.StrategyKind;
+import dev.capacity.StrategyOptions;
+import dev.capacity.jdbc.testing.LedgersAddUp;
+import dev.capacity.jdbc.testing.Pause;
+import dev.capacity.jdbc.testing.PausingDataSource;
+import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.testing.MutableClock;
+
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * unique-slots' sold-out mark: the first refusal that finds no slot free marks the resource, later
+ * refusals read the mark instead of walking every slot, and nothing that frees a slot leaves a
+ * mark behind. A mark left behind is a resource that refuses with a slot free (undersold): each
+ * test that frees a slot ends with a reserve that must be granted.
+ *
+ * <p>The last two tests stop one call at a chosen statement while the other runs, for the two
+ * ways a release and the marking refusal can cross: the release began before the mark and frees
+ * its slot after it (it must clear the mark), and the mark is made after the release committed
+ * behind the refusal's walk (the mark must not stand).
+ */
+@ExtendWith(LedgersAddUp.class)
+final class SoldOutMarkTest {
+
+    private static final Duration TTL = Duration.ofMinutes(1);
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void firstRefusalOfAFullResource_marksIt_andLaterRefusalsReadNoSlot(TestDatabase database) {
+        PausingDataSource source = PausingDataSource.of(database);
+        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
+            String run = full(strategy, 3);
+            assertThat(marked(database, run)).as("full, but nothing refused yet").isFalse();
+
+            ReservationResult first = strategy.reserve(ReservationRequest.of(run, "late"));
+            assertThat(first.status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(first.available()).isZero();
+            assertThat(marked(database, run)).as("marked by the first refusal").isTrue();
+
+            source.takeStatements();
+            ReservationResult second = strategy.reserve(ReservationRequest.of(run, "later"));
+            assertThat(second.status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(second.available()).isZero();
+            List<String> statements = source.takeStatements();
+            assertThat(statements).as("the second refusal reads the mark and walks no slot")
+                    .isNotEmpty().noneMatch(sql -> sql.contains("capacity_slot"));
+            assertThat(strategy.availability(run).orElseThrow().available()).isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void release_clearsTheMark_andTheSlotIsSoldAgain(TestDatabase database) {
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
+            String run = newId("run");
+            strategy.define(run, 2);
+            strategy.reserve(ReservationRequest.of(run, "a"));
+            long b = strategy.reserve(ReservationRequest.of(run, "b")).reservation().id();
+            refuseAndMark(database, strategy, run);
+
+            assertThat(strategy.release(b)).isTrue();
+            assertThat(marked(database, run)).as("cleared by the release").isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "c")).status()).isEqualTo(Status.RESERVED);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void holdExpiredUnderTheMark_isNotRefused(TestDatabase database) {
+        MutableClock clock = MutableClock.start();
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), clock)) {
+            String run = newId("run");
+            strategy.define(run, 1);
+            strategy.reserve(ReservationRequest.of(run, "cart").withHold(TTL));
+            refuseAndMark(database, strategy, run);
+
+            clock.advance(TTL);
+            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status())
+                    .as("the only slot is an expired hold's").isEqualTo(Status.RESERVED);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void holdExtendedToExpireSoonerUnderTheMark_isNotRefusedOnceExpired(TestDatabase database) {
+        MutableClock clock = MutableClock.start();
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), clock)) {
+            String run = newId("run");
+            strategy.define(run, 1);
+            long hold = strategy.reserve(ReservationRequest.of(run, "cart").withHold(TTL.multipliedBy(10))).reservation().id();
+            refuseAndMark(database, strategy, run);
+
+            strategy.extend(hold, TTL);
+            clock.advance(TTL);
+            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status()).isEqualTo(Status.RESERVED);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void growth_clearsTheMark(TestDatabase database) {
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
+            String run = full(strategy, 1);
+            refuseAndMark(database, strategy, run);
+
+            strategy.resize(run, 2);
+            assertThat(marked(database, run)).isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status()).isEqualTo(Status.RESERVED);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void repeatOfAGrantedRequest_isReplayedUnderTheMark(TestDatabase database) {
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
+            String run = newId("run");
+            strategy.define(run, 1);
+            ReservationRequest request = ReservationRequest.of(run, "ada").withIdempotencyKey(newId("key"));
+            long id = strategy.reserve(request).reservation().id();
+            refuseAndMark(database, strategy, run);
+
+            ReservationResult again = strategy.reserve(request);
+            assertThat(again.status()).isEqualTo(Status.REPLAYED);
+            assertThat(again.reservation().id()).isEqualTo(id);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void refusalInTheCallersTransaction_marksNothing(TestDatabase database) {
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
+            String run = full(strategy, 1);
+            ReservationResult refused = database.jdbi().inTransaction(
+                    handle -> strategy.reserve(handle, ReservationRequest.of(run, "late")));
+            assertThat(refused.status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(marked(database, run)).as("a mark would hold releases up until the caller commits").isFalse();
+        }
+    }
+
+    /**
+     * The release clears the (absent) mark and stops before taking its lock; the refusal walks,
+     * marks and commits; then the release takes its lock, finds the mark and must start over (and
+     * clear it), or its slot stays free behind a mark.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void releaseThatBeganBeforeTheMark_clearsIt(TestDatabase database) throws Exception {
+        PausingDataSource source = PausingDataSource.of(database);
+        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
+            String run = newId("run");
+            strategy.define(run, 1);
+            long held = strategy.reserve(ReservationRequest.of(run, "a")).reservation().id();
+
+            Pause beforeLock = source.pause(sql -> sql.startsWith("SELECT family, capacity"));
+            CompletableFuture<Boolean> release = beforeLock.start(() -> strategy.release(held));
+            beforeLock.awaitReached();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "late")).status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(marked(database, run)).as("marked while the release waits").isTrue();
+            beforeLock.resume();
+            assertThat(release.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(marked(database, run)).as("the release cleared the mark made behind it").isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status())
+                    .as("the released slot is free").isEqualTo(Status.RESERVED);
+        }
+    }
+
+    /**
+     * The refusal's walk finds no slot and it stops before marking; a release commits; then the
+     * refusal marks, and must count again under the mark's lock and start over, or it marks a
+     * resource with a free slot. Not on H2, whose exclusive resource lock makes the release wait
+     * for the refusal.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = TestDatabase.class, names = {"POSTGRES", "MARIADB"})
+    void releaseCommittedBehindTheWalk_keepsTheMarkFromStanding(TestDatabase database) throws Exception {
+        PausingDataSource source = PausingDataSource.of(database);
+        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
+            String run = newId("run");
+            strategy.define(run, 1);
+            long held = strategy.reserve(ReservationRequest.of(run, "a")).reservation().id();
+
+            Pause beforeMark = source.pause(sql -> sql.contains("SET sold_out = TRUE"));
+            CompletableFuture<ReservationResult> reserve = beforeMark.start(
+                    () -> strategy.reserve(ReservationRequest.of(run, "late")));
+            beforeMark.awaitReached();
+            assertThat(strategy.release(held)).isTrue();
+            beforeMark.resume();
+
+            assertThat(reserve.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS).status())
+                    .as("the slot was free before the mark was made").isEqualTo(Status.RESERVED);
+            assertThat(marked(database, run)).isFalse();
+        }
+    }
+
+    private static JdbiReservationStrategy slots(PausingDataSource source, MutableClock clock) {
+        return JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, source, StrategyOptions.builder().clock(clock).build());
+    }
+
+    /** A new resource of {@code capacity} with every slot taken by one reservation; its id. */
+    private static String full(JdbiReservationStrategy strategy, int capacity) {
+        String run = newId("run");
+        strategy.define(run, capacity);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "all").withQuantity(capacity)).status())
+                .isEqualTo(Status.RESERVED);
+        return run;
+    }
+
+    private static void refuseAndMark(TestDatabase database, JdbiReservationStrategy strategy, String run) {
+        assertThat(strategy.reserve(ReservationRequest.of(run, "late")).status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+        assertThat(marked(database, run)).as("marked by the refusal").isTrue();
+    }
+
+    private static boolean marked(TestDatabase database, String run) {
+        return database.jdbi().withHandle(handle -> handle.createQuery(
+                "SELECT sold_out FROM capacity_resource WHERE id = :id").bind("id", run).mapTo(Boolean.class).one());
+    }
+}
