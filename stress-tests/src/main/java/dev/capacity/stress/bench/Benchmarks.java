@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiPredicate;
 
 /**
  * Runs {@link ReserveBenchmark} over the matrix of strategies, databases, thread counts and
@@ -40,6 +41,7 @@ import java.util.Optional;
  * mvn -q -pl stress-tests -am compile exec:exec@bench                          # short run
  * mvn -q -pl stress-tests -am compile exec:exec@bench -Dbench.args="--profile long"
  * mvn -q -pl stress-tests -am compile exec:exec@bench -Dbench.args="--profile targets"
+ * mvn -q -pl stress-tests -am compile exec:exec@bench -Dbench.args="--profile flows"    # holds, limits, orders
  * </pre>
  */
 public final class Benchmarks {
@@ -49,9 +51,17 @@ public final class Benchmarks {
                double p99Micros, double bytesPerOp) {}
 
     /** Iterations and their lengths. */
+    /** What a profile measures: each strategy on each database, in each shape at each thread count that {@code only} lets through. */
     record Profile(String name, List<String> strategies, List<String> databases, List<Integer> threads,
                    List<String> shapes, int warmups, int warmupSeconds, int measurements, int measurementSeconds,
-                   int repeats) {}
+                   int repeats, BiPredicate<String, Integer> only) {
+
+        Profile(String name, List<String> strategies, List<String> databases, List<Integer> threads, List<String> shapes,
+                int warmups, int warmupSeconds, int measurements, int measurementSeconds, int repeats) {
+            this(name, strategies, databases, threads, shapes, warmups, warmupSeconds, measurements, measurementSeconds,
+                    repeats, (shape, count) -> true);
+        }
+    }
 
     static final List<String> ALL_STRATEGIES = List.of("jdbc-baseline", "conditional-update", "pessimistic-lock",
             "optimistic-version", "unique-slots", "combining", "in-memory");
@@ -85,7 +95,13 @@ public final class Benchmarks {
             // combining against the physical limit: one thread committing whole batches by hand
             case "ceiling" -> new Profile(name, List.of(ReserveBenchmark.CEILING, "combining", "conditional-update",
                     "jdbc-baseline"), List.of("postgres", "mariadb"), List.of(64), List.of("hot"), 1, 1, 1, 4, 3);
-            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds, limits, orders, connections, mariadb, ceiling, smoke");
+            // the flows' targets in one run, so that a regression shows: holds and orders at 1 thread, limits at 16,
+            // each against the hot shape at the same thread count
+            case "flows" -> new Profile(name, ALL_STRATEGIES.stream().filter(kind -> !kind.equals("jdbc-baseline")).toList(),
+                    List.of("h2", "postgres"), List.of(1, 16), List.of("hot", "held", "limited", "order"), 1, 1, 1, 4, 3,
+                    (shape, threads) -> shape.equals("hot") || threads == (shape.equals("limited") ? 16 : 1));
+            default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds,"
+                    + " limits, orders, flows, connections, mariadb, ceiling, smoke");
         };
     }
 
@@ -102,7 +118,8 @@ public final class Benchmarks {
                 list(options, "threads", base.threads().stream().map(String::valueOf).toList()).stream()
                         .map(Integer::parseInt).toList(),
                 list(options, "shapes", base.shapes()), base.warmups(), base.warmupSeconds(), base.measurements(),
-                base.measurementSeconds(), Integer.parseInt(options.getOrDefault("repeat", String.valueOf(base.repeats()))));
+                base.measurementSeconds(), Integer.parseInt(options.getOrDefault("repeat", String.valueOf(base.repeats()))),
+                base.only());
         Path out = Path.of(options.getOrDefault("out", "target/benchmarks.md"));
         List<Row> rows = run(profile);
         String report = report(profile, rows);
@@ -139,7 +156,8 @@ public final class Benchmarks {
                     for (String shape : profile.shapes()) {
                         for (int threads : profile.threads()) {
                             for (String strategy : order) {
-                                if (strategy.equals("in-memory") && !database.equals(profile.databases().get(0))) {
+                                if (strategy.equals("in-memory") && !database.equals(profile.databases().get(0))
+                                        || !profile.only().test(shape, threads)) {
                                     continue;
                                 }
                                 String where = strategy.equals("in-memory") ? "memory" : database;
