@@ -162,12 +162,11 @@ final class SoldOutMarkTest {
     void releaseThatBeganBeforeTheMark_clearsIt(TestDatabase database) throws Exception {
         PausingDataSource source = PausingDataSource.of(database);
         try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
-            String run = newId("run");
-            strategy.define(run, 1);
-            long held = strategy.reserve(ReservationRequest.of(run, "a")).reservation().id();
+            Taken taken = oneSlotTaken(strategy);
+            String run = taken.run();
 
             Pause beforeLock = source.pause(sql -> sql.startsWith("SELECT family, capacity"));
-            CompletableFuture<Boolean> release = beforeLock.start(() -> strategy.release(held));
+            CompletableFuture<Boolean> release = beforeLock.start(() -> strategy.release(taken.reservation()));
             beforeLock.awaitReached();
             assertThat(strategy.reserve(ReservationRequest.of(run, "late")).status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
             assertThat(marked(database, run)).as("marked while the release waits").isTrue();
@@ -191,15 +190,14 @@ final class SoldOutMarkTest {
     void releaseCommittedBehindTheWalk_keepsTheMarkFromStanding(TestDatabase database) throws Exception {
         PausingDataSource source = PausingDataSource.of(database);
         try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
-            String run = newId("run");
-            strategy.define(run, 1);
-            long held = strategy.reserve(ReservationRequest.of(run, "a")).reservation().id();
+            Taken taken = oneSlotTaken(strategy);
+            String run = taken.run();
 
             Pause beforeMark = source.pause(sql -> sql.contains("SET sold_out = TRUE"));
             CompletableFuture<ReservationResult> reserve = beforeMark.start(
                     () -> strategy.reserve(ReservationRequest.of(run, "late")));
             beforeMark.awaitReached();
-            assertThat(strategy.release(held)).isTrue();
+            assertThat(strategy.release(taken.reservation())).isTrue();
             beforeMark.resume();
 
             assertThat(reserve.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS).status())
@@ -210,6 +208,15 @@ final class SoldOutMarkTest {
 
     private static JdbiReservationStrategy slots(PausingDataSource source, MutableClock clock) {
         return JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, source, StrategyOptions.builder().clock(clock).build());
+    }
+
+    /** A resource and the reservation that holds its only slot. */
+    private record Taken(String run, long reservation) {}
+
+    private static Taken oneSlotTaken(JdbiReservationStrategy strategy) {
+        String run = newId("run");
+        strategy.define(run, 1);
+        return new Taken(run, strategy.reserve(ReservationRequest.of(run, "a")).reservation().id());
     }
 
     /** A new resource of {@code capacity} with every slot taken by one reservation; its id. */

@@ -210,6 +210,32 @@ final class GaleraRaceTest {
         assertThat(reports).as(table).allMatch(r -> !r.ok() && r.verdict().ledger() > 0 && r.verdict().oversold() > 0);
     }
 
+    /**
+     * unique-slots makes no sold-out mark on a Galera node: its row locks hold on that node only,
+     * so a release on another node could leave a mark over a free slot. A refusal of a full
+     * resource leaves it unmarked on every node, and the slot a release on another node frees is
+     * sold at once.
+     */
+    @Test
+    @Order(2)
+    void uniqueSlots_refusingAFullResource_marksNothingSoldOut() {
+        String run = "sold-out-" + Long.toHexString(System.nanoTime());
+        try (JdbiReservationStrategy one = JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, pools.get(0).jdbi());
+             JdbiReservationStrategy two = JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, pools.get(1).jdbi())) {
+            one.define(run, 1);
+            long held = one.reserve(ReservationRequest.of(run, "first")).reservation().id();
+            assertThat(two.reserve(ReservationRequest.of(run, "late")).status())
+                    .isEqualTo(ReservationResult.Status.INSUFFICIENT_CAPACITY);
+            for (Jdbi node : causal) {
+                boolean marked = node.withHandle(h -> h.createQuery("SELECT sold_out FROM capacity_resource WHERE id = :id")
+                        .bind("id", run).mapTo(Boolean.class).one());
+                assertThat(marked).as("no mark on a Galera node").isFalse();
+            }
+            assertThat(one.release(held)).isTrue();
+            assertThat(two.reserve(ReservationRequest.of(run, "next")).status()).isEqualTo(ReservationResult.Status.RESERVED);
+        }
+    }
+
     /** Reserve calls answered (or failed) before the kill, between the kill and the rejoin, and after it. */
     static final int CALLS_PER_PHASE = Integer.getInteger("capacity.galera.callsPerPhase", 150);
     /** The strategies' retry time in the failover race. */
