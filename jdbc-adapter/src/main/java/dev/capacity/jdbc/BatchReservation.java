@@ -27,6 +27,12 @@ import java.util.Set;
  * is left (and its holder's limit, on a limited resource), so a request never overtakes an
  * earlier one that fits. The grants go in as one bulk insert and one counter update.
  *
+ * <p>A batch without idempotency keys, of a resource last seen without a per-holder limit, first
+ * tries the shape of the ceiling: one guarded update of the counter by the whole batch's units,
+ * then the bulk insert, then COMMIT; the counter row is then locked for those two statements
+ * only. If the batch does not fit, it is decided one request at a time as above; if the resource
+ * turns out to have a limit, the update is taken back first.
+ *
  * <p>A batch that loses a race (a lock timeout, a deadlock, an idempotency key inserted meanwhile
  * by another process) runs again within the budget, then every request is answered
  * {@code CONTENDED}. After a COMMIT of unknown outcome the batch's first granted row is looked
@@ -41,12 +47,15 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
     private final CounterStrategy strategy;
     private final String resourceId;
     private List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch;
+    /** The resources last seen with a per-holder limit, shared by the strategy's batches. */
+    private final Set<String> limited;
 
     BatchReservation(CounterStrategy strategy, String resourceId,
-                     List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch) {
+                     List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch, Set<String> limited) {
         this.strategy = strategy;
         this.resourceId = resourceId;
         this.batch = batch;
+        this.limited = limited;
     }
 
     /** Runs the batch until it is decided; answers every request, or fails it with the exception that ended the batch. */
@@ -67,6 +76,12 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
 
     @Override
     Transactions.Step<Decisions> run(Store store, Connection c, int attempt) throws SQLException {
+        if (!limited.contains(resourceId) && keys().isEmpty()) {
+            Transactions.Step<Decisions> whole = grantWhole(store, c, attempt);
+            if (whole != null) {
+                return whole;
+            }
+        }
         Optional<ResourceRow> locked = store.resources.lock(c, resourceId);
         if (locked.isEmpty()) {
             Decisions decisions = new Decisions(batch, attempt);
@@ -78,6 +93,11 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
         strategy.requireFamily(locked.get().family(), resourceId);
         Instant now = strategy.now();
         ResourceRow row = locked.get();
+        if (row.isLimited()) {
+            limited.add(resourceId);
+        } else {
+            limited.remove(resourceId);
+        }
         boolean reclaimed = false;
         if (requested() > row.capacity() - row.reserved()) {
             // short of room: expired holds are reclaimed under this batch's lock first
@@ -107,7 +127,49 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
                 row.holderLimit())) {
             return Transactions.Step.lostRace("a holder's units on '" + resourceId + "' changed meanwhile");
         }
-        List<ReservationRequest> grants = decided.grants;
+        Transactions.Step<Decisions> inserted = insert(store, c, decided.grants, decided.granted, decisions, now);
+        if (inserted.lostRace() != null) {
+            return inserted;
+        }
+        store.resources.increment(c, resourceId, units(decided.grants));
+        return inserted;
+    }
+
+    /**
+     * Grants the whole batch with one guarded update of the counter, then its rows: null, with
+     * nothing written, if the batch does not fit (or the resource is not a counter resource), or
+     * if the resource has a per-holder limit (the update taken back): then it is decided one
+     * request at a time.
+     */
+    private Transactions.Step<Decisions> grantWhole(Store store, Connection c, int attempt) throws SQLException {
+        long units = requested();
+        Optional<ResourceRows.Guarded> guarded = store.resources.conditionalIncrement(c, resourceId, units);
+        if (guarded.isEmpty()) {
+            return null;
+        }
+        if (guarded.get().holderLimit() != Long.MAX_VALUE) {
+            limited.add(resourceId);
+            store.resources.decrement(c, resourceId, units);
+            return null;
+        }
+        Decisions decisions = new Decisions(batch, attempt);
+        List<ReservationRequest> grants = new ArrayList<>(batch.size());
+        List<Integer> granted = new ArrayList<>(batch.size());
+        long left = guarded.get().left() + units;
+        for (int i = 0; i < batch.size(); i++) {
+            ReservationRequest request = batch.get(i).request();
+            left -= request.quantity();
+            decisions.grant(i, left);
+            grants.add(request);
+            granted.add(i);
+        }
+        return insert(store, c, grants, granted, decisions, strategy.now());
+    }
+
+    /** Inserts the rows of the grants (requests {@code granted} of the batch) and records them; keeps the decisions. */
+    private Transactions.Step<Decisions> insert(Store store, Connection c, List<ReservationRequest> grants,
+                                                List<Integer> granted, Decisions decisions, Instant now)
+            throws SQLException {
         List<Instant> expiries = new ArrayList<>(grants.size());
         for (ReservationRequest grant : grants) {
             expiries.add(JdbiStrategy.expiryOf(grant, now));
@@ -121,13 +183,18 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
             }
             throw e;
         }
-        long units = 0;
         for (int g = 0; g < ids.length; g++) {
-            decisions.reserved(decided.granted.get(g), JdbiStrategy.reservation(ids[g], grants.get(g), now, expiries.get(g)));
-            units += grants.get(g).quantity();
+            decisions.reserved(granted.get(g), JdbiStrategy.reservation(ids[g], grants.get(g), now, expiries.get(g)));
         }
-        store.resources.increment(c, resourceId, units);
         return Transactions.Step.keep(decisions);
+    }
+
+    private static long units(List<ReservationRequest> grants) {
+        long units = 0;
+        for (ReservationRequest grant : grants) {
+            units += grant.quantity();
+        }
+        return units;
     }
 
     /**

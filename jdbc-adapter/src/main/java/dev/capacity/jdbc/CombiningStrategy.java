@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -43,6 +44,8 @@ final class CombiningStrategy extends CounterStrategy {
 
     private final Map<String, RequestCombiner<ReservationRequest, ReservationResult>> combiners = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The resources whose last batch saw a per-holder limit: their batches are decided one request at a time. */
+    private final Set<String> limited = ConcurrentHashMap.newKeySet();
 
     CombiningStrategy(ConnectionSource connections, StrategyOptions options) {
         super(StrategyKind.COMBINING, connections, options);
@@ -110,7 +113,7 @@ final class CombiningStrategy extends CounterStrategy {
             }
             return;
         }
-        new BatchReservation(this, resourceId, batch).runAndAnswer();
+        new BatchReservation(this, resourceId, batch, limited).runAndAnswer();
     }
 
     /** Requests waiting for a resource, not yet taken into a batch; for tests. */
