@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * combining: within one JVM, concurrent requests for the same resource are granted together. One
- * transaction locks the counter row, grants the batch in arrival order, inserts the reservation
- * rows in bulk, updates the counter once and commits once; meanwhile the next batch gathers. On a
+ * transaction takes the batch's units from the counter row with one guarded update (or, when the
+ * batch does not fit or carries keys or a limit, locks the row and grants in arrival order),
+ * inserts the reservation rows in bulk and commits once; meanwhile the next batch gathers. On a
  * durable database, where every strategy that updates one counter row is capped by that row's
  * lock being held through the commit's disk flush, this turns one flush per reservation into one
  * flush per batch.
