@@ -17,8 +17,9 @@ import java.util.concurrent.locks.LockSupport;
  * enqueues its request and, if no one is combining, becomes the combiner: it takes every waiting
  * request (up to {@code maxBatch}), runs the batch, then wakes the oldest waiter so that it
  * combines the requests that arrived meanwhile. Otherwise it parks until its request is answered
- * or the combiner role is free. No thread is dedicated to combining, and a lone request is never
- * delayed waiting for company: it is a batch of one.
+ * or the combiner role is free. No thread is dedicated to combining, and a lone request waits
+ * for company at most {@link #FILL_NANOS}, and not at all after a batch of one: it is a batch of
+ * one.
  *
  * <p>A combiner whose previous batch had more than one request waits up to {@link #FILL_NANOS}
  * for as many to be queued before it takes its batch: the callers that batch answered are on
