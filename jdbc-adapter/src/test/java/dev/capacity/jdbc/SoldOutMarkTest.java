@@ -124,6 +124,28 @@ final class SoldOutMarkTest {
         }
     }
 
+    /** An orphan slot fills the resource and a refusal marks it; the repair deletes the orphan and must clear the mark. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void repairThatFreesASlot_clearsTheMark(TestDatabase database) {
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
+            String run = newId("run");
+            strategy.define(run, 2);
+            strategy.reserve(ReservationRequest.of(run, "a"));
+            database.jdbi().useHandle(h -> {
+                long taken = h.createQuery("SELECT slot FROM capacity_slot WHERE resource_id = :id").bind("id", run)
+                        .mapTo(Long.class).one();
+                h.createUpdate("INSERT INTO capacity_slot (resource_id, slot, reservation_id) VALUES (:id, :slot, -1)")
+                        .bind("id", run).bind("slot", 1 - taken).execute();
+            });
+            refuseAndMark(database, strategy, run);
+
+            assertThat(CapacityAudit.of(database.jdbi()).repair(run).changes()).isNotEmpty();
+            assertThat(marked(database, run)).as("cleared by the repair that deleted the orphan").isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "b")).status()).isEqualTo(Status.RESERVED);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestDatabase.class)
     void repeatOfAGrantedRequest_isReplayedUnderTheMark(TestDatabase database) {
