@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capacity.ReservationRequest;
+import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.TestDatabase;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -23,6 +25,7 @@ import java.util.List;
  * order: rows in the requests' order, in another order, and rows that do not fit. The rows come
  * from a real H2 query ({@code VALUES}) in the order each test lists them.
  */
+@ExtendWith(LedgersAddUp.class)
 final class IdsByContentTest {
 
     private static final Instant AT = Instant.parse("2026-11-30T12:00:00Z");
