@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Each resource has a {@link RequestCombiner} (the hand-off of requests to the thread that
  * runs their batch); each batch is a {@link BatchReservation} (the transaction). A batch of one
- * runs as conditional-update, whose two statements beat the batch's four.
+ * runs as conditional-update: two statements, with no bulk insert to build and no batch to
+ * answer.
  * {@link #reserve(Handle, ReservationRequest)} runs inside the caller's transaction and cannot
  * join a batch: there it behaves exactly as conditional-update.
  *
