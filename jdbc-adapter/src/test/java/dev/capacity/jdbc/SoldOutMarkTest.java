@@ -63,6 +63,24 @@ final class SoldOutMarkTest {
         }
     }
 
+    /** The mark costs the grant path nothing, and a release only a read while no mark is set. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void grantsAndReleasesOfAResourceWithRoom_writeNoMark(TestDatabase database) {
+        PausingDataSource source = PausingDataSource.of(database);
+        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
+            String run = newId("run");
+            strategy.define(run, 2);
+            source.takeStatements();
+            long a = strategy.reserve(ReservationRequest.of(run, "a")).reservation().id();
+            strategy.reserve(ReservationRequest.of(run, "b").withHold(TTL));
+            assertThat(strategy.release(a)).isTrue();
+            assertThat(source.takeStatements()).as("statements of two grants and a release")
+                    .isNotEmpty().noneMatch(sql -> sql.contains("SET sold_out"));
+            assertThat(marked(database, run)).isFalse();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestDatabase.class)
     void release_clearsTheMark_andTheSlotIsSoldAgain(TestDatabase database) {
