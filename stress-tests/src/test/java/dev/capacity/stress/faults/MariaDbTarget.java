@@ -38,8 +38,17 @@ import java.util.Locale;
  *       lock wait) and {@code innodb_lock_wait_timeout} to 1 s, its least (error 1205), for the
  *       session; the strategies' lock timeout of 1 ms becomes {@code FOR UPDATE WAIT 1}, in whole
  *       seconds. Measured: every timeout is 1969, as the statement timeout ends the wait first.</li>
- *   <li>The tables are truncated before each race; InnoDB has no statement that writes its dirty
- *       pages out as PostgreSQL's {@code CHECKPOINT} does, its page cleaner does it in the background.</li>
+ *   <li>The tables are emptied before each race with {@code DELETE}, not {@code TRUNCATE}: in
+ *       InnoDB a {@code TRUNCATE} is DDL, which rebuilds the table and deletes its rows of the
+ *       persistent statistics ({@code mysql.innodb_table_stats}, {@code innodb_index_stats}),
+ *       and once in CI (2026-11-30) it waited out {@code innodb_lock_wait_timeout} (50 s) between
+ *       two races. With its table-level lock taken, no session of a race could still have held
+ *       a lock on the table, so it waited for the server's own work (the background statistics
+ *       thread writes those tables after every race's many changes); a {@code DELETE} takes row
+ *       locks only and touches no statistics. Should it wait out the timeout all the same, the
+ *       failure lists every session, transaction and lock wait of the server. InnoDB has no
+ *       statement that writes its dirty pages out as PostgreSQL's {@code CHECKPOINT} does; its
+ *       page cleaner does it in the background.</li>
  * </ul>
  *
  * <p>This class is threadsafe.
@@ -135,8 +144,47 @@ final class MariaDbTarget implements FaultTarget {
     @Override
     public void empty(Handle admin, String prefix) {
         for (String table : List.of("resource", "reservation", "slot")) {
-            admin.execute("TRUNCATE TABLE " + prefix.toLowerCase(Locale.ROOT) + table);
+            String delete = "DELETE FROM " + prefix.toLowerCase(Locale.ROOT) + table;
+            try {
+                admin.execute(delete);
+            } catch (StatementException e) {
+                throw new IllegalStateException(delete + " failed; the server's sessions, transactions and lock waits"
+                        + " then:\n" + sessionsAndTransactions(), e);
+            }
         }
+    }
+
+    /** Every session, with its transaction if it has one, and every lock wait: what an emptying that failed waited for. */
+    private String sessionsAndTransactions() {
+        Database db = admin();
+        StringBuilder out = new StringBuilder();
+        try (Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             Statement s = c.createStatement()) {
+            for (String query : List.of(
+                    "SELECT p.ID, p.USER, p.COMMAND, p.TIME, p.STATE, p.INFO, t.trx_id, t.trx_state, t.trx_started,"
+                            + " t.trx_rows_locked, t.trx_tables_locked FROM information_schema.PROCESSLIST p"
+                            + " LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID",
+                    "SELECT * FROM information_schema.INNODB_TRX",
+                    "SELECT * FROM information_schema.INNODB_LOCK_WAITS",
+                    "SELECT * FROM information_schema.INNODB_LOCKS")) {
+                out.append(query).append('\n');
+                try (ResultSet rs = s.executeQuery(query)) {
+                    int columns = rs.getMetaData().getColumnCount();
+                    while (rs.next()) {
+                        for (int i = 1; i <= columns; i++) {
+                            out.append(i == 1 ? "  " : " | ").append(rs.getMetaData().getColumnLabel(i)).append('=')
+                                    .append(rs.getString(i));
+                        }
+                        out.append('\n');
+                    }
+                } catch (SQLException e) {
+                    out.append("  (").append(e.getMessage()).append(")\n");
+                }
+            }
+        } catch (SQLException e) {
+            out.append("(could not connect to read them: ").append(e).append(')');
+        }
+        return out.toString();
     }
 
     @Override
