@@ -166,13 +166,14 @@ public final class InMemoryStrategy implements ReservationStrategy {
 
     @Override
     public ReservationResult reserve(ReservationRequest request) {
+        long start = System.nanoTime();
         Arguments.requireNonNull(request, "request");
         Instant now = now();
         Instant expiry = request.isHold() ? Holds.expiry(now, request.hold(), "ttl") : null;
         ReservationResult result = request.idempotencyKey() == null
                 ? reserveUnkeyed(request, now, expiry)
                 : reserveKeyed(request, now, expiry);
-        Events.outcome(options.listener(), NAME, request, result);
+        Events.reserved(options.listener(), NAME, request, result, start);
         return result;
     }
 
@@ -674,7 +675,13 @@ public final class InMemoryStrategy implements ReservationStrategy {
                     expected.kind == Life.Kind.HELD ? -quantity : 0, change);
             if (resource.state.compareAndSet(state, tentative)) {
                 help(resource, tentative);
-                return change.kept();
+                boolean moved = change.kept();
+                if (moved && expected.kind == Life.Kind.HELD) {
+                    Events.holdEnded(options.listener(), NAME, entry.reservation.id(),
+                            next.kind == Life.Kind.EXPIRED ? HoldStatus.EXPIRED
+                                    : next.kind == Life.Kind.RELEASED ? HoldStatus.RELEASED : HoldStatus.CONFIRMED);
+                }
+                return moved;
             }
         }
     }

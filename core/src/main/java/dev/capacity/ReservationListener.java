@@ -3,15 +3,19 @@ package dev.capacity;
 import java.time.Duration;
 
 /**
- * Receives the events of a strategy: a reservation granted or replayed, a request rejected, an
- * attempt retried, a reservation released. Every method has an empty default, so a listener
- * overrides only what it needs.
+ * Receives the events of a strategy: a reservation granted or replayed, a request rejected, a
+ * reserve call timed, an attempt retried, a reservation released, a hold ended, a batch run.
+ * Every method has an empty default, so a listener overrides only what it needs.
  *
- * <p>Listeners are called on the thread that made the call, after the outcome is decided and, for
- * strategies that own their transaction, after it committed; a call made inside the caller's
- * transaction ({@code reserve(handle, ...)}) reports before the caller commits. A listener must be
- * threadsafe and quick. An exception thrown by a listener is logged and otherwise ignored: it
- * never changes an outcome.
+ * <p>Listeners are called on the thread that made the call, after the outcome is decided and
+ * after the transaction that wrote it committed: never for something that rolled back. A call
+ * made inside the caller's transaction ({@code reserve(handle, ...)} and the other calls that take
+ * a Jdbi {@code Handle}) reports once the caller commits through that handle ({@code
+ * handle.commit()}, {@code inTransaction}, {@code useTransaction}), on the committing thread, and
+ * never if it rolls back; a transaction committed on the JDBC connection itself, behind Jdbi's
+ * back, never reports its calls. Events about a combined request's batch are told by the thread
+ * that ran the batch. A listener must be threadsafe and quick. An exception thrown by a listener
+ * is logged and otherwise ignored: it never changes an outcome.
  */
 public interface ReservationListener {
 
@@ -39,4 +43,26 @@ public interface ReservationListener {
 
     /** A reservation was released by this call. */
     default void onReleased(String strategy, long reservationId) {}
+
+    /**
+     * A reserve call ended with {@code result}, {@code took} after it was made: its attempts, lock
+     * waits and backoffs included, and for a combined request its wait for a batch. Told once per
+     * {@code reserve} call, right after {@link #onReserved} or {@link #onRejected} (the lines of
+     * an order are not timed one by one).
+     */
+    default void onReserveTimed(String strategy, ReservationRequest request, ReservationResult result, Duration took) {}
+
+    /**
+     * A hold ended, {@code how}: {@link HoldStatus#CONFIRMED} (made permanent by a confirm),
+     * {@link HoldStatus#RELEASED} (released while it was live) or {@link HoldStatus#EXPIRED}
+     * (found past its expiry and its units taken back: by a reserve that needed the room, by a
+     * confirm or release that came too late, or by a sweep). Each hold ends once.
+     */
+    default void onHoldEnded(String strategy, long reservationId, HoldStatus how) {}
+
+    /**
+     * The combining strategy ran a batch of {@code size} requests in one transaction, committed
+     * or not; {@code waiting} requests were queued behind it as it ended.
+     */
+    default void onBatch(String strategy, int size, int waiting) {}
 }

@@ -1,5 +1,6 @@
 package dev.capacity.internal;
 
+import dev.capacity.HoldStatus;
 import dev.capacity.OrderResult;
 import dev.capacity.ReservationListener;
 import dev.capacity.ReservationRequest;
@@ -20,6 +21,21 @@ public final class Events {
     private static final Logger LOG = LoggerFactory.getLogger(Events.class);
 
     private Events() {}
+
+    /**
+     * Reports the outcome of a reserve call made at {@code startNanos} ({@link System#nanoTime()}):
+     * as reserved or rejected, then timed.
+     */
+    public static void reserved(ReservationListener listener, String strategy, ReservationRequest request,
+                                ReservationResult result, long startNanos) {
+        outcome(listener, strategy, request, result);
+        Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+        try {
+            listener.onReserveTimed(strategy, request, result, took);
+        } catch (RuntimeException e) {
+            LOG.warn("listener {} failed on the time of {}", listener, request, e);
+        }
+    }
 
     /** Reports an outcome as reserved or rejected. */
     public static void outcome(ReservationListener listener, String strategy, ReservationRequest request,
@@ -56,6 +72,22 @@ public final class Events {
             listener.onRetried(strategy, request, attempt, Duration.ofNanos(backoffNanos), reason);
         } catch (RuntimeException e) {
             LOG.warn("listener {} failed on a retry of {}", listener, request, e);
+        }
+    }
+
+    public static void holdEnded(ReservationListener listener, String strategy, long reservationId, HoldStatus how) {
+        try {
+            listener.onHoldEnded(strategy, reservationId, how);
+        } catch (RuntimeException e) {
+            LOG.warn("listener {} failed on hold {} ending {}", listener, reservationId, how, e);
+        }
+    }
+
+    public static void batch(ReservationListener listener, String strategy, int size, int waiting) {
+        try {
+            listener.onBatch(strategy, size, waiting);
+        } catch (RuntimeException e) {
+            LOG.warn("listener {} failed on a batch of {}", listener, size, e);
         }
     }
 

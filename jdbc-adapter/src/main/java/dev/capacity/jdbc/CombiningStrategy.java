@@ -6,6 +6,7 @@ import dev.capacity.ReservationResult;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.Arguments;
+import dev.capacity.internal.Events;
 
 import org.jdbi.v3.core.Handle;
 
@@ -69,6 +70,7 @@ final class CombiningStrategy extends CounterStrategy {
 
     @Override
     public ReservationResult reserve(ReservationRequest request) {
+        long start = System.nanoTime();
         Arguments.requireNonNull(request, "request");
         // refused here, alone: inside a batch it would fail the requests it was batched with
         requireValidHold(request);
@@ -76,7 +78,7 @@ final class CombiningStrategy extends CounterStrategy {
         long deadline = System.nanoTime() + options.maxRetryTime().toNanos();
         RequestCombiner<ReservationRequest, ReservationResult> combiner = combiners.computeIfAbsent(request.resourceId(),
                 resourceId -> new RequestCombiner<>(MAX_BATCH, MAX_QUEUE, batch -> runBatch(resourceId, batch)));
-        return report(request, combiner.submit(request, deadline, contended(0)));
+        return report(null, request, combiner.submit(request, deadline, contended(0)), start);
     }
 
     /** Refuses reservations once closed, in the caller's transaction as well: see {@link #close()}. */
@@ -104,7 +106,7 @@ final class CombiningStrategy extends CounterStrategy {
         }
     }
 
-    /** Runs a batch of requests for one resource and answers each. */
+    /** Runs a batch of requests for one resource, answers each, then tells the listener of the batch. */
     private void runBatch(String resourceId, List<RequestCombiner.Pending<ReservationRequest, ReservationResult>> batch) {
         if (batch.size() == 1) {
             RequestCombiner.Pending<ReservationRequest, ReservationResult> alone = batch.get(0);
@@ -113,12 +115,13 @@ final class CombiningStrategy extends CounterStrategy {
             } catch (RuntimeException e) {
                 alone.fail(e);
             }
-            return;
+        } else {
+            new BatchReservation(this, resourceId, batch, limited).runAndAnswer();
         }
-        new BatchReservation(this, resourceId, batch, limited).runAndAnswer();
+        Events.batch(options.listener(), name(), batch.size(), waiting(resourceId));
     }
 
-    /** Requests waiting for a resource, not yet taken into a batch; for tests. */
+    /** Requests waiting for a resource, not yet taken into a batch. */
     int waiting(String resourceId) {
         RequestCombiner<ReservationRequest, ReservationResult> combiner = combiners.get(resourceId);
         return combiner == null ? 0 : combiner.waiting();

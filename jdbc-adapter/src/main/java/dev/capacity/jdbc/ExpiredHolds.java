@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * Ends the holds of a resource that have expired and that nothing has ended yet, returning their
@@ -18,8 +19,12 @@ final class ExpiredHolds {
 
     private ExpiredHolds() {}
 
-    /** Reclaims the resource's holds expired at {@code now}; the units that came back. */
-    static long reclaim(Store store, Connection c, String resourceId, String family, Instant now) throws SQLException {
+    /**
+     * Reclaims the resource's holds expired at {@code now}; the units that came back. Each hold
+     * ended is given to {@code ended} by its id.
+     */
+    static long reclaim(Store store, Connection c, String resourceId, String family, Instant now, LongConsumer ended)
+            throws SQLException {
         long units = 0;
         for (;;) {
             List<ReservationRows.ExpiredHold> holds = store.reservations.lockExpired(c, resourceId, now, BATCH);
@@ -30,6 +35,7 @@ final class ExpiredHolds {
             long batch = 0;
             for (ReservationRows.ExpiredHold hold : holds) {
                 batch += hold.quantity();
+                ended.accept(hold.id());
             }
             long holderLimit;
             if (Sql.SLOTS.equals(family)) {

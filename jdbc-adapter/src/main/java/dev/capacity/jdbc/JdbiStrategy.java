@@ -102,7 +102,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
      * their units; holds that another transaction has locked are skipped. The units reclaimed.
      */
     final long reclaimExpired(Store store, Connection c, String resourceId, Instant now) throws SQLException {
-        return ExpiredHolds.reclaim(store, c, resourceId, family, now);
+        return ExpiredHolds.reclaim(store, c, resourceId, family, now, id -> holdEnded(id, HoldStatus.EXPIRED));
     }
 
     /** Resizes a resource in the given transaction. */
@@ -195,9 +195,10 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     @Override
     public ReservationResult reserve(ReservationRequest request) {
+        long start = System.nanoTime();
         Arguments.requireNonNull(request, "request");
         requireValidHold(request);
-        return report(request, reserveInOwnTransaction(request));
+        return report(null, request, reserveInOwnTransaction(request), start);
     }
 
     /** Refuses a hold whose expiry would be out of range, before anything is written. */
@@ -214,18 +215,19 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     @Override
     public final ReservationResult reserve(Handle handle, ReservationRequest request) {
+        long start = System.nanoTime();
         requireOpen(handle);
         Arguments.requireNonNull(request, "request");
         requireValidHold(request);
         requireAccepting();
-        return report(request, onHandle(handle, new Reserving(request, handle.isInTransaction())));
+        return report(handle, request, onHandle(handle, new Reserving(request, handle.isInTransaction())), start);
     }
 
     @Override
     public final OrderResult reserveAll(List<ReservationRequest> lines) {
         List<ReservationRequest> order = requireOrder(lines);
         requireAccepting();
-        return reportOrder(order, transactions.inOwnTransaction(null, new OrderReservation(this, order, false)));
+        return reportOrder(null, order, transactions.inOwnTransaction(null, new OrderReservation(this, order, false)));
     }
 
     @Override
@@ -233,7 +235,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         requireOpen(handle);
         List<ReservationRequest> order = requireOrder(lines);
         requireAccepting();
-        return reportOrder(order, onHandle(handle, new OrderReservation(this, order, handle.isInTransaction())));
+        return reportOrder(handle, order, onHandle(handle, new OrderReservation(this, order, handle.isInTransaction())));
     }
 
     /** The order's lines, checked before anything is written. */
@@ -246,22 +248,22 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     /** Tells the listener each line's outcome: its reservation, or the order's refusal. */
-    private OrderResult reportOrder(List<ReservationRequest> lines, OrderResult order) {
-        Events.order(options.listener(), name, lines, order);
+    private OrderResult reportOrder(Handle handle, List<ReservationRequest> lines, OrderResult order) {
+        tell(handle, () -> Events.order(options.listener(), name, lines, order));
         return order;
     }
 
     @Override
     public final boolean release(long reservationId) {
         Arguments.requirePositive(reservationId, "reservationId");
-        return reportRelease(reservationId, transactions.inOwnTransaction(null, new Releasing(reservationId)));
+        return reportRelease(null, reservationId, transactions.inOwnTransaction(null, new Releasing(reservationId)));
     }
 
     @Override
     public final boolean release(Handle handle, long reservationId) {
         requireOpen(handle);
         Arguments.requirePositive(reservationId, "reservationId");
-        return reportRelease(reservationId, onHandle(handle, new Releasing(reservationId)));
+        return reportRelease(handle, reservationId, onHandle(handle, new Releasing(reservationId)));
     }
 
     @Override
@@ -299,7 +301,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
                             if (row.isEmpty() || !family.equals(row.get().family())) {
                                 return 0L;  // the other family's holds are its strategy's to sweep
                             }
-                            return reclaimExpired(store, c, resourceId, now);
+                            long[] holds = {0};
+                            ExpiredHolds.reclaim(store, c, resourceId, family, now, id -> {
+                                holds[0]++;
+                                holdEnded(id, HoldStatus.EXPIRED);
+                            });
+                            return holds[0];
                         }));
             }
             if (resources.size() < SWEEP_RESOURCES || swept == before) {
@@ -322,10 +329,26 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         Arguments.requireArgument(!handle.isClosed(), "handle is closed; pass the open handle of the caller's transaction");
     }
 
-    /** In the caller's transaction if the handle is in one; otherwise in transactions of our own on its connection. */
+    /**
+     * In the caller's transaction if the handle is in one, its events told once the caller
+     * commits; otherwise in transactions of our own on its connection.
+     */
     private <T> T onHandle(Handle handle, Transactions.Unit<T> unit) {
         Connection c = handle.getConnection();
-        return handle.isInTransaction() ? transactions.inCallersTransaction(c, unit) : transactions.inOwnTransaction(c, unit);
+        return handle.isInTransaction() ? transactions.inCallersTransaction(c, unit, handle::afterCommit)
+                : transactions.inOwnTransaction(c, unit);
+    }
+
+    /**
+     * Tells the listener {@code event} now, or, for a call in the caller's transaction on
+     * {@code handle}, once that transaction commits (never if it rolls back).
+     */
+    private static void tell(Handle handle, Runnable event) {
+        if (handle != null && handle.isInTransaction()) {
+            handle.afterCommit(event);
+        } else {
+            event.run();
+        }
     }
 
     // ---- the family rule
@@ -417,7 +440,14 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
         @Override
         void retrying(int attempt, long backoffNanos, String reason) {
-            Events.retried(options.listener(), name, request, attempt, backoffNanos, reason);
+            AfterCommit.add(() -> Events.retried(options.listener(), name, request, attempt, backoffNanos, reason));
+        }
+
+        /** Ours is the reservation with our row's id; a replay of another caller's key is not. */
+        @Override
+        boolean landed(ReservationResult committed, ReservationResult truth) {
+            return committed.isReserved() && truth.isReserved()
+                    && truth.reservation().id() == committed.reservation().id();
         }
     }
 
@@ -454,7 +484,19 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             if (!endReservation(store, c, reservation, reservationId, stamp, byExpiry, token)) {
                 return Transactions.Step.lostRace("reservation " + reservationId + " changed during the release");
             }
+            if (reservation.expiresAt() != null) {
+                holdEnded(reservationId, byExpiry ? HoldStatus.EXPIRED : HoldStatus.RELEASED);
+            }
             return Transactions.Step.keep(!byExpiry);
+        }
+
+        /**
+         * Ours is the release whose token the row records; an ending by expiry records no token,
+         * so whether it was this release's is not known, and its event is not told.
+         */
+        @Override
+        boolean landed(Boolean committed, Boolean truth) {
+            return committed && truth;
         }
 
         @Override
@@ -492,6 +534,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             token = newToken();
             if (ttl == null) {
                 if (store.reservations.confirm(c, reservationId, stamp, token)) {
+                    holdEnded(reservationId, HoldStatus.CONFIRMED);
                     return Transactions.Step.keep(HoldStatus.CONFIRMED);
                 }
             } else {
@@ -514,6 +557,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
             requireOwn(reservation);
             if (reservation.expiredUnended(stamp) && endReservation(store, c, reservation, reservationId, stamp, true, 0)) {
                 // its units come back now, by expiry, and stay free
+                holdEnded(reservationId, HoldStatus.EXPIRED);
                 return Transactions.Step.keep(HoldStatus.EXPIRED);
             }
             return Transactions.Step.lostRace("hold " + reservationId + " changed during the call");
@@ -634,15 +678,24 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         return new ReservationResult(Status.CONTENDED, null, ReservationResult.UNKNOWN_AVAILABLE, attempts);
     }
 
-    final ReservationResult report(ReservationRequest request, ReservationResult result) {
-        Events.outcome(options.listener(), name, request, result);
+    /**
+     * Tells the listener the outcome of a reserve call made at {@code startNanos}: now, or once
+     * the caller's transaction on {@code handle} commits.
+     */
+    final ReservationResult report(Handle handle, ReservationRequest request, ReservationResult result, long startNanos) {
+        tell(handle, () -> Events.reserved(options.listener(), name, request, result, startNanos));
         return result;
     }
 
-    private boolean reportRelease(long reservationId, boolean released) {
+    private boolean reportRelease(Handle handle, long reservationId, boolean released) {
         if (released) {
-            Events.released(options.listener(), name, reservationId);
+            tell(handle, () -> Events.released(options.listener(), name, reservationId));
         }
         return released;
+    }
+
+    /** Tells the listener, once this transaction commits, that a hold ended {@code how}. */
+    final void holdEnded(long reservationId, HoldStatus how) {
+        AfterCommit.add(() -> Events.holdEnded(options.listener(), name, reservationId, how));
     }
 }

@@ -80,7 +80,7 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
         if (locked.isEmpty()) {
             return Transactions.Step.discard(false);
         }
-        long reclaimed = ExpiredHolds.reclaim(store, c, resourceId, locked.get().family(), now);
+        long reclaimed = ExpiredHolds.reclaim(store, c, resourceId, locked.get().family(), now, id -> {});
         if (reclaimed > 0) {
             changes.add(new Change(resourceId, "ended the holds that had expired by " + now + ", " + reclaimed
                     + " unit(s) back"));

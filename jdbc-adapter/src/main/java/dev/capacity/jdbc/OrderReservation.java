@@ -155,7 +155,7 @@ final class OrderReservation extends Transactions.Unit<OrderResult> {
 
     @Override
     void retrying(int attempt, long backoffNanos, String reason) {
-        Events.retried(strategy.options.listener(), strategy.name(), lines.get(0), attempt, backoffNanos,
-                "order of " + lines.size() + " line(s): " + reason);
+        AfterCommit.add(() -> Events.retried(strategy.options.listener(), strategy.name(), lines.get(0), attempt,
+                backoffNanos, "order of " + lines.size() + " line(s): " + reason));
     }
 }

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.util.function.Consumer;
 
 /**
  * The one place that runs the adapter's transactions: every strategy, the combiner and the audit
@@ -103,6 +104,15 @@ final class Transactions {
             throw unknownOutcome(failure);
         }
 
+        /**
+         * Whether {@code truth}, found by {@link #afterUnknownCommit}, says that this run's own
+         * COMMIT took effect (and not, say, another caller's with the same idempotency key): only
+         * then are the events of the run told.
+         */
+        boolean landed(T committed, T truth) {
+            return true;
+        }
+
         /** The exception for a COMMIT whose outcome nobody can tell. */
         OutcomeUnknownException unknownOutcome(SQLException failure) {
             return new OutcomeUnknownException(what(), failure);
@@ -161,8 +171,17 @@ final class Transactions {
         RetryBudget budget = RetryBudget.start(options);
         for (;;) {
             int attempt = budget.beginAttempt();
-            Run<T> run = runOnce(given, unit, attempt);
+            AfterCommit events = AfterCommit.open();
+            Run<T> run;
+            try {
+                run = runOnce(given, unit, attempt);
+            } finally {
+                events.close();
+            }
             if (run.decided()) {
+                if (run.committed()) {
+                    events.tell();
+                }
                 return run.value();
             }
             long backoff = budget.nextBackoffNanos();
@@ -176,15 +195,22 @@ final class Transactions {
         }
     }
 
-    /** The outcome of one attempt: decided with a value, or lost to run again. */
-    private record Run<T>(boolean decided, T value, String reason, Exception failure) {
+    /**
+     * The outcome of one attempt: decided with a value, and whether what the attempt wrote
+     * committed (its events are then told); or lost, to run again.
+     */
+    private record Run<T>(boolean decided, boolean committed, T value, String reason, Exception failure) {
 
-        static <T> Run<T> decided(T value) {
-            return new Run<>(true, value, null, null);
+        static <T> Run<T> committed(T value) {
+            return new Run<>(true, true, value, null, null);
+        }
+
+        static <T> Run<T> rolledBack(T value) {
+            return new Run<>(true, false, value, null, null);
         }
 
         static <T> Run<T> lost(String reason, Exception failure) {
-            return new Run<>(false, null, reason, failure);
+            return new Run<>(false, false, null, reason, failure);
         }
     }
 
@@ -230,11 +256,11 @@ final class Transactions {
     private <T> Run<T> finish(Connection c, Unit<T> unit, Step<T> step) {
         if (!step.keep()) {
             rollbackQuietly(c);
-            return step.lostRace() != null ? Run.lost(step.lostRace(), null) : Run.decided(step.value());
+            return step.lostRace() != null ? Run.lost(step.lostRace(), null) : Run.rolledBack(step.value());
         }
         try {
             c.commit();
-            return Run.decided(step.value());
+            return Run.committed(step.value());
         } catch (SQLException e) {
             rollbackQuietly(c);
             if (SqlErrors.commitMayHaveHappened(e)) {
@@ -261,7 +287,7 @@ final class Transactions {
             throw unknown;
         }
         LOG.debug("{}: the COMMIT failed ({}); the lookup found {}", unit.what(), SqlErrors.describe(failure), truth);
-        return truth != null ? Run.decided(truth)
+        return truth != null ? (unit.landed(committed, truth) ? Run.committed(truth) : Run.rolledBack(truth))
                 : Run.lost("the COMMIT failed and did not take effect (" + SqlErrors.describe(failure) + ")", failure);
     }
 
@@ -270,20 +296,35 @@ final class Transactions {
     /**
      * Runs {@code unit} inside the caller's transaction on {@code c}, under a savepoint: what it
      * keeps commits or rolls back with the caller's transaction; anything else is rolled back to
-     * the savepoint, so the caller's transaction is as it was.
+     * the savepoint, so the caller's transaction is as it was. The events of what it kept (and of
+     * its retries) go to {@code afterCallerCommits}, to be told once the caller commits.
      */
-    <T> T inCallersTransaction(Connection c, Unit<T> unit) {
+    <T> T inCallersTransaction(Connection c, Unit<T> unit, Consumer<Runnable> afterCallerCommits) {
+        AfterCommit events = AfterCommit.open();
+        try {
+            return inCallersTransaction(c, unit, events);
+        } finally {
+            events.close();
+            if (!events.isEmpty()) {
+                afterCallerCommits.accept(events::tell);
+            }
+        }
+    }
+
+    private <T> T inCallersTransaction(Connection c, Unit<T> unit, AfterCommit events) {
         RetryBudget budget = RetryBudget.start(options);
         try {
             Store store = store(c);
             requireIsolation(c, store.sql.dialect, unit);
             for (;;) {
                 int attempt = budget.beginAttempt();
+                int mark = events.mark();
                 Savepoint savepoint = c.setSavepoint(SAVEPOINT);
                 Step<T> step;
                 try {
                     step = unit.run(store, c, attempt);
                 } catch (SQLException | RuntimeException e) {
+                    events.dropFrom(mark);
                     rollbackTo(c, savepoint, unit, e);
                     if (isLostRace(e)) {
                         // never wait and run again while the caller's locks are held
@@ -296,6 +337,7 @@ final class Transactions {
                     c.releaseSavepoint(savepoint);
                     return step.value();
                 }
+                events.dropFrom(mark);
                 rollbackTo(c, savepoint, unit, null);
                 if (step.lostRace() == null) {
                     return step.value();

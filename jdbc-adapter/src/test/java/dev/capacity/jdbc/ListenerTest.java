@@ -3,16 +3,20 @@ package dev.capacity.jdbc;
 import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capacity.HoldStatus;
 import dev.capacity.Reservation;
 import dev.capacity.ReservationListener;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationStrategy;
+import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.FaultyDataSource;
 import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.StrategyFixture;
+import dev.capacity.testing.MutableClock;
 
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,6 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /** Every strategy reports what it did to its listener, and a failing listener changes nothing. */
@@ -31,9 +36,11 @@ final class ListenerTest {
         return StrategyFixture.all();
     }
 
-    /** Records events as short strings. */
+    /** Records events as short strings; the times of reserve calls and the batches apart. */
     static final class Recorder implements ReservationListener {
         final List<String> events = new CopyOnWriteArrayList<>();
+        final List<String> timed = new CopyOnWriteArrayList<>();
+        final List<String> batches = new CopyOnWriteArrayList<>();
 
         @Override
         public void onReserved(String strategy, ReservationRequest request, ReservationResult result) {
@@ -53,6 +60,23 @@ final class ListenerTest {
         @Override
         public void onReleased(String strategy, long reservationId) {
             events.add(strategy + " RELEASED");
+        }
+
+        @Override
+        public void onHoldEnded(String strategy, long reservationId, HoldStatus how) {
+            events.add(strategy + " HOLD " + reservationId + " " + how);
+        }
+
+        @Override
+        public void onReserveTimed(String strategy, ReservationRequest request, ReservationResult result, Duration took) {
+            assertThat(took.isNegative()).isFalse();
+            timed.add(strategy + " " + result.status() + " " + request.holderId());
+        }
+
+        @Override
+        public void onBatch(String strategy, int size, int waiting) {
+            assertThat(waiting).isNotNegative();
+            batches.add(strategy + " " + size);
         }
     }
 
@@ -75,6 +99,84 @@ final class ListenerTest {
 
         assertThat(recorder.events).containsExactly(name + " RESERVED a", name + " REPLAYED a",
                 name + " INSUFFICIENT_CAPACITY b", name + " UNKNOWN_RESOURCE c", name + " RELEASED");
+        // each reserve call timed once, after its outcome
+        assertThat(recorder.timed).containsExactly(name + " RESERVED a", name + " REPLAYED a",
+                name + " INSUFFICIENT_CAPACITY b", name + " UNKNOWN_RESOURCE c");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void listener_hearsEachHoldEndOnce_confirmedReleasedAndExpired(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        MutableClock clock = MutableClock.start();
+        ReservationStrategy strategy = fixture.strategy(StrategyOptions.builder().listener(recorder).clock(clock).build());
+        String name = strategy.name();
+        String run = newId("run");
+        strategy.define(run, 3);
+        long confirmed = strategy.reserve(ReservationRequest.of(run, "a").withHold(Duration.ofMinutes(5))).reservation().id();
+        long released = strategy.reserve(ReservationRequest.of(run, "b").withHold(Duration.ofMinutes(5))).reservation().id();
+        long lapsed = strategy.reserve(ReservationRequest.of(run, "c").withHold(Duration.ofMinutes(5))).reservation().id();
+
+        assertThat(strategy.confirm(confirmed)).isEqualTo(HoldStatus.CONFIRMED);
+        assertThat(strategy.confirm(confirmed)).isEqualTo(HoldStatus.ALREADY_CONFIRMED);
+        assertThat(strategy.release(released)).isTrue();
+        clock.advance(Duration.ofMinutes(6));
+        // two units: only with the expired hold's unit taken back
+        assertThat(strategy.reserve(ReservationRequest.of(run, "d").withQuantity(2)).isReserved()).isTrue();
+        assertThat(strategy.confirm(lapsed)).isEqualTo(HoldStatus.EXPIRED);
+        assertThat(strategy.release(lapsed)).isFalse();
+
+        assertThat(recorder.events).containsExactly(name + " RESERVED a", name + " RESERVED b", name + " RESERVED c",
+                name + " HOLD " + confirmed + " CONFIRMED", name + " HOLD " + released + " RELEASED", name + " RELEASED",
+                name + " HOLD " + lapsed + " EXPIRED", name + " RESERVED d");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void listener_hearsAHoldEndedByExpiry_whenAConfirmOrAReleaseComesLate(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        MutableClock clock = MutableClock.start();
+        ReservationStrategy strategy = fixture.strategy(StrategyOptions.builder().listener(recorder).clock(clock).build());
+        String name = strategy.name();
+        String run = newId("run");
+        strategy.define(run, 5);
+        long confirmedLate = strategy.reserve(ReservationRequest.of(run, "a").withHold(Duration.ofMinutes(5))).reservation().id();
+        long releasedLate = strategy.reserve(ReservationRequest.of(run, "b").withHold(Duration.ofMinutes(5))).reservation().id();
+        clock.advance(Duration.ofMinutes(6));
+        recorder.events.clear();
+
+        assertThat(strategy.confirm(confirmedLate)).isEqualTo(HoldStatus.EXPIRED);
+        assertThat(strategy.confirm(confirmedLate)).isEqualTo(HoldStatus.EXPIRED);
+        assertThat(strategy.release(releasedLate)).isFalse();
+        assertThat(strategy.release(releasedLate)).isFalse();
+
+        assertThat(recorder.events).containsExactly(name + " HOLD " + confirmedLate + " EXPIRED",
+                name + " HOLD " + releasedLate + " EXPIRED");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseFixtures")
+    void sweep_countsTheHoldsItEnds_andTheListenerHearsEachOnce(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        MutableClock clock = MutableClock.start();
+        // tables of its own: a sweep ends the expired holds of every resource, other tests' too
+        String prefix = "listen_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL) + "_";
+        JdbiReservationStrategy strategy = (JdbiReservationStrategy) fixture.strategy(
+                StrategyOptions.builder().listener(recorder).clock(clock).tablePrefix(prefix).build());
+        String name = strategy.name();
+        String run = newId("run");
+        strategy.define(run, 5);
+        long first = strategy.reserve(ReservationRequest.of(run, "a").withHold(Duration.ofMinutes(5))).reservation().id();
+        long second = strategy.reserve(ReservationRequest.of(run, "b").withQuantity(2).withHold(Duration.ofMinutes(5))).reservation().id();
+        clock.advance(Duration.ofMinutes(6));
+        recorder.events.clear();
+
+        // holds, not units (a hold of two units counts once)
+        assertThat(strategy.sweepExpiredHolds()).isEqualTo(2);
+        assertThat(strategy.sweepExpiredHolds()).isZero();
+
+        assertThat(recorder.events).containsExactlyInAnyOrder(name + " HOLD " + first + " EXPIRED",
+                name + " HOLD " + second + " EXPIRED");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -122,5 +224,94 @@ final class ListenerTest {
 
         String name = strategy.name();
         assertThat(recorder.events).containsExactly(name + " RETRIED a after attempt 1", name + " RESERVED a");
+    }
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseFixtures")
+    void callsInTheCallersTransaction_areHeardOnlyOnceItCommits(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        JdbiReservationStrategy strategy = JdbiStrategies.of(fixture.kind(), fixture.jdbi(),
+                StrategyOptions.builder().listener(recorder).build());
+        String name = strategy.name();
+        String run = newId("run");
+        strategy.define(run, 5);
+        long kept = strategy.reserve(ReservationRequest.of(run, "kept")).reservation().id();
+        long hold = strategy.reserve(ReservationRequest.of(run, "hold").withHold(Duration.ofMinutes(5))).reservation().id();
+        recorder.events.clear();
+        recorder.timed.clear();
+
+        try (Handle handle = fixture.jdbi().open()) {
+            handle.begin();
+            assertThat(strategy.reserve(handle, ReservationRequest.of(run, "a")).isReserved()).isTrue();
+            assertThat(strategy.reserveAll(handle, List.of(ReservationRequest.of(run, "b"))).isReserved()).isTrue();
+            assertThat(strategy.confirm(handle, hold)).isEqualTo(HoldStatus.CONFIRMED);
+            assertThat(strategy.release(handle, kept)).isTrue();
+            assertThat(recorder.events).as("before the caller commits").isEmpty();
+            assertThat(recorder.timed).as("before the caller commits").isEmpty();
+            handle.commit();
+        }
+
+        assertThat(recorder.events).containsExactly(name + " RESERVED a", name + " RESERVED b",
+                name + " HOLD " + hold + " CONFIRMED", name + " RELEASED");
+        assertThat(recorder.timed).containsExactly(name + " RESERVED a");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseFixtures")
+    void callsInTheCallersTransaction_areNeverHeard_whenItRollsBack(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        JdbiReservationStrategy strategy = JdbiStrategies.of(fixture.kind(), fixture.jdbi(),
+                StrategyOptions.builder().listener(recorder).build());
+        String name = strategy.name();
+        String run = newId("run");
+        strategy.define(run, 5);
+        long hold = strategy.reserve(ReservationRequest.of(run, "hold").withHold(Duration.ofMinutes(5))).reservation().id();
+        recorder.events.clear();
+
+        try (Handle handle = fixture.jdbi().open()) {
+            handle.begin();
+            strategy.reserve(handle, ReservationRequest.of(run, "undone"));
+            strategy.confirm(handle, hold);
+            strategy.reserveAll(handle, List.of(ReservationRequest.of(run, "undone too")));
+            handle.rollback();
+            // the next transaction on the same handle tells only its own calls
+            handle.begin();
+            strategy.reserve(handle, ReservationRequest.of(run, "next"));
+            handle.commit();
+        }
+
+        assertThat(recorder.events).containsExactly(name + " RESERVED next");
+        assertThat(strategy.availability(run).orElseThrow().reserved()).isEqualTo(2);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseFixtures")
+    void callsOnAHandleWithoutATransaction_areHeardAtOnce(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        JdbiReservationStrategy strategy = JdbiStrategies.of(fixture.kind(), fixture.jdbi(),
+                StrategyOptions.builder().listener(recorder).build());
+        String name = strategy.name();
+        String run = newId("run");
+        strategy.define(run, 5);
+
+        try (Handle handle = fixture.jdbi().open()) {
+            strategy.reserve(handle, ReservationRequest.of(run, "a"));
+            assertThat(recorder.events).containsExactly(name + " RESERVED a");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseFixtures")
+    void combining_tellsEachBatchItRan(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        CombiningStrategy strategy = (CombiningStrategy) JdbiStrategies.of(StrategyKind.COMBINING, fixture.jdbi(),
+                StrategyOptions.builder().listener(recorder).build());
+        String run = newId("run");
+        strategy.define(run, 5);
+
+        strategy.reserveAsOneBatch(List.of(ReservationRequest.of(run, "a"), ReservationRequest.of(run, "b"),
+                ReservationRequest.of(run, "c")));
+        strategy.reserveAsOneBatch(List.of(ReservationRequest.of(run, "d")));
+
+        assertThat(recorder.batches).containsExactly("combining 3", "combining 1");
     }
 }
