@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A strategy's events as Micrometer meters. Set it as the strategy's listener:
@@ -63,6 +64,8 @@ public final class MicrometerListener implements ReservationListener {
     /** The resources tagged by id; null when no resource is tagged. */
     private final Set<String> taggedResources;
 
+    /** The reserve timers of a strategy, by status, when no resource is tagged: a lookup without a key object. */
+    private final Map<String, AtomicReferenceArray<Timer>> reserveTimersByStatus = new ConcurrentHashMap<>();
     private final Map<ReserveKey, Timer> reserveTimers = new ConcurrentHashMap<>();
     private final Map<String, Counter> retries = new ConcurrentHashMap<>();
     private final Map<String, Counter> releases = new ConcurrentHashMap<>();
@@ -98,18 +101,34 @@ public final class MicrometerListener implements ReservationListener {
 
     @Override
     public void onReserveTimed(String strategy, ReservationRequest request, ReservationResult result, Duration took) {
-        String resource = taggedResources == null ? null
-                : taggedResources.contains(request.resourceId()) ? request.resourceId() : OTHER_RESOURCE;
-        reserveTimers.computeIfAbsent(new ReserveKey(strategy, result.status(), resource), key -> {
-            Timer.Builder timer = Timer.builder("capacity.reserve")
-                    .description("reserve calls, from the call to its answer")
-                    .tag("strategy", key.strategy())
-                    .tag("outcome", key.status().name().toLowerCase(Locale.ROOT));
-            if (key.resource() != null) {
-                timer.tag("resource", key.resource());
+        ReservationResult.Status status = result.status();
+        if (taggedResources == null) {
+            AtomicReferenceArray<Timer> byStatus = reserveTimersByStatus.computeIfAbsent(strategy,
+                    s -> new AtomicReferenceArray<>(STATUSES.length));
+            Timer timer = byStatus.get(status.ordinal());
+            if (timer == null) {
+                // racing threads may both look it up: the registry hands both the same timer
+                timer = reserveTimer(new ReserveKey(strategy, status, null));
+                byStatus.set(status.ordinal(), timer);
             }
-            return timer.register(registry);
-        }).record(took);
+            timer.record(took);
+            return;
+        }
+        String resource = taggedResources.contains(request.resourceId()) ? request.resourceId() : OTHER_RESOURCE;
+        reserveTimers.computeIfAbsent(new ReserveKey(strategy, status, resource), this::reserveTimer).record(took);
+    }
+
+    private static final ReservationResult.Status[] STATUSES = ReservationResult.Status.values();
+
+    private Timer reserveTimer(ReserveKey key) {
+        Timer.Builder timer = Timer.builder("capacity.reserve")
+                .description("reserve calls, from the call to its answer")
+                .tag("strategy", key.strategy())
+                .tag("outcome", key.status().name().toLowerCase(Locale.ROOT));
+        if (key.resource() != null) {
+            timer.tag("resource", key.resource());
+        }
+        return timer.register(registry);
     }
 
     @Override

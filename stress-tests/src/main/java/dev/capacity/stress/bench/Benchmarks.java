@@ -92,6 +92,10 @@ public final class Benchmarks {
             // MariaDB beside PostgreSQL: the library against hand-written JDBC, combining against conditional-update
             case "mariadb" -> new Profile(name, List.of("jdbc-baseline", "conditional-update", "combining"),
                     List.of("postgres", "mariadb"), List.of(1, 64), List.of("hot"), 1, 1, 1, 4, 3);
+            // what MicrometerListener costs: each strategy with and without it, 16 threads on H2 (issue 18: <= 5%)
+            case "metrics" -> new Profile(name, List.of("conditional-update", "conditional-update" + ReserveBenchmark.METERED,
+                    "combining", "combining" + ReserveBenchmark.METERED, "in-memory", "in-memory" + ReserveBenchmark.METERED),
+                    List.of("h2"), List.of(16), List.of("hot"), 1, 1, 1, 4, 5);
             // combining against the physical limit: one thread committing whole batches by hand
             case "ceiling" -> new Profile(name, List.of(ReserveBenchmark.CEILING, "combining", "conditional-update",
                     "jdbc-baseline"), List.of("postgres", "mariadb"), List.of(64), List.of("hot"), 1, 1, 1, 4, 3);
@@ -101,7 +105,7 @@ public final class Benchmarks {
                     List.of("h2", "postgres"), List.of(1, 16), List.of("hot", "held", "limited", "order"), 1, 1, 1, 4, 3,
                     (shape, threads) -> shape.equals("hot") || threads == (shape.equals("limited") ? 16 : 1));
             default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds,"
-                    + " limits, orders, flows, connections, mariadb, ceiling, smoke");
+                    + " limits, orders, flows, connections, mariadb, ceiling, metrics, smoke");
         };
     }
 
@@ -156,11 +160,11 @@ public final class Benchmarks {
                     for (String shape : profile.shapes()) {
                         for (int threads : profile.threads()) {
                             for (String strategy : order) {
-                                if (strategy.equals("in-memory") && !database.equals(profile.databases().get(0))
+                                if (strategy.startsWith("in-memory") && !database.equals(profile.databases().get(0))
                                         || !profile.only().test(shape, threads)) {
                                     continue;
                                 }
-                                String where = strategy.equals("in-memory") ? "memory" : database;
+                                String where = strategy.startsWith("in-memory") ? "memory" : database;
                                 System.out.printf(Locale.ROOT, "round %d/%d  %-19s %-8s %-7s %2d threads ... ", round + 1,
                                         profile.repeats(), strategy, where, shape, threads);
                                 System.out.flush();
@@ -280,6 +284,12 @@ public final class Benchmarks {
             // an order's cost at most twice a reservation's: its throughput at least half
             target(out, rows, "conditional-update order of 3 lines costs <= 2x one reservation, " + database
                     + ", 1 thread", shapeRatio(rows, "conditional-update", database, "order", 1), 0.5);
+        }
+        for (String strategy : List.of("conditional-update", "combining", "in-memory")) {
+            // the meters cost at most 5% of throughput: with them, at least 0.95x without
+            String where = strategy.equals("in-memory") ? "memory" : "h2";
+            target(out, rows, strategy + " with MicrometerListener >= 0.95x without, " + where + ", hot, 16 threads",
+                    ratio(rows, strategy + ReserveBenchmark.METERED, strategy, where, 16), 0.95);
         }
         if (out.toString().endsWith("|---|---|---|\n")) {
             out.append("| none of the targets is measured by this selection | - | - |\n");

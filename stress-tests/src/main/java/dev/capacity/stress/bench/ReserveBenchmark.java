@@ -11,7 +11,9 @@ import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.metrics.MicrometerListener;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -57,7 +59,9 @@ public class ReserveBenchmark {
 
     /**
      * A strategy name, built on the pool's {@code DataSource}; a strategy name ending in
-     * {@value #VIA_JDBI}, built on the pool's {@code Jdbi} (a {@code Handle} per transaction); or
+     * {@value #VIA_JDBI}, built on the pool's {@code Jdbi} (a {@code Handle} per transaction); a
+     * strategy name ending in {@value #METERED}, built on the pool's {@code DataSource} with a
+     * {@link MicrometerListener} on a {@link SimpleMeterRegistry} (what the meters cost); or
      * {@code jdbc-baseline} for {@link JdbcBaseline}; or {@code jdbc-ceiling}, one thread granting
      * {@link #threads} units per operation in one transaction ({@link JdbcBaseline#grantBatch}).
      */
@@ -82,6 +86,7 @@ public class ReserveBenchmark {
     public int threads;
 
     static final String VIA_JDBI = "/jdbi";
+    static final String METERED = "/metered";
     /** The ceiling's name: run by one JMH thread, it grants {@link #threads} units per operation. */
     static final String CEILING = "jdbc-ceiling";
     static final int RESOURCES = 1000;
@@ -106,7 +111,7 @@ public class ReserveBenchmark {
 
     @Setup(Level.Trial)
     public void open() {
-        if (strategy.equals("in-memory")) {
+        if (strategy.startsWith("in-memory")) {
             return;
         }
         String url = switch (database) {
@@ -132,6 +137,9 @@ public class ReserveBenchmark {
         } else if (strategy.endsWith(VIA_JDBI)) {
             reserver = JdbiStrategies.of(StrategyKind.fromName(strategy.substring(0, strategy.length() - VIA_JDBI.length())),
                     pool.jdbi());
+        } else if (strategy.endsWith(METERED)) {
+            reserver = JdbiStrategies.of(StrategyKind.fromName(strategy.substring(0, strategy.length() - METERED.length())),
+                    pool.dataSource(), StrategyOptions.builder().listener(new MicrometerListener(new SimpleMeterRegistry())).build());
         } else {
             reserver = JdbiStrategies.of(StrategyKind.fromName(strategy), pool.dataSource());
         }
@@ -149,7 +157,11 @@ public class ReserveBenchmark {
             }
         } else {
             clock.set(Instant.now());
-            reserver = new InMemoryStrategy(StrategyOptions.builder().clock(clock).build());
+            StrategyOptions.Builder options = StrategyOptions.builder().clock(clock);
+            if (strategy.endsWith(METERED)) {
+                options.listener(new MicrometerListener(new SimpleMeterRegistry()));
+            }
+            reserver = new InMemoryStrategy(options.build());
         }
         ReservationStrategy definer = reserver != null ? reserver
                 : JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.dataSource());
