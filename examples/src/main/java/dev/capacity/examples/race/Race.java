@@ -82,11 +82,15 @@ public final class Race {
         String machine = machine();
         err.printf("race on %s; seed %d%n  %s%n  %s%n%n", target.description, options.seed(), options.describe(), machine);
         List<RaceReport> reports = new ArrayList<>();
+        List<Meters.View> meters = new ArrayList<>();
         for (StrategyKind kind : options.strategies()) {
             RaceClock clock = new RaceClock();
+            Meters strategyMeters = new Meters();
             // holds are judged by the race's clock, which the buyers move; without holds, by the system clock
-            ReservationStrategy strategy = target.strategy(kind, options.holds() ? clock.options() : StrategyOptions.defaults());
+            ReservationStrategy strategy = target.strategy(kind, StrategyOptions.from(options.holds() ? clock.options()
+                    : StrategyOptions.defaults()).listener(strategyMeters).build());
             warmUp(kind, strategy, target, options, clock);
+            strategyMeters.begin();
             String prefix = RaceHarness.newPrefix("race", options.seed());
             Scenario.Plan plan = Workload.plan(prefix, options);
             long duration = TimeUnit.SECONDS.toNanos(options.durationSeconds());
@@ -96,13 +100,14 @@ public final class Race {
             History history = new History();
             try (Progress progress = new Progress(err, kind.strategyName(), history, Workload.reserves(plan), duration)) {
                 reports.add(RaceHarness.run(race, strategy, target.snapshot(kind, strategy), history));
+                meters.add(strategyMeters.view());
             } finally {
                 if (strategy instanceof AutoCloseable closeable) {
                     closeQuietly(closeable);
                 }
             }
         }
-        Results results = new Results(options, target.description, machine, ZonedDateTime.now(), reports);
+        Results results = new Results(options, target.description, machine, ZonedDateTime.now(), reports, meters);
         out.print(options.json() ? results.json() : results.table());
         if (options.report() != null) {
             Files.writeString(options.report(), results.html(), StandardCharsets.UTF_8);

@@ -52,13 +52,17 @@ final class Results {
     private final String machine;
     private final ZonedDateTime when;
     private final List<RaceReport> reports;
+    /** Each race's meters, in the order of {@link #reports}. */
+    private final List<Meters.View> meters;
 
-    Results(RaceOptions options, String database, String machine, ZonedDateTime when, List<RaceReport> reports) {
+    Results(RaceOptions options, String database, String machine, ZonedDateTime when, List<RaceReport> reports,
+            List<Meters.View> meters) {
         this.options = options;
         this.database = database;
         this.machine = machine;
         this.when = when;
         this.reports = reports;
+        this.meters = meters;
     }
 
     boolean ok() {
@@ -160,6 +164,25 @@ final class Results {
         return out.toString();
     }
 
+    /** The meters, the latency distribution and the timeline of one result, as JSON fields (with a trailing space). */
+    private String jsonExtras(int i) {
+        RaceReport r = reports.get(i);
+        Meters.View m = meters.get(i);
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, " \"meters\": {\"retries\": %d, \"releases\": %d,"
+                        + " \"holds\": {\"confirmed\": %d, \"released\": %d, \"expired\": %d}, \"batches\": %d,"
+                        + " \"meanBatch\": %.2f, \"maxBatch\": %.0f}, \"latencyMsAtQuantile\": {", m.retries(), m.releases(),
+                m.holdsConfirmed(), m.holdsReleased(), m.holdsExpired(), m.batches(), m.meanBatch(), m.maxBatch()));
+        for (int q = 0; q < RaceReport.QUANTILES.length; q++) {
+            out.append(q == 0 ? "" : ", ").append(String.format(Locale.ROOT, "\"%s\": %.3f", RaceReport.QUANTILES[q],
+                    r.latencyMicros()[q] / 1000.0));
+        }
+        out.append("}, \"requestsPerSecondOverTime\": [");
+        for (int t = 0; t < r.timeline().length; t++) {
+            out.append(t == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", r.timeline()[t]));
+        }
+        return out.append("],").toString();
+    }
+
     String json() {
         StringBuilder out = new StringBuilder("{\n");
         out.append("  \"when\": ").append(quote(when.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))).append(",\n");
@@ -178,7 +201,7 @@ final class Results {
                             + " \"reservedUnits\": %d, \"replayed\": %d, \"rejected\": %d, \"contended\": %d, \"reservesPerSecond\": %.1f,"
                             + " \"latencyMs\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f}, \"retriesPerSuccess\": %.3f,"
                             + " \"oversold\": %d, \"undersold\": %d, \"ledgerMismatches\": %d, \"lost\": %d, \"unexpected\": %d,"
-                            + " \"duplicateKeys\": %d, \"errors\": %d, \"unknownOutcomes\": %d,%s \"ok\": %b}",
+                            + " \"duplicateKeys\": %d, \"errors\": %d, \"unknownOutcomes\": %d,%s%s \"ok\": %b}",
                     quote(r.strategy()), quote(r.database()), requests(r), r.attempts(), r.grantedUnits(), r.replayed(), r.refused(),
                     r.contended(), r.throughput(), r.p50Micros() / 1000.0, r.p99Micros() / 1000.0, r.maxMicros() / 1000.0,
                     r.retriesPerGrant(), v.oversold(), v.undersold(), v.ledger(), v.lost(), v.unexpected(),
@@ -192,7 +215,7 @@ final class Results {
                             + (options.limited() ? String.format(Locale.ROOT, " \"holderLimit\": {\"limit\": %d,"
                             + " \"refusals\": %d, \"overLimit\": %d, \"holderUndersold\": %d},", options.holderLimit(),
                             r.holderLimited(), v.overHolderLimit(), v.holderUndersold()) : ""),
-                    r.ok()));
+                    jsonExtras(reports.indexOf(r)), r.ok()));
         }
         out.append(String.join(",", rows)).append("\n  ]\n}\n");
         return out.toString();
@@ -240,43 +263,186 @@ final class Results {
                 : "<p class=\"bad\">Violations found: see the table.</p>\n");
         out.append("<h2>Throughput</h2>\n").append(chart(RaceReport::throughput, "reserves/s", "%,.0f"));
         out.append("<h2>p99 latency</h2>\n").append(chart(r -> r.p99Micros() / 1000.0, "ms", "%.2f"));
+        out.append("<h2>Latency distribution</h2>\n<p class=\"muted\">The share of requests answered within each time"
+                + " (log scale): the further left and the steeper, the better.</p>\n").append(distribution());
+        out.append("<h2>Throughput during the race</h2>\n<p class=\"muted\">Requests answered per second in each "
+                + "fortieth of each race's time.</p>\n").append(timeline());
+        // three tables rather than one row of up to 23 columns, which ran off a laptop's screen
         out.append("<h2>Results</h2>\n<table><tr><th>strategy</th><th>requests</th><th>attempts</th><th>reserved</th>")
-                .append("<th>replayed</th><th>rejected</th><th>contended</th>");
-        for (HoldColumn c : holdColumns()) {
-            out.append("<th>").append(escape(c.title())).append("</th>");
+                .append("<th>replayed</th><th>rejected</th><th>contended</th><th>oversold</th><th>ledger</th></tr>\n");
+        for (RaceReport r : reports) {
+            HistoryChecker.Verdict v = r.verdict();
+            out.append("<tr>").append(strategyCell(r)).append("<td>").append(requests(r)).append("</td><td>")
+                    .append(r.attempts()).append("</td><td>").append(r.grantedUnits()).append("</td><td>")
+                    .append(r.replayed()).append("</td><td>").append(r.refused()).append("</td><td>")
+                    .append(r.contended()).append("</td>")
+                    .append(v.oversold() == 0 ? "<td>0</td>" : "<td class=\"bad\">" + v.oversold() + "</td>")
+                    .append(v.ledger() == 0 ? "<td>ok</td>" : "<td class=\"bad\">broken</td>").append("</tr>\n");
         }
+        out.append("</table>\n");
+        out.append("<h2>Speed</h2>\n<table><tr><th>strategy</th>");
         for (Measure m : MEASURES) {
             out.append("<th>").append(escape(m.title())).append("</th>");
         }
-        out.append("<th>oversold</th><th>ledger</th></tr>\n");
+        out.append("</tr>\n");
         double[] best = MEASURES.stream().mapToDouble(this::best).toArray();
         for (RaceReport r : reports) {
-            out.append("<tr><td>").append(escape(r.strategy())).append(reference(r) ? " <span class=\"muted\">(reference)</span>" : "")
-                    .append("</td><td>").append(requests(r)).append("</td><td>").append(r.attempts()).append("</td><td>")
-                    .append(r.grantedUnits()).append("</td><td>").append(r.replayed()).append("</td><td>")
-                    .append(r.refused()).append("</td><td>")
-                    .append(r.contended()).append("</td>");
-            for (HoldColumn c : holdColumns()) {
-                long value = c.value().applyAsLong(r);
-                boolean mustBeZero = c.title().equals("half") || c.title().equals("over-limit");
-                out.append(mustBeZero && value != 0 ? "<td class=\"bad\">" : "<td>").append(value).append("</td>");
-            }
+            out.append("<tr>").append(strategyCell(r));
             for (int i = 0; i < MEASURES.size(); i++) {
                 Measure m = MEASURES.get(i);
                 out.append(wins(r, m, best[i]) ? "<td class=\"best\">" : "<td>")
                         .append(String.format(Locale.ROOT, m.format(), m.value().applyAsDouble(r))).append("</td>");
             }
-            HistoryChecker.Verdict v = r.verdict();
-            out.append(v.oversold() == 0 ? "<td>0</td>" : "<td class=\"bad\">" + v.oversold() + "</td>")
-                    .append(v.ledger() == 0 ? "<td>ok</td>" : "<td class=\"bad\">broken</td>").append("</tr>\n");
+            out.append("</tr>\n");
         }
         out.append("</table>\n<p class=\"muted\">Bold: the best database strategy in its column. The in-memory strategy "
                 + "is the reference: no database at all.</p>\n");
+        out.append("<h2>Meters</h2>\n<table><tr><th>strategy</th><th>retries</th><th>releases</th><th>holds confirmed</th>")
+                .append("<th>holds released</th><th>holds expired</th><th>batches</th><th>mean batch</th><th>max batch</th></tr>\n");
+        for (int i = 0; i < reports.size(); i++) {
+            Meters.View m = meters.get(i);
+            out.append("<tr>").append(strategyCell(reports.get(i))).append(String.format(Locale.ROOT,
+                    "<td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%.1f</td><td>%.0f</td></tr>%n",
+                    m.retries(), m.releases(), m.holdsConfirmed(), m.holdsReleased(), m.holdsExpired(), m.batches(),
+                    m.meanBatch(), m.maxBatch()));
+        }
+        out.append("</table>\n<p class=\"muted\">What a <code>MicrometerListener</code> on each strategy counted"
+                + " during its race (the warm-up left out): a strategy's own retries, holds by how they ended, and the"
+                + " combining strategy's batches (orders are not batched). A hold counts as expired when it is ended after"
+                + " its expiry (taken back for a reserve that needed the room, or met by a late confirm or release); one"
+                + " that nothing touched after it ran out is not, so this can be lower than the expired holds the history counts.</p>\n");
+        if (!holdColumns().isEmpty()) {
+            out.append("<h2>Holds, orders and limits</h2>\n<table><tr><th>strategy</th>");
+            for (HoldColumn c : holdColumns()) {
+                out.append("<th>").append(escape(c.title())).append("</th>");
+            }
+            out.append("</tr>\n");
+            for (RaceReport r : reports) {
+                out.append("<tr>").append(strategyCell(r));
+                for (HoldColumn c : holdColumns()) {
+                    long value = c.value().applyAsLong(r);
+                    boolean mustBeZero = c.title().equals("half") || c.title().equals("over-limit");
+                    out.append(mustBeZero && value != 0 ? "<td class=\"bad\">" : "<td>").append(value).append("</td>");
+                }
+                out.append("</tr>\n");
+            }
+            out.append("</table>\n");
+        }
         out.append("<h2>Parameters</h2>\n<table>");
         parameters().forEach((k, v) -> out.append("<tr><td>").append(escape(k)).append("</td><td style=\"text-align:left\"><code>")
                 .append(escape(v)).append("</code></td></tr>"));
         out.append("</table>\n</body></html>\n");
         return out.toString();
+    }
+
+    private static final String[] COLORS = {"#2f6fb0", "#d9822b", "#2e8b57", "#8e44ad", "#9aa5b1", "#c0392b", "#16a085"};
+
+    private static final int CHART_WIDTH = 860;
+    private static final int CHART_HEIGHT = 260;
+    private static final int LEFT = 60;
+    private static final int BOTTOM = 30;
+
+    /** Each strategy's latency distribution as a line: the share answered within x ms, x on a log scale. */
+    private String distribution() {
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        for (RaceReport r : reports) {
+            for (long micros : r.latencyMicros()) {
+                min = Math.min(min, Math.max(1, micros));
+                max = Math.max(max, Math.max(1, micros));
+            }
+        }
+        double lo = Math.floor(Math.log10(min));
+        double hi = Math.max(lo + 1, Math.ceil(Math.log10(max)));
+        int plotWidth = CHART_WIDTH - LEFT - 170;
+        int plotHeight = CHART_HEIGHT - BOTTOM - 10;
+        StringBuilder svg = new StringBuilder(svgStart(CHART_WIDTH, CHART_HEIGHT));
+        svg.append(axes(plotWidth, plotHeight));
+        for (double decade = lo; decade <= hi; decade++) {
+            int x = LEFT + (int) Math.round(plotWidth * (decade - lo) / (hi - lo));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>", x,
+                    CHART_HEIGHT - 8, msLabel(Math.pow(10, decade))));
+        }
+        for (int share = 0; share <= 100; share += 50) {
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%d%%</text>", LEFT - 6,
+                    10 + plotHeight - plotHeight * share / 100 + 4, share));
+        }
+        for (int i = 0; i < reports.size(); i++) {
+            RaceReport r = reports.get(i);
+            StringBuilder points = new StringBuilder();
+            for (int q = 0; q < RaceReport.QUANTILES.length; q++) {
+                double x = LEFT + plotWidth * (Math.log10(Math.max(1, r.latencyMicros()[q])) - lo) / (hi - lo);
+                double y = 10 + plotHeight * (1 - RaceReport.QUANTILES[q]);
+                points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
+            }
+            svg.append(line(points.toString(), i)).append(legend(r, i, plotWidth));
+        }
+        return svg.append("</svg>\n").toString();
+    }
+
+    /** Each strategy's requests per second over its race's time, as a line. */
+    private String timeline() {
+        double max = reports.stream().filter(r -> !reference(r)).flatMapToDouble(r -> java.util.Arrays.stream(r.timeline()))
+                .max().orElse(1);
+        if (max <= 0) {
+            max = 1;
+        }
+        int plotWidth = CHART_WIDTH - LEFT - 170;
+        int plotHeight = CHART_HEIGHT - BOTTOM - 10;
+        StringBuilder svg = new StringBuilder(svgStart(CHART_WIDTH, CHART_HEIGHT));
+        svg.append(axes(plotWidth, plotHeight));
+        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%,.0f/s</text>", LEFT - 6, 14, max))
+                .append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">start</text>", LEFT, CHART_HEIGHT - 8))
+                .append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">end of each race</text>",
+                        LEFT + plotWidth, CHART_HEIGHT - 8));
+        for (int i = 0; i < reports.size(); i++) {
+            RaceReport r = reports.get(i);
+            if (reference(r)) {
+                // tens of times the others': it would flatten them
+                svg.append(legend(r, i, plotWidth).replace("(ref.)", "(ref.), not drawn"));
+                continue;
+            }
+            double[] perSecond = r.timeline();
+            StringBuilder points = new StringBuilder();
+            for (int t = 0; t < perSecond.length; t++) {
+                double x = LEFT + plotWidth * (t + 0.5) / perSecond.length;
+                double y = 10 + plotHeight * (1 - Math.min(perSecond[t], max) / max);
+                points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
+            }
+            svg.append(line(points.toString(), i)).append(legend(r, i, plotWidth));
+        }
+        return svg.append("</svg>\n").toString();
+    }
+
+    private static String svgStart(int width, int height) {
+        return String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">%n",
+                width, height);
+    }
+
+    private static String axes(int plotWidth, int plotHeight) {
+        return String.format(Locale.ROOT, "<path d=\"M%d 10 V%d H%d\" fill=\"none\" stroke=\"#999\"/>%n", LEFT,
+                10 + plotHeight, LEFT + plotWidth);
+    }
+
+    private static String line(String points, int i) {
+        return String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>%n",
+                points.trim(), COLORS[i % COLORS.length]);
+    }
+
+    private String legend(RaceReport r, int i, int plotWidth) {
+        int y = 18 + i * 20;
+        return String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/>"
+                        + "<text x=\"%d\" y=\"%d\">%s</text>%n", LEFT + plotWidth + 16, y - 4, COLORS[i % COLORS.length],
+                LEFT + plotWidth + 36, y, escape(r.strategy()) + (reference(r) ? " (ref.)" : ""));
+    }
+
+    private static String msLabel(double micros) {
+        return micros >= 1000 ? String.format(Locale.ROOT, "%,.0f ms", micros / 1000) : String.format(Locale.ROOT, "%s ms",
+                java.math.BigDecimal.valueOf(micros / 1000).stripTrailingZeros().toPlainString());
+    }
+
+    private static String strategyCell(RaceReport r) {
+        return "<td>" + escape(r.strategy()) + (reference(r) ? " <span class=\"muted\">(reference)</span>" : "") + "</td>";
     }
 
     /** A horizontal bar chart, one bar per strategy, as inline SVG. */

@@ -11,6 +11,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 final class RaceTest {
 
@@ -51,6 +53,30 @@ final class RaceTest {
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out().strip()).startsWith("{").endsWith("}")
                 .contains("\"ok\": true", "\"strategy\": \"conditional-update\"", "\"reservesPerSecond\"", "\"p99\"");
+    }
+
+    @Test
+    void race_showsEachRacesMeters_latencyDistributionAndTimeline(@TempDir Path dir) throws IOException {
+        Path report = dir.resolve("race.html");
+
+        Run json = race("--strategies", "combining,in-memory", "--holds", "0.5", "--threads", "8", "--capacity", "200",
+                "--seed", "11", "--json");
+        Run html = race("--strategies", "combining,in-memory", "--holds", "0.5", "--threads", "8", "--capacity", "200",
+                "--seed", "11", "--report", report.toString());
+
+        assertThat(json.exit()).as(json.err()).isZero();
+        assertThat(html.exit()).as(html.err()).isZero();
+        // combining ran its requests in batches, and holds were confirmed and expired, as its listener counted them
+        Matcher meters = Pattern.compile("\"strategy\": \"combining\".*?\"meters\": \\{\"retries\": \\d+, \"releases\": \\d+,"
+                + " \"holds\": \\{\"confirmed\": (\\d+), \"released\": \\d+, \"expired\": (\\d+)\\}, \"batches\": (\\d+)")
+                .matcher(json.out());
+        assertThat(meters.find()).as(json.out()).isTrue();
+        assertThat(Long.parseLong(meters.group(1))).as("holds confirmed").isPositive();
+        assertThat(Long.parseLong(meters.group(2))).as("holds expired").isPositive();
+        assertThat(Long.parseLong(meters.group(3))).as("batches").isPositive();
+        assertThat(json.out()).contains("\"latencyMsAtQuantile\": {\"0.0\": ", "\"1.0\": ", "\"requestsPerSecondOverTime\": [");
+        assertThat(Files.readString(report)).contains("Latency distribution", "Throughput during the race", "<polyline",
+                "<h2>Meters</h2>", "<th>mean batch</th>");
     }
 
     @Test

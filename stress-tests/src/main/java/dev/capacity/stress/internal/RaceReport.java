@@ -37,13 +37,21 @@ import java.util.Locale;
  * @param verdict what the history checker found (with the holds that expired and the units
  *     reclaimed from them)
  * @param replay the command that runs this race again
+ * @param latencyMicros request latencies at each of {@link #QUANTILES}: the distribution
+ * @param timeline requests answered per second in each of {@link #TIMELINE_BUCKETS} equal slices
+ *     of the race's time, first to last
  */
 public record RaceReport(String strategy, String database, String workload, long seed, int threads, long operations,
                          long reserves, long attempts, long grants, long grantedUnits, long replayed, long refused, long contended,
                          long unavailable, long elapsedNanos, long p50Micros, long p99Micros, long maxMicros,
                          double retriesPerGrant, long holds, long confirmed, long confirmsExpired, long orders,
                          long ordersGranted, long ordersRefused, long holderLimited, HistoryChecker.Verdict verdict,
-                         String replay) {
+                         String replay, long[] latencyMicros, double[] timeline) {
+
+    /** The quantiles of {@link #latencyMicros}: 0 (the fastest) to 1 (the slowest). */
+    public static final double[] QUANTILES = {0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1};
+    /** The slices of {@link #timeline}. */
+    public static final int TIMELINE_BUCKETS = 40;
 
     static RaceReport of(RaceHarness.Race race, int threads, List<Op> ops, long elapsedNanos,
                          HistoryChecker.Verdict verdict) {
@@ -74,7 +82,27 @@ public record RaceReport(String strategy, String database, String workload, long
                 orders.stream().filter(o -> "RESERVED".equals(o.result())).count(),
                 orders.stream().filter(o -> "INSUFFICIENT_CAPACITY".equals(o.result())
                         || "HOLDER_LIMIT_REACHED".equals(o.result())).count(),
-                requests.stream().filter(Op::holderLimited).count(), verdict, race.replay());
+                requests.stream().filter(Op::holderLimited).count(), verdict, race.replay(),
+                Arrays.stream(QUANTILES).mapToLong(q -> percentile(latencies, q)).toArray(),
+                timeline(requests, elapsedNanos));
+    }
+
+    /** Requests answered per second in each slice of the race's time, counted by when they completed. */
+    private static double[] timeline(List<Op> requests, long elapsedNanos) {
+        double[] perSecond = new double[TIMELINE_BUCKETS];
+        if (requests.isEmpty() || elapsedNanos <= 0) {
+            return perSecond;
+        }
+        long start = requests.stream().mapToLong(Op::invokedMicros).min().orElse(0);
+        double sliceMicros = Math.max(1, elapsedNanos / 1000.0 / TIMELINE_BUCKETS);
+        for (Op o : requests) {
+            int slice = (int) Math.min(TIMELINE_BUCKETS - 1, Math.max(0, (o.completedMicros() - start) / sliceMicros));
+            perSecond[slice]++;
+        }
+        for (int i = 0; i < TIMELINE_BUCKETS; i++) {
+            perSecond[i] = perSecond[i] * 1e6 / sliceMicros;
+        }
+        return perSecond;
     }
 
     /** The {@code p} quantile (0 to 1) of {@code sorted}, by the nearest rank; 0 for none. */
