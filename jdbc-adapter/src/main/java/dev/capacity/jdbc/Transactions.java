@@ -35,6 +35,11 @@ import java.util.function.Consumer;
  *   <li>{@link #translate}: what the caller of the library sees for a failure.</li>
  * </ul>
  *
+ * <p>The listener's events that the work finds ({@link AfterCommit}) are held per attempt: told
+ * once a transaction of our own committed (or the lookup after an unknown COMMIT found this
+ * attempt's own), dropped with an attempt that rolled back; in the caller's transaction, handed to
+ * the caller's handle to be told after the caller commits.
+ *
  * <p>This class is threadsafe: it holds immutable configuration and the {@link Store}, which it
  * builds on first use from the dialect of the first connection (a benign race: every thread
  * builds the same one).

@@ -104,18 +104,36 @@ final class ListenerTest {
                 name + " INSUFFICIENT_CAPACITY b", name + " UNKNOWN_RESOURCE c");
     }
 
+    /** A strategy of {@code fixture} on a clock of its own, heard by a recorder, and a resource of {@code capacity} to hold. */
+    private static final class Holds {
+        final Recorder recorder = new Recorder();
+        final MutableClock clock = MutableClock.start();
+        final ReservationStrategy strategy;
+        final String run = newId("run");
+
+        Holds(StrategyFixture fixture, long capacity) {
+            strategy = fixture.strategy(StrategyOptions.builder().listener(recorder).clock(clock).build());
+            strategy.define(run, capacity);
+        }
+
+        /** A hold of five minutes for {@code holder}; its id. */
+        long hold(String holder) {
+            return strategy.reserve(ReservationRequest.of(run, holder).withHold(Duration.ofMinutes(5))).reservation().id();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void listener_hearsEachHoldEndOnce_confirmedReleasedAndExpired(StrategyFixture fixture) {
-        Recorder recorder = new Recorder();
-        MutableClock clock = MutableClock.start();
-        ReservationStrategy strategy = fixture.strategy(StrategyOptions.builder().listener(recorder).clock(clock).build());
+        Holds holds = new Holds(fixture, 3);
+        Recorder recorder = holds.recorder;
+        MutableClock clock = holds.clock;
+        ReservationStrategy strategy = holds.strategy;
         String name = strategy.name();
-        String run = newId("run");
-        strategy.define(run, 3);
-        long confirmed = strategy.reserve(ReservationRequest.of(run, "a").withHold(Duration.ofMinutes(5))).reservation().id();
-        long released = strategy.reserve(ReservationRequest.of(run, "b").withHold(Duration.ofMinutes(5))).reservation().id();
-        long lapsed = strategy.reserve(ReservationRequest.of(run, "c").withHold(Duration.ofMinutes(5))).reservation().id();
+        String run = holds.run;
+        long confirmed = holds.hold("a");
+        long released = holds.hold("b");
+        long lapsed = holds.hold("c");
 
         assertThat(strategy.confirm(confirmed)).isEqualTo(HoldStatus.CONFIRMED);
         assertThat(strategy.confirm(confirmed)).isEqualTo(HoldStatus.ALREADY_CONFIRMED);
@@ -134,15 +152,13 @@ final class ListenerTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void listener_hearsAHoldEndedByExpiry_whenAConfirmOrAReleaseComesLate(StrategyFixture fixture) {
-        Recorder recorder = new Recorder();
-        MutableClock clock = MutableClock.start();
-        ReservationStrategy strategy = fixture.strategy(StrategyOptions.builder().listener(recorder).clock(clock).build());
+        Holds holds = new Holds(fixture, 5);
+        Recorder recorder = holds.recorder;
+        ReservationStrategy strategy = holds.strategy;
         String name = strategy.name();
-        String run = newId("run");
-        strategy.define(run, 5);
-        long confirmedLate = strategy.reserve(ReservationRequest.of(run, "a").withHold(Duration.ofMinutes(5))).reservation().id();
-        long releasedLate = strategy.reserve(ReservationRequest.of(run, "b").withHold(Duration.ofMinutes(5))).reservation().id();
-        clock.advance(Duration.ofMinutes(6));
+        long confirmedLate = holds.hold("a");
+        long releasedLate = holds.hold("b");
+        holds.clock.advance(Duration.ofMinutes(6));
         recorder.events.clear();
 
         assertThat(strategy.confirm(confirmedLate)).isEqualTo(HoldStatus.EXPIRED);
