@@ -12,8 +12,8 @@ import java.time.Duration;
  * made inside the caller's transaction ({@code reserve(handle, ...)} and the other calls that take
  * a Jdbi {@code Handle}) reports once the caller commits through that handle ({@code
  * handle.commit()}, {@code inTransaction}, {@code useTransaction}), on the committing thread, and
- * never if it rolls back; a transaction committed on the JDBC connection itself, behind Jdbi's
- * back, never reports its calls. Events about a combined request's batch are told by the thread
+ * never if it rolls back; Jdbi does not see a transaction committed on the JDBC connection
+ * itself, behind its back, and its calls are not reported then. Events about a combined request's batch are told by the thread
  * that ran the batch. A listener must be threadsafe and quick. An exception thrown by a listener
  * is logged and otherwise ignored: it never changes an outcome.
  */
