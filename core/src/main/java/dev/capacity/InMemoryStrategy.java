@@ -128,7 +128,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
     public void define(String resourceId, long capacity) {
         Arguments.requireId(resourceId, "resourceId");
         Arguments.requireNonNegative(capacity, "capacity");
-        Resource existing = resources.putIfAbsent(resourceId, new Resource(State.initial(capacity)));
+        Resource existing = resources.putIfAbsent(resourceId, new Resource(resourceId, State.initial(capacity)));
         if (existing != null) {
             long current = existing.state.get().capacity;
             if (current != capacity) {
@@ -145,7 +145,9 @@ public final class InMemoryStrategy implements ReservationStrategy {
         Resource resource = existing(resourceId);
         for (;;) {
             State state = settled(resource);
-            if (resource.state.compareAndSet(state, state.withCapacity(newCapacity))) {
+            State resized = state.withCapacity(newCapacity);
+            if (resource.state.compareAndSet(state, resized)) {
+                stock(resource, state.available(), resized.available());
                 return;
             }
         }
@@ -158,7 +160,9 @@ public final class InMemoryStrategy implements ReservationStrategy {
         for (;;) {
             State state = settled(resource);
             long capacity = CapacityMath.adjusted(resourceId, state.capacity, delta);
-            if (resource.state.compareAndSet(state, state.withCapacity(capacity))) {
+            State adjusted = state.withCapacity(capacity);
+            if (resource.state.compareAndSet(state, adjusted)) {
+                stock(resource, state.available(), adjusted.available());
                 return capacity;
             }
         }
@@ -316,6 +320,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
                 State granted = state.granted(quantity, candidate);
                 if (resource.state.compareAndSet(state, granted)) {
                     candidate.life.compareAndSet(Life.PENDING, Life.PERMANENT);
+                    stock(resource, state.available(), granted.available());
                     return new ReservationResult(Status.RESERVED, candidate.reservation, granted.available(), 1);
                 }
                 continue;
@@ -695,7 +700,17 @@ public final class InMemoryStrategy implements ReservationStrategy {
         if (keep && operation instanceof Grant grant) {
             reservations.putIfAbsent(grant.entry.reservation.id(), grant.entry);
         }
-        resource.state.compareAndSet(state, keep ? state.cleared() : state.undone(operation));
+        // one thread settles the descriptor: it alone tells a move across zero (a descriptor keeps the capacity)
+        if (resource.state.compareAndSet(state, keep ? state.cleared() : state.undone(operation)) && keep) {
+            stock(resource, Math.max(0, state.capacity - operation.reservedBefore), state.available());
+        }
+    }
+
+    /** Tells the listener if a settled change of the resource took its available units from {@code before} across zero. */
+    private void stock(Resource resource, long before, long after) {
+        if ((before > 0) != (after > 0)) {
+            Events.stock(options.listener(), NAME, resource.id, before, after);
+        }
     }
 
     /**
@@ -753,8 +768,10 @@ public final class InMemoryStrategy implements ReservationStrategy {
         final ConcurrentSkipListMap<HoldKey, Entry> holds = new ConcurrentSkipListMap<>();
         /** The holders' live units, while the resource has a per-holder limit. */
         final AtomicReference<HolderTable> holders = new AtomicReference<>(HolderTable.NONE);
+        final String id;
 
-        Resource(State initial) {
+        Resource(String id, State initial) {
+            this.id = id;
             this.state = new AtomicReference<>(initial);
         }
 

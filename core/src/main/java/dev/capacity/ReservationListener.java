@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * Receives the events of a strategy: a reservation granted or replayed, a request rejected, a
- * reserve call timed, an attempt retried, a reservation released, a hold ended, a batch run.
+ * reserve call timed, an attempt retried, a reservation released, a hold ended, a batch run, a
+ * resource sold out or back in stock.
  * Every method has an empty default, so a listener overrides only what it needs.
  *
  * <p>Listeners are called on the thread that made the call, after the outcome is decided and
@@ -65,4 +66,21 @@ public interface ReservationListener {
      * or not; {@code waiting} requests were queued behind it as it ended.
      */
     default void onBatch(String strategy, int size, int waiting) {}
+
+    /**
+     * {@code resourceId} has no unit left to grant: the committed write that took its last unit (a
+     * grant, or a resize or adjustment below what is reserved). Told once per transition, after
+     * the commit: the next stock event of the resource is {@link #onBackInStock}. Availability is
+     * the resource's counter: a hold that expired counts until something takes its units back.
+     * unique-slots keeps no counter (it would be the hot row the strategy exists to avoid): it
+     * tells a sell-out when a reserve first finds no slot free (and marks the resource sold out),
+     * and only in transactions of its own, never on a Galera cluster.
+     */
+    default void onSoldOut(String strategy, String resourceId) {}
+
+    /**
+     * {@code resourceId}, sold out, has a unit to grant again: the committed release, expiry taken
+     * back, growth or repair that freed the first. Told once per transition, after the commit.
+     */
+    default void onBackInStock(String strategy, String resourceId) {}
 }

@@ -91,6 +91,19 @@ public final class Events {
         }
     }
 
+    /** Tells a resource's move across zero available units, if {@code before} and {@code after} make one. */
+    public static void stock(ReservationListener listener, String strategy, String resourceId, long before, long after) {
+        try {
+            if (before > 0 && after <= 0) {
+                listener.onSoldOut(strategy, resourceId);
+            } else if (before <= 0 && after > 0) {
+                listener.onBackInStock(strategy, resourceId);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("listener {} failed on a stock event of {}", listener, resourceId, e);
+        }
+    }
+
     public static void released(ReservationListener listener, String strategy, long reservationId) {
         try {
             listener.onReleased(strategy, reservationId);

@@ -1,7 +1,12 @@
 package dev.capacity.jdbc;
 
+import dev.capacity.ReservationListener;
+import dev.capacity.internal.Events;
+
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The listener's events of the transaction running on this thread, held until it commits and
@@ -21,17 +26,48 @@ final class AfterCommit {
     private static final ThreadLocal<AfterCommit> CURRENT = new ThreadLocal<>();
 
     private final List<Runnable> events = new ArrayList<>(2);
+    /** Each resource whose available units the transaction changed: {first before, last after}. */
+    private final Map<String, long[]> stock = new LinkedHashMap<>(2);
     private final AfterCommit outer;
+    private final ReservationListener listener;
+    private final String strategy;
 
-    private AfterCommit(AfterCommit outer) {
+    private AfterCommit(AfterCommit outer, ReservationListener listener, String strategy) {
         this.outer = outer;
+        this.listener = listener;
+        this.strategy = strategy;
     }
 
-    /** Opens a scope on this thread, inside the one open before (a scope never leaks into the outer one). */
-    static AfterCommit open() {
-        AfterCommit scope = new AfterCommit(CURRENT.get());
+    /**
+     * Opens a scope on this thread, inside the one open before (a scope never leaks into the outer
+     * one), whose stock events go to {@code listener} as {@code strategy}'s.
+     */
+    static AfterCommit open(ReservationListener listener, String strategy) {
+        AfterCommit scope = new AfterCommit(CURRENT.get(), listener, strategy);
         CURRENT.set(scope);
         return scope;
+    }
+
+    /**
+     * Notes that the transaction running on this thread took a resource's available units from
+     * {@code before} to {@code after}. What is told after the commit is the transaction's whole
+     * move: from the first write's before to the last write's after (units taken and given back
+     * in one transaction move nothing), a sell-out if it crossed to zero or below, back in stock
+     * if it crossed back. Transactions that change a resource's units hold its row's lock until
+     * they end, so one's after is the next one's before, and the moves alternate. Outside a scope
+     * nothing is noted: every write of units runs in one.
+     */
+    static void stock(String resourceId, long before, long after) {
+        AfterCommit scope = CURRENT.get();
+        if (scope == null) {
+            return;
+        }
+        long[] move = scope.stock.get(resourceId);
+        if (move == null) {
+            scope.stock.put(resourceId, new long[] {before, after});
+        } else {
+            move[1] = after;
+        }
     }
 
     /**
@@ -61,21 +97,30 @@ final class AfterCommit {
         return events.size();
     }
 
-    /** Drops the events added since {@code mark}: what an attempt rolled back. */
+    /**
+     * Drops what an attempt rolled back: the events added since {@code mark}, and every stock
+     * move (those of earlier attempts were dropped with them).
+     */
     void dropFrom(int mark) {
         events.subList(mark, events.size()).clear();
+        stock.clear();
     }
 
     boolean isEmpty() {
-        return events.isEmpty();
+        return events.isEmpty() && stock.isEmpty();
     }
 
-    /** Tells the events held, in the order they were added, and forgets them. */
+    /** Tells the events held, in the order they were added, then the stock moves, and forgets them. */
     void tell() {
         List<Runnable> held = List.copyOf(events);
+        List<Map.Entry<String, long[]>> moves = List.copyOf(stock.entrySet());
         events.clear();
+        stock.clear();
         for (Runnable event : held) {
             event.run();
+        }
+        for (Map.Entry<String, long[]> move : moves) {
+            Events.stock(listener, strategy, move.getKey(), move.getValue()[0], move.getValue()[1]);
         }
     }
 }

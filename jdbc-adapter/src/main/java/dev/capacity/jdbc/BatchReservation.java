@@ -131,7 +131,7 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
         if (inserted.lostRace() != null) {
             return inserted;
         }
-        store.resources.increment(c, resourceId, units(decided.grants));
+        store.resources.increment(c, resourceId, units(decided.grants), row.capacity() - row.reserved());
         return inserted;
     }
 

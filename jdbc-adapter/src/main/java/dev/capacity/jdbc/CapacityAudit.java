@@ -59,7 +59,7 @@ public final class CapacityAudit {
     private final Transactions transactions;
 
     private CapacityAudit(ConnectionSource connections, StrategyOptions options) {
-        this.transactions = new Transactions(connections, options);
+        this.transactions = new Transactions(connections, options, "capacity-audit");
     }
 
     /** The audit of the tables with the default prefix. */

@@ -60,6 +60,6 @@ public final class CapacitySchema {
     }
 
     private static Transactions transactions(Jdbi jdbi, StrategyOptions options) {
-        return new Transactions(ConnectionSource.of(jdbi), options);
+        return new Transactions(ConnectionSource.of(jdbi), options, "capacity-schema");
     }
 }

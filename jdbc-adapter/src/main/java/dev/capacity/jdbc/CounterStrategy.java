@@ -41,9 +41,12 @@ abstract class CounterStrategy extends JdbiStrategy {
 
     @Override
     final void resizeIn(Store store, Connection c, String resourceId, long newCapacity) throws SQLException {
-        if (!store.resources.resizeCounter(c, resourceId, newCapacity)) {
-            requireFamily(requireDefined(store, c, resourceId).family(), resourceId);
-        }
+        // locked first, to know what was available before
+        ResourceRow row = store.resources.lock(c, resourceId)
+                .orElseThrow(() -> new IllegalArgumentException("resourceId '" + resourceId + "' is not defined"));
+        requireFamily(row.family(), resourceId);
+        store.resources.resizeCounter(c, resourceId, newCapacity);
+        AfterCommit.stock(resourceId, row.capacity() - row.reserved(), newCapacity - row.reserved());
     }
 
     @Override
@@ -51,6 +54,9 @@ abstract class CounterStrategy extends JdbiStrategy {
         for (;;) {
             OptionalLong capacity = store.resources.adjustCounter(c, resourceId, delta);
             if (capacity.isPresent()) {
+                // this transaction holds the row's lock since the update
+                long reserved = store.resources.select(c, resourceId).orElseThrow().reserved();
+                AfterCommit.stock(resourceId, capacity.getAsLong() - delta - reserved, capacity.getAsLong() - reserved);
                 return capacity.getAsLong();
             }
             ResourceRow row = requireDefined(store, c, resourceId);

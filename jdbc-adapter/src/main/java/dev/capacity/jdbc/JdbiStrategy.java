@@ -58,7 +58,7 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         this.name = kind.strategyName();
         this.family = family;
         this.options = Arguments.requireNonNull(options, "options");
-        this.transactions = new Transactions(Arguments.requireNonNull(connections, "connections"), options);
+        this.transactions = new Transactions(Arguments.requireNonNull(connections, "connections"), options, kind.strategyName());
     }
 
     /**

@@ -99,7 +99,7 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
         if (!Sql.COUNTER.equals(ledger.family())) {
             repairSlots(store, c, ledger);
         } else if (ledger.reserved() != ledger.unreleased()) {
-            store.resources.setReserved(c, resourceId, ledger.unreleased());
+            store.resources.setReserved(c, resourceId, ledger.capacity(), ledger.reserved(), ledger.unreleased());
             changes.add(new Change(resourceId, "set the reserved counter from " + ledger.reserved() + " to "
                     + ledger.unreleased() + ", the sum of the unreleased reservations"));
         }

@@ -96,7 +96,8 @@ final class OptimisticVersionStrategy extends CounterStrategy {
         if (!fits(row, units)) {
             return Taken.refused(full(store, c, resourceId, units, now, counterFree(store, c, resourceId)));
         }
-        if (!store.resources.versionedIncrement(c, resourceId, units, row.version())) {
+        if (!store.resources.versionedIncrement(c, resourceId, units, row.version(),
+                row.capacity() - row.reserved())) {
             return Taken.refused(Attempt.retry("version " + row.version() + " of '" + resourceId + "' changed"));
         }
         return new Taken(row.capacity() - row.reserved() - units, row.holderLimit(), null);

@@ -71,7 +71,7 @@ final class PessimisticLockStrategy extends CounterStrategy {
         if (!fits(row, units)) {
             return Taken.refused(full(store, c, resourceId, units, now, counterFree(store, c, resourceId)));
         }
-        store.resources.increment(c, resourceId, units);
+        store.resources.increment(c, resourceId, units, row.capacity() - row.reserved());
         return new Taken(row.capacity() - row.reserved() - units, row.holderLimit(), null);
     }
 }

@@ -70,7 +70,12 @@ final class ResourceRows {
 
     /** Marks a slots resource sold out, taking the row's update lock; false if it was marked already. */
     boolean markSoldOut(Connection c, String id) throws SQLException {
-        return Jdbc.update(c, sql.markSoldOut, id) == 1;
+        if (Jdbc.update(c, sql.markSoldOut, id) != 1) {
+            return false;
+        }
+        // unique-slots keeps no counter: its sell-out is the mark
+        AfterCommit.stock(id, 1, 0);
+        return true;
     }
 
     /**
@@ -79,8 +84,8 @@ final class ResourceRows {
      * rejects it, which would make every release wait for the reserves in flight.
      */
     void clearSoldOut(Connection c, String id) throws SQLException {
-        if (Jdbc.one(c, sql.isSoldOut, rs -> rs.getBoolean(1), id).orElse(false)) {
-            Jdbc.update(c, sql.clearSoldOut, id);
+        if (Jdbc.one(c, sql.isSoldOut, rs -> rs.getBoolean(1), id).orElse(false) && Jdbc.update(c, sql.clearSoldOut, id) == 1) {
+            AfterCommit.stock(id, 0, 1);
         }
     }
 
@@ -129,13 +134,17 @@ final class ResourceRows {
             s.setLong(1, quantity);
             s.setString(2, id);
             s.setLong(3, quantity);
+            Optional<Guarded> taken;
             if (sql.incrementedLeft != null) {
-                return s.executeUpdate() == 0 ? Optional.empty()
+                taken = s.executeUpdate() == 0 ? Optional.empty()
                         : Jdbc.one(c, sql.incrementedLeft, ResourceRows::guarded, id);
+            } else {
+                try (ResultSet rs = s.executeQuery()) {
+                    taken = rs.next() ? Optional.of(guarded(rs)) : Optional.empty();
+                }
             }
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? Optional.of(guarded(rs)) : Optional.empty();
-            }
+            taken.ifPresent(guarded -> AfterCommit.stock(id, guarded.left() + quantity, guarded.left()));
+            return taken;
         }
     }
 
@@ -143,28 +152,40 @@ final class ResourceRows {
         return new Guarded(rs.getLong(1), limit(rs, 2));
     }
 
-    /** The increment if the version is still {@code version}; false if someone changed the row. */
-    boolean versionedIncrement(Connection c, String id, long quantity, long version) throws SQLException {
-        return Jdbc.update(c, sql.versionedIncrement, quantity, id, version) == 1;
+    /**
+     * The increment if the version is still {@code version}, with {@code available} units before
+     * it; false if someone changed the row.
+     */
+    boolean versionedIncrement(Connection c, String id, long quantity, long version, long available) throws SQLException {
+        if (Jdbc.update(c, sql.versionedIncrement, quantity, id, version) != 1) {
+            return false;
+        }
+        AfterCommit.stock(id, available, available - quantity);
+        return true;
     }
 
-    void increment(Connection c, String id, long quantity) throws SQLException {
+    /** Takes {@code quantity} units of a row this transaction has locked, with {@code available} units before. */
+    void increment(Connection c, String id, long quantity, long available) throws SQLException {
         // under the row's lock, after the decision: a counter that did not change is a lost write
         Jdbc.updateExactly(c, 1, "taking " + quantity + " units of " + id, sql.increment, quantity, id);
+        AfterCommit.stock(id, available, available - quantity);
     }
 
     /** Returns units to the counter; the resource's per-holder limit ({@link Long#MAX_VALUE}: none). */
     long decrement(Connection c, String id, long quantity) throws SQLException {
         // the resource row exists (the reservation is of it): a counter that did not change is a lost write
+        Optional<long[]> after;
         if (sql.decrementedLimit != null) {
             Jdbc.updateExactly(c, 1, "returning " + quantity + " units to " + id, sql.decrement, quantity, id);
-            return Jdbc.one(c, sql.decrementedLimit, rs -> limit(rs, 1), id).orElse(Long.MAX_VALUE);
+            after = Jdbc.one(c, sql.decrementedLimit, rs -> new long[] {limit(rs, 1), rs.getLong(2)}, id);
+        } else {
+            after = Jdbc.one(c, sql.decrement, rs -> new long[] {limit(rs, 1), rs.getLong(2)}, quantity, id);
         }
-        Optional<Long> limit = Jdbc.one(c, sql.decrement, rs -> limit(rs, 1), quantity, id);
-        if (limit.isEmpty()) {
+        if (after.isEmpty()) {
             throw Jdbc.lostWrite("returning " + quantity + " units to " + id, 1, 0);
         }
-        return limit.get();
+        AfterCommit.stock(id, after.get()[1] - quantity, after.get()[1]);
+        return after.get()[0];
     }
 
     /** Sets the per-holder limit; {@link Long#MAX_VALUE} removes it. */
@@ -172,9 +193,10 @@ final class ResourceRows {
         Jdbc.update(c, sql.setHolderLimit, limit == Long.MAX_VALUE ? null : limit, id);
     }
 
-    /** Sets the reserved counter outright: for a repair, under the row's lock. */
-    void setReserved(Connection c, String id, long reserved) throws SQLException {
+    /** Sets the reserved counter outright, from {@code before} to {@code reserved} of {@code capacity}: for a repair, under the row's lock. */
+    void setReserved(Connection c, String id, long capacity, long before, long reserved) throws SQLException {
         Jdbc.update(c, sql.setReserved, reserved, id);
+        AfterCommit.stock(id, capacity - before, capacity - reserved);
     }
 
     private static ResourceRow row(ResultSet rs) throws SQLException {

@@ -148,9 +148,9 @@ final class Sql {
         versionedIncrement = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ? AND version = ?";
         increment = "UPDATE " + r + " SET reserved = reserved + ?, version = version + 1 WHERE id = ?";
         String down = "UPDATE " + r + " SET reserved = reserved - ?, version = version + 1 WHERE id = ?";
-        String downReturning = dialect.updateReturning(down, "holder_limit");
+        String downReturning = dialect.updateReturning(down, "holder_limit, capacity - reserved");
         decrement = downReturning != null ? downReturning : down;
-        decrementedLimit = downReturning != null ? null : readBack("holder_limit");
+        decrementedLimit = downReturning != null ? null : readBack("holder_limit, capacity - reserved");
 
         // a holder's live units on a resource with a per-holder limit; the resource row's lock comes first
         String h = holderTable;

@@ -54,11 +54,14 @@ final class Transactions {
 
     private final ConnectionSource connections;
     private final StrategyOptions options;
+    private final String name;
     private volatile Store store;
 
-    Transactions(ConnectionSource connections, StrategyOptions options) {
+    /** Transactions on {@code connections}, whose stock events go to the options' listener as {@code name}'s. */
+    Transactions(ConnectionSource connections, StrategyOptions options, String name) {
         this.connections = connections;
         this.options = options;
+        this.name = name;
     }
 
     StrategyOptions options() {
@@ -176,7 +179,7 @@ final class Transactions {
         RetryBudget budget = RetryBudget.start(options);
         for (;;) {
             int attempt = budget.beginAttempt();
-            AfterCommit events = AfterCommit.open();
+            AfterCommit events = AfterCommit.open(options.listener(), name);
             Run<T> run;
             try {
                 run = runOnce(given, unit, attempt);
@@ -305,7 +308,7 @@ final class Transactions {
      * its retries) go to {@code afterCallerCommits}, to be told once the caller commits.
      */
     <T> T inCallersTransaction(Connection c, Unit<T> unit, Consumer<Runnable> afterCallerCommits) {
-        AfterCommit events = AfterCommit.open();
+        AfterCommit events = AfterCommit.open(options.listener(), name);
         try {
             return inCallersTransaction(c, unit, events);
         } finally {

@@ -265,14 +265,14 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
     @Override
     void resizeIn(Store store, Connection c, String resourceId, long newCapacity) throws SQLException {
-        lockForResize(store, c, resourceId);
-        setCapacity(store, c, resourceId, newCapacity);
+        setCapacity(store, c, resourceId, lockForResize(store, c, resourceId), newCapacity);
     }
 
     @Override
     long adjustIn(Store store, Connection c, String resourceId, long delta) throws SQLException {
-        long capacity = CapacityMath.adjusted(resourceId, lockForResize(store, c, resourceId).capacity(), delta);
-        setCapacity(store, c, resourceId, capacity);
+        ResourceRow row = lockForResize(store, c, resourceId);
+        long capacity = CapacityMath.adjusted(resourceId, row.capacity(), delta);
+        setCapacity(store, c, resourceId, row, capacity);
         return capacity;
     }
 
@@ -284,9 +284,17 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         return row;
     }
 
-    /** Sets the capacity and moves overflow slots below it, as far as there is room. */
-    private static void setCapacity(Store store, Connection c, String resourceId, long newCapacity) throws SQLException {
+    /**
+     * Sets the capacity of the locked {@code row} of {@code resourceId} and moves overflow slots below it, as far as
+     * there is room. The new capacity clears the sold-out mark: the next refusal that finds no slot
+     * free marks the resource again.
+     */
+    private static void setCapacity(Store store, Connection c, String resourceId, ResourceRow row, long newCapacity)
+            throws SQLException {
         store.resources.setCapacity(c, resourceId, newCapacity);
+        if (row.soldOut()) {
+            AfterCommit.stock(resourceId, 0, 1);
+        }
         moveOverflowBelow(store, c, resourceId, newCapacity);
     }
 

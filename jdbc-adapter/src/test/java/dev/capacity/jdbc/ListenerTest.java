@@ -13,6 +13,7 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.FaultyDataSource;
 import dev.capacity.jdbc.testing.LedgersAddUp;
+import dev.capacity.jdbc.testing.Race;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.testing.MutableClock;
 
@@ -24,8 +25,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /** Every strategy reports what it did to its listener, and a failing listener changes nothing. */
@@ -41,6 +46,7 @@ final class ListenerTest {
         final List<String> events = new CopyOnWriteArrayList<>();
         final List<String> timed = new CopyOnWriteArrayList<>();
         final List<String> batches = new CopyOnWriteArrayList<>();
+        final List<String> stock = new CopyOnWriteArrayList<>();
 
         @Override
         public void onReserved(String strategy, ReservationRequest request, ReservationResult result) {
@@ -71,6 +77,16 @@ final class ListenerTest {
         public void onReserveTimed(String strategy, ReservationRequest request, ReservationResult result, Duration took) {
             assertThat(took.isNegative()).isFalse();
             timed.add(strategy + " " + result.status() + " " + request.holderId());
+        }
+
+        @Override
+        public void onSoldOut(String strategy, String resourceId) {
+            stock.add(strategy + " SOLD_OUT " + resourceId);
+        }
+
+        @Override
+        public void onBackInStock(String strategy, String resourceId) {
+            stock.add(strategy + " BACK " + resourceId);
         }
 
         @Override
@@ -329,5 +345,132 @@ final class ListenerTest {
         strategy.reserveAsOneBatch(List.of(ReservationRequest.of(run, "d")));
 
         assertThat(recorder.batches).containsExactly("combining 3", "combining 1");
+    }
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void stockEvents_tellEachSellOutAndEachReturn_once(StrategyFixture fixture) {
+        Holds holds = new Holds(fixture, 2);
+        Recorder recorder = holds.recorder;
+        ReservationStrategy strategy = holds.strategy;
+        String run = holds.run;
+        String soldOut = strategy.name() + " SOLD_OUT " + run;
+        String back = strategy.name() + " BACK " + run;
+        // unique-slots keeps no counter: its sell-out is the mark its first refusal makes, its return the mark cleared
+        boolean slots = fixture.kind() == StrategyKind.UNIQUE_SLOTS;
+        boolean inMemory = !fixture.hasDatabase();
+
+        long a = strategy.reserve(ReservationRequest.of(run, "a")).reservation().id();
+        strategy.reserve(ReservationRequest.of(run, "b"));
+        assertThat(recorder.stock).as("the grant of the last unit").containsExactlyElementsOf(slots ? List.of() : List.of(soldOut));
+        assertThat(strategy.reserve(ReservationRequest.of(run, "c")).isReserved()).isFalse();
+        assertThat(strategy.reserve(ReservationRequest.of(run, "d")).isReserved()).isFalse();
+        assertThat(recorder.stock).as("refusals").containsExactly(soldOut);
+
+        strategy.release(a);
+        assertThat(recorder.stock).as("a release").containsExactly(soldOut, back);
+        long hold = holds.hold("e");
+        assertThat(strategy.reserve(ReservationRequest.of(run, "f")).isReserved()).isFalse();
+        assertThat(recorder.stock).as("a hold of the last unit").containsExactly(soldOut, back, soldOut);
+
+        // past the hold's expiry, a reserve takes its unit back and sells it: in one transaction no move across
+        // zero; in memory, where each step stands alone, back and sold out again; unique-slots clears its mark
+        holds.clock.advance(Duration.ofMinutes(6));
+        assertThat(strategy.reserve(ReservationRequest.of(run, "g")).isReserved()).isTrue();
+        assertThat(strategy.confirm(hold)).isEqualTo(HoldStatus.EXPIRED);
+        List<String> expected = new java.util.ArrayList<>(List.of(soldOut, back, soldOut));
+        expected.addAll(inMemory ? List.of(back, soldOut) : slots ? List.of(back) : List.of());
+        assertThat(recorder.stock).as("an expired hold taken back").containsExactlyElementsOf(expected);
+
+        strategy.adjust(run, 1);
+        if (!slots) {
+            expected.add(back);
+        }
+        assertThat(recorder.stock).as("growth").containsExactlyElementsOf(expected);
+        strategy.resize(run, 2);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "h")).isReserved()).isFalse();
+        expected.add(soldOut);
+        assertThat(recorder.stock).as("a shrink to what is reserved").containsExactlyElementsOf(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseFixtures")
+    void stockEvents_inTheCallersTransaction_areToldAfterItCommits_andNeverAfterARollback(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        JdbiReservationStrategy strategy = JdbiStrategies.of(fixture.kind(), fixture.jdbi(),
+                StrategyOptions.builder().listener(recorder).build());
+        String name = strategy.name();
+        String run = newId("run");
+        strategy.define(run, 1);
+        long taken = strategy.reserve(ReservationRequest.of(run, "a")).reservation().id();
+        strategy.reserve(ReservationRequest.of(run, "b"));
+        recorder.stock.clear();
+
+        try (Handle handle = fixture.jdbi().open()) {
+            handle.begin();
+            assertThat(strategy.release(handle, taken)).isTrue();
+            handle.rollback();
+            handle.begin();
+            assertThat(strategy.release(handle, taken)).isTrue();
+            assertThat(recorder.stock).as("before the caller commits").isEmpty();
+            handle.commit();
+        }
+
+        assertThat(recorder.stock).containsExactly(name + " BACK " + run);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databaseFixtures")
+    void stockEvents_ofACombinedBatch_areOneSellOut(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        CombiningStrategy strategy = (CombiningStrategy) JdbiStrategies.of(StrategyKind.COMBINING, fixture.jdbi(),
+                StrategyOptions.builder().listener(recorder).build());
+        String run = newId("run");
+        strategy.define(run, 3);
+
+        strategy.reserveAsOneBatch(List.of(ReservationRequest.of(run, "a"), ReservationRequest.of(run, "b"),
+                ReservationRequest.of(run, "c"), ReservationRequest.of(run, "d")));
+
+        assertThat(recorder.stock).containsExactly("combining SOLD_OUT " + run);
+    }
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void stockEvents_underARace_balance(StrategyFixture fixture) {
+        Recorder recorder = new Recorder();
+        ReservationStrategy strategy = fixture.strategy(StrategyOptions.builder().listener(recorder).build());
+        String run = newId("run");
+        strategy.define(run, 3);
+
+        // eight threads ask for a unit of three at once, round after round, and give back what they got
+        // once every thread has its answer: each round sells the resource out and frees it again; every
+        // sell-out told has its return told, and nothing is told twice
+        int rounds = 10;
+        CyclicBarrier everyone = new CyclicBarrier(8);
+        try (Race race = new Race(8)) {
+            race.run(thread -> {
+                for (int round = 0; round < rounds; round++) {
+                    await(everyone);
+                    ReservationResult result = Race.reserveUntilDecided(strategy, ReservationRequest.of(run, "t" + thread));
+                    await(everyone);
+                    if (result.isReserved()) {
+                        strategy.release(result.reservation().id());
+                    }
+                }
+                return null;
+            });
+        }
+
+        long soldOut = recorder.stock.stream().filter(e -> e.contains(" SOLD_OUT ")).count();
+        long back = recorder.stock.stream().filter(e -> e.contains(" BACK ")).count();
+        assertThat(strategy.availability(run).orElseThrow().available()).isEqualTo(3);
+        assertThat(soldOut).as("sell-outs told, one a round at least").isGreaterThanOrEqualTo(rounds);
+        assertThat(back).as("returns told, against %d sell-outs", soldOut).isEqualTo(soldOut);
+    }
+
+    private static void await(CyclicBarrier barrier) {
+        try {
+            barrier.await(Race.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
+            throw new IllegalStateException("the threads did not meet: " + e, e);
+        }
     }
 }
