@@ -28,6 +28,14 @@ public interface ReservationListener {
         }
     };
 
+    /**
+     * A listener that tells every event to each of {@code listeners}, in order: metrics beside an
+     * application's own reactions, say. One that throws is logged and the others are still told.
+     */
+    static ReservationListener all(ReservationListener... listeners) {
+        return Listeners.all(listeners);
+    }
+
     /** A request was granted ({@code RESERVED}) or answered with its earlier reservation ({@code REPLAYED}). */
     default void onReserved(String strategy, ReservationRequest request, ReservationResult result) {}
 

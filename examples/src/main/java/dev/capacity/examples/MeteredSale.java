@@ -1,5 +1,6 @@
 package dev.capacity.examples;
 
+import dev.capacity.ReservationListener;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.StrategyKind;
@@ -23,6 +24,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A flash sale watched through Micrometer: what operators see when a sale sells out. The strategy
@@ -36,10 +38,15 @@ import java.util.concurrent.TimeUnit;
  * JdbiReservationStrategy stock = JdbiStrategies.of(StrategyKind.COMBINING, jdbi, options);
  * }</pre>
  *
- * <p>The story: 100 units, 40 buyers at once, each holding 3 for ten minutes; most pay, every
- * fourth leaves the cart. Ten minutes later a second crowd of 20 buys what the abandoned carts gave
- * back. The meters then show the sell-out (reserve calls refused as {@code insufficient_capacity}),
- * the holds confirmed and expired, and the combining strategy's batches.
+ * <p>Beside the meters the shop reacts to stock itself: {@link ReservationListener#all} gives
+ * every event to the meters and to the shop's own listener, which closes the sale page on
+ * {@link ReservationListener#onSoldOut} and mails the waiting list on
+ * {@link ReservationListener#onBackInStock}; both are told after the commit that caused them.
+ *
+ * <p>The story: 100 units, 40 buyers at once, each holding 4 for ten minutes: the drop sells out.
+ * Every fourth cart is left unpaid. Ten minutes later a second crowd of 30 buys what the abandoned
+ * carts gave back and sells the drop out again. The meters then show the refusals ({@code
+ * insufficient_capacity}), the holds confirmed and expired, and the combining strategy's batches.
  *
  * <p>Run it: {@code mvn -q -pl examples -am compile exec:java -Dexec.mainClass=dev.capacity.examples.MeteredSale}.
  */
@@ -47,8 +54,8 @@ public final class MeteredSale {
 
     static final int STOCK = 100;
     static final int FIRST_CROWD = 40;
-    static final int SECOND_CROWD = 20;
-    static final int PER_CART = 3;
+    static final int SECOND_CROWD = 30;
+    static final int PER_CART = 4;
     static final Duration HOLD_TIME = Duration.ofMinutes(10);
 
     private MeteredSale() {}
@@ -58,9 +65,10 @@ public final class MeteredSale {
         stock.define("sneaker-drop", STOCK);
         List<ReservationResult> carts = Crowd.atOnce(FIRST_CROWD, i -> stock.reserve(
                 ReservationRequest.of("sneaker-drop", "buyer-" + i).withQuantity(PER_CART).withHold(HOLD_TIME)));
-        for (int i = 0; i < carts.size(); i++) {
-            if (carts.get(i).isReserved() && i % 4 != 3) {
-                stock.confirm(carts.get(i).reservation().id());   // paid
+        List<ReservationResult> held = carts.stream().filter(ReservationResult::isReserved).toList();
+        for (int i = 0; i < held.size(); i++) {
+            if (i % 4 != 3) {
+                stock.confirm(held.get(i).reservation().id());    // paid; every fourth cart is left
             }
         }
         clock.moveBy(HOLD_TIME.plusMinutes(1));                  // the abandoned carts' holds run out
@@ -89,18 +97,37 @@ public final class MeteredSale {
         return out.toString();
     }
 
+    /** The shop's own reactions to stock: a sale page closed, a waiting list mailed. */
+    static final class SalePage implements ReservationListener {
+        final AtomicInteger closed = new AtomicInteger();
+        final AtomicInteger reopened = new AtomicInteger();
+
+        @Override
+        public void onSoldOut(String strategy, String resourceId) {
+            closed.incrementAndGet();
+            System.out.println("  " + resourceId + " sold out: the sale page says so");
+        }
+
+        @Override
+        public void onBackInStock(String strategy, String resourceId) {
+            reopened.incrementAndGet();
+            System.out.println("  " + resourceId + " back in stock: the waiting list gets its mail");
+        }
+    }
+
     public static void main(String[] args) {
         try (CapacityPool pool = CapacityPool.open("jdbc:h2:mem:metered-sale;DB_CLOSE_DELAY=-1", "sa", "", 50)) {
             CapacitySchema.install(pool.jdbi());
             MeterRegistry registry = new SimpleMeterRegistry();
             TicketCheckout.ShopClock clock = new TicketCheckout.ShopClock(Instant.parse("2026-12-01T10:00:00Z"));
+            System.out.printf("%d units; %d buyers hold %d each at once, every fourth cart is left unpaid; ten minutes"
+                    + " later %d more buy one each.%n%n", STOCK, FIRST_CROWD, PER_CART, SECOND_CROWD);
             JdbiReservationStrategy stock = JdbiStrategies.of(StrategyKind.COMBINING, pool.jdbi(), StrategyOptions.builder()
-                    .listener(new MicrometerListener(registry))
+                    .listener(ReservationListener.all(new MicrometerListener(registry), new SalePage()))
                     .clock(clock.withZone(ZoneOffset.UTC))
                     .build());
             sell(stock, clock);
-            System.out.printf("%d units; %d buyers hold %d each at once, every fourth leaves the cart; ten minutes later"
-                    + " %d more buy one each.%n%n", STOCK, FIRST_CROWD, PER_CART, SECOND_CROWD);
+            System.out.println();
             System.out.print(report(registry));
             System.out.printf("%n  left: %d of %d%n", stock.availability("sneaker-drop").orElseThrow().available(), STOCK);
         }
