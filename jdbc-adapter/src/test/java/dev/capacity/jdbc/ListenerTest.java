@@ -261,8 +261,7 @@ final class ListenerTest {
     @MethodSource("databaseFixtures")
     void callsInTheCallersTransaction_areHeardOnlyOnceItCommits(StrategyFixture fixture) {
         Recorder recorder = new Recorder();
-        JdbiReservationStrategy strategy = JdbiStrategies.of(fixture.kind(), fixture.jdbi(),
-                StrategyOptions.builder().listener(recorder).build());
+        JdbiReservationStrategy strategy = heardBy(recorder, fixture);
         String name = strategy.name();
         String run = newId("run");
         strategy.define(run, 5);
@@ -291,8 +290,7 @@ final class ListenerTest {
     @MethodSource("databaseFixtures")
     void callsInTheCallersTransaction_areNeverHeard_whenItRollsBack(StrategyFixture fixture) {
         Recorder recorder = new Recorder();
-        JdbiReservationStrategy strategy = JdbiStrategies.of(fixture.kind(), fixture.jdbi(),
-                StrategyOptions.builder().listener(recorder).build());
+        JdbiReservationStrategy strategy = heardBy(recorder, fixture);
         String name = strategy.name();
         String run = newId("run");
         strategy.define(run, 5);
@@ -319,8 +317,7 @@ final class ListenerTest {
     @MethodSource("databaseFixtures")
     void callsOnAHandleWithoutATransaction_areHeardAtOnce(StrategyFixture fixture) {
         Recorder recorder = new Recorder();
-        JdbiReservationStrategy strategy = JdbiStrategies.of(fixture.kind(), fixture.jdbi(),
-                StrategyOptions.builder().listener(recorder).build());
+        JdbiReservationStrategy strategy = heardBy(recorder, fixture);
         String name = strategy.name();
         String run = newId("run");
         strategy.define(run, 5);
@@ -396,8 +393,7 @@ final class ListenerTest {
     @MethodSource("databaseFixtures")
     void stockEvents_inTheCallersTransaction_areToldAfterItCommits_andNeverAfterARollback(StrategyFixture fixture) {
         Recorder recorder = new Recorder();
-        JdbiReservationStrategy strategy = JdbiStrategies.of(fixture.kind(), fixture.jdbi(),
-                StrategyOptions.builder().listener(recorder).build());
+        JdbiReservationStrategy strategy = heardBy(recorder, fixture);
         String name = strategy.name();
         String run = newId("run");
         strategy.define(run, 1);
@@ -472,5 +468,10 @@ final class ListenerTest {
         } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
             throw new IllegalStateException("the threads did not meet: " + e, e);
         }
+    }
+
+    /** The fixture's strategy on its database, heard by {@code recorder}. */
+    private static JdbiReservationStrategy heardBy(Recorder recorder, StrategyFixture fixture) {
+        return JdbiStrategies.of(fixture.kind(), fixture.jdbi(), StrategyOptions.builder().listener(recorder).build());
     }
 }
