@@ -177,7 +177,7 @@ public final class InMemoryStrategy implements ReservationStrategy {
         ReservationResult result = request.idempotencyKey() == null
                 ? reserveUnkeyed(request, now, expiry)
                 : reserveKeyed(request, now, expiry);
-        Events.reserved(options.listener(), NAME, request, result, start);
+        Events.reserved(options.listener(), NAME, request, result, Duration.ofNanos(System.nanoTime() - start));
         return result;
     }
 

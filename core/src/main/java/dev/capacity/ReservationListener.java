@@ -78,7 +78,9 @@ public interface ReservationListener {
     /**
      * {@code resourceId} has no unit left to grant: the committed write that took its last unit (a
      * grant, or a resize or adjustment below what is reserved). Told once per transition, after
-     * the commit: the next stock event of the resource is {@link #onBackInStock}. Availability is
+     * the commit: in commit order the next stock event of the resource is {@link #onBackInStock}
+     * (events are told by the threads that made the changes, so they may arrive in another order;
+     * count them, as docs/metrics.md says). Availability is
      * the resource's counter: a hold that expired counts until something takes its units back.
      * unique-slots keeps no counter (it would be the hot row the strategy exists to avoid): it
      * tells a sell-out when a reserve first finds no slot free (and marks the resource sold out),

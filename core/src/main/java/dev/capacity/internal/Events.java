@@ -22,14 +22,10 @@ public final class Events {
 
     private Events() {}
 
-    /**
-     * Reports the outcome of a reserve call made at {@code startNanos} ({@link System#nanoTime()}):
-     * as reserved or rejected, then timed.
-     */
+    /** Reports the outcome of a reserve call that took {@code took}: as reserved or rejected, then timed. */
     public static void reserved(ReservationListener listener, String strategy, ReservationRequest request,
-                                ReservationResult result, long startNanos) {
+                                ReservationResult result, Duration took) {
         outcome(listener, strategy, request, result);
-        Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
         try {
             listener.onReserveTimed(strategy, request, result, took);
         } catch (RuntimeException e) {

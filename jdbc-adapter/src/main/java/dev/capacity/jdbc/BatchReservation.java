@@ -316,6 +316,12 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
         return keyed.isEmpty() ? Decisions.answered() : null;
     }
 
+    /** Ours only when the batch's first row was found: the requests answered unknown told nothing. */
+    @Override
+    boolean landed(Decisions committed, Decisions truth) {
+        return truth == committed;
+    }
+
     @Override
     Decisions givenUp(int attempts, String reason, Exception failure) {
         Decisions contended = new Decisions(batch, attempts);

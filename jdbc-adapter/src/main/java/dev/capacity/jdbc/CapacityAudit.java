@@ -58,8 +58,11 @@ public final class CapacityAudit {
 
     private final Transactions transactions;
 
+    /** The name the audit's repairs tell their listener events under (holds ended, stock moves). */
+    static final String NAME = "capacity-audit";
+
     private CapacityAudit(ConnectionSource connections, StrategyOptions options) {
-        this.transactions = new Transactions(connections, options, "capacity-audit");
+        this.transactions = new Transactions(connections, options, NAME);
     }
 
     /** The audit of the tables with the default prefix. */
@@ -153,7 +156,7 @@ public final class CapacityAudit {
 
     /** Repairs a resource in a transaction, retrying lost lock races; false if it does not exist. */
     private boolean repairOne(String resourceId, Findings findings, List<Change> changes) {
-        LedgerRepair repair = new LedgerRepair(resourceId, now());
+        LedgerRepair repair = new LedgerRepair(resourceId, now(), transactions.options().listener());
         boolean exists = transactions.inOwnTransaction(null, repair);
         findings.addAll(repair.found);
         changes.addAll(repair.changes);

@@ -679,11 +679,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     }
 
     /**
-     * Tells the listener the outcome of a reserve call made at {@code startNanos}: now, or once
-     * the caller's transaction on {@code handle} commits.
+     * Tells the listener the outcome of a reserve call made at {@code startNanos}, timed to now:
+     * now, or once the caller's transaction on {@code handle} commits.
      */
     final ReservationResult report(Handle handle, ReservationRequest request, ReservationResult result, long startNanos) {
-        tell(handle, () -> Events.reserved(options.listener(), name, request, result, startNanos));
+        Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+        tell(handle, () -> Events.reserved(options.listener(), name, request, result, took));
         return result;
     }
 

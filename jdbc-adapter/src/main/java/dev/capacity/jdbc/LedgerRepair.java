@@ -1,6 +1,9 @@
 package dev.capacity.jdbc;
 
 import dev.capacity.CapacityException;
+import dev.capacity.HoldStatus;
+import dev.capacity.ReservationListener;
+import dev.capacity.internal.Events;
 import dev.capacity.jdbc.CapacityAudit.Change;
 
 import java.sql.Connection;
@@ -52,13 +55,16 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
 
     private final String resourceId;
     private final Instant now;
+    private final ReservationListener listener;
     /** What this attempt found and changed; kept only if it commits. */
     Findings found;
     List<Change> changes;
 
-    LedgerRepair(String resourceId, Instant now) {
+    /** A repair of {@code resourceId} at {@code now}, whose holds ended by expiry {@code listener} hears of. */
+    LedgerRepair(String resourceId, Instant now, ReservationListener listener) {
         this.resourceId = resourceId;
         this.now = now;
+        this.listener = listener;
     }
 
     @Override
@@ -80,7 +86,8 @@ final class LedgerRepair extends Transactions.Unit<Boolean> {
         if (locked.isEmpty()) {
             return Transactions.Step.discard(false);
         }
-        long reclaimed = ExpiredHolds.reclaim(store, c, resourceId, locked.get().family(), now, id -> {});
+        long reclaimed = ExpiredHolds.reclaim(store, c, resourceId, locked.get().family(), now,
+                id -> AfterCommit.add(() -> Events.holdEnded(listener, CapacityAudit.NAME, id, HoldStatus.EXPIRED)));
         if (reclaimed > 0) {
             changes.add(new Change(resourceId, "ended the holds that had expired by " + now + ", " + reclaimed
                     + " unit(s) back"));

@@ -121,7 +121,7 @@ final class ResourceRows {
     }
 
     void setCapacity(Connection c, String id, long capacity) throws SQLException {
-        Jdbc.update(c, sql.setCapacity, capacity, id);
+        Jdbc.update(c, sql.setCapacity, capacity, capacity, id);
     }
 
     /** What a guarded increment leaves: the units left, and the resource's per-holder limit. */

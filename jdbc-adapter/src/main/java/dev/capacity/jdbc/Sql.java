@@ -131,7 +131,10 @@ final class Sql {
                 + " (" + unreleasedHolds + " AND expires_at > ?) AS held"
                 + " FROM " + r + " WHERE id = ?";
         resizeCounter = "UPDATE " + r + " SET capacity = ?, version = version + 1 WHERE id = ? AND family = '" + COUNTER + "'";
-        setCapacity = "UPDATE " + r + " SET capacity = ?, version = version + 1, sold_out = FALSE WHERE id = ?";
+        // a growth frees slots and clears the sold-out mark; a shrink of a full resource leaves it full. The mark
+        // is set first: MariaDB evaluates the assignments left to right, so capacity is still the old one there
+        setCapacity = "UPDATE " + r + " SET sold_out = CASE WHEN ? > capacity THEN FALSE ELSE sold_out END, capacity = ?,"
+                + " version = version + 1 WHERE id = ?";
         // the bounds keep capacity + delta within [0, Long.MAX_VALUE] without computing it out of range
         String adjust = "UPDATE " + r + " SET capacity = capacity + ?, version = version + 1"
                 + " WHERE id = ? AND family = '" + COUNTER + "' AND capacity >= ? AND capacity <= ?";

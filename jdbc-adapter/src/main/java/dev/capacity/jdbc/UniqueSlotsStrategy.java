@@ -286,13 +286,13 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
     /**
      * Sets the capacity of the locked {@code row} of {@code resourceId} and moves overflow slots below it, as far as
-     * there is room. The new capacity clears the sold-out mark: the next refusal that finds no slot
-     * free marks the resource again.
+     * there is room. A growth clears the sold-out mark (back in stock); a shrink of a resource
+     * marked sold out leaves it marked, as it is still full.
      */
     private static void setCapacity(Store store, Connection c, String resourceId, ResourceRow row, long newCapacity)
             throws SQLException {
         store.resources.setCapacity(c, resourceId, newCapacity);
-        if (row.soldOut()) {
+        if (row.soldOut() && newCapacity > row.capacity()) {
             AfterCommit.stock(resourceId, 0, 1);
         }
         moveOverflowBelow(store, c, resourceId, newCapacity);

@@ -142,6 +142,23 @@ final class SoldOutMarkTest {
         }
     }
 
+    /** A full resource shrunk is still full: the mark stays, and an adjustment that grows it clears it. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void shrink_keepsTheMark_andGrowthByAdjustment_clearsIt(TestDatabase database) {
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
+            String run = full(strategy, 2);
+            refuseAndMark(database, strategy, run);
+
+            strategy.resize(run, 1);
+            assertThat(marked(database, run)).isTrue();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "refused")).status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            strategy.adjust(run, 2);
+            assertThat(marked(database, run)).isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status()).isEqualTo(Status.RESERVED);
+        }
+    }
+
     /** An orphan slot fills the resource and a refusal marks it; the repair deletes the orphan and must clear the mark. */
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestDatabase.class)
