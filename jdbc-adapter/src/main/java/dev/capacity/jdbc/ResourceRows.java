@@ -79,6 +79,15 @@ final class ResourceRows {
     }
 
     /**
+     * Whether the resource is marked sold out while no hold of it has expired at {@code now}
+     * unended, read in one snapshot: a refusal on the mark is right only if both hold at one
+     * moment (a transaction that ends the expired holds frees their slots and clears the mark).
+     */
+    boolean soldOutAndNoneExpired(Connection c, String id, Instant now) throws SQLException {
+        return Jdbc.one(c, sql.soldOutAndNoneExpired, rs -> rs.getBoolean(1), id, sql.dialect.timestamp(now), id).orElse(false);
+    }
+
+    /**
      * Clears a resource's sold-out mark if a plain read sees it, taking the row's update lock only
      * then: InnoDB locks a row that an UPDATE finds by its key even when the rest of the WHERE
      * rejects it, which would make every release wait for the reserves in flight.

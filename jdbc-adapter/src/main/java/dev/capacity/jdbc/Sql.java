@@ -33,6 +33,12 @@ final class Sql {
     final String markSoldOut;
     final String clearSoldOut;
     final String isSoldOut;
+    /**
+     * Whether a resource is marked sold out and no hold of it has expired unended, in one statement:
+     * one snapshot, so that a transaction that ends the expired holds (and clears the mark) cannot
+     * commit between the two reads.
+     */
+    final String soldOutAndNoneExpired;
     final String availability;
     final String resizeCounter;
     final String setCapacity;
@@ -200,6 +206,8 @@ final class Sql {
         expireAll = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE released_at IS NULL AND id = ANY(?)";
         expireAllIn = "UPDATE " + v + " SET released_at = ?, expired = TRUE WHERE released_at IS NULL AND id IN ";
         anyExpiredHold = "SELECT 1 FROM " + v + expiredOf + " LIMIT 1";
+        soldOutAndNoneExpired = "SELECT sold_out AND NOT EXISTS (SELECT 1 FROM " + v + expiredOf + ") FROM " + r
+                + " WHERE id = ?";
         deleteReservation = "DELETE FROM " + v + " WHERE id = ?";
         resourcesWithExpiredHolds = "SELECT DISTINCT resource_id FROM " + v
                 + " WHERE released_at IS NULL AND expires_at <= ? LIMIT ?";

@@ -124,7 +124,9 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
      */
     private Attempt takeSlots(Store store, Connection c, String resourceId, ResourceRow row, long[] reservations,
                               int[] quantities, Instant now) throws SQLException {
-        if (row.soldOut() && !store.reservations.anyExpired(c, resourceId, now)) {
+        // the mark read with the share lock may be older than a transaction that since ended the expired holds
+        // and cleared it (PostgreSQL's FOR KEY SHARE does not wait for that): mark and holds are read again together
+        if (row.soldOut() && store.resources.soldOutAndNoneExpired(c, resourceId, now)) {
             return Attempt.refused(Status.INSUFFICIENT_CAPACITY, 0);
         }
         long capacity = row.capacity();

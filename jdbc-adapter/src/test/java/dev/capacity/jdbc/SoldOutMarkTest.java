@@ -263,6 +263,39 @@ final class SoldOutMarkTest {
         }
     }
 
+    /**
+     * A hold fills the resource, a refusal marks it, the hold expires. A reserve reads the mark
+     * with its share lock and stops before it looks for expired holds; a late release ends the
+     * hold by expiry, frees its slot and clears the mark, and commits; then the reserve looks. If it read the
+     * mark and the holds in two snapshots, it found the mark set and no expired hold, and refused
+     * with a slot free (found by the race harness's checkout race on PostgreSQL, 2026-12-01). Not
+     * on H2 and MariaDB, whose share lock makes the release's clearing wait for the reserve.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = TestDatabase.class, names = {"POSTGRES"})
+    void expiryCommittedBetweenTheMarkAndTheExpiredHolds_isSeen(TestDatabase database) throws Exception {
+        PausingDataSource source = PausingDataSource.of(database);
+        MutableClock clock = MutableClock.start();
+        try (JdbiReservationStrategy strategy = slots(source, clock)) {
+            String run = newId("run");
+            strategy.define(run, 1);
+            long hold = strategy.reserve(ReservationRequest.of(run, "cart").withHold(TTL)).reservation().id();
+            refuseAndMark(database, strategy, run);
+            clock.advance(TTL);
+
+            Pause beforeHolds = source.pause(sql -> sql.contains("expires_at <= ?"));
+            CompletableFuture<ReservationResult> reserve = beforeHolds.start(
+                    () -> strategy.reserve(ReservationRequest.of(run, "next")));
+            beforeHolds.awaitReached();
+            assertThat(strategy.release(hold)).as("ended by its expiry, not released").isFalse();
+            assertThat(marked(database, run)).as("the expiry cleared the mark").isFalse();
+            beforeHolds.resume();
+
+            assertThat(reserve.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS).status())
+                    .as("the expired hold's slot was free").isEqualTo(Status.RESERVED);
+        }
+    }
+
     private static JdbiReservationStrategy slots(PausingDataSource source, MutableClock clock) {
         return JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, source, StrategyOptions.builder().clock(clock).build());
     }
