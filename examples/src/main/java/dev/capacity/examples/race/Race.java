@@ -5,6 +5,7 @@ import dev.capacity.ReservationStrategy;
 import dev.capacity.StoreUnavailableException;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
+import dev.capacity.metrics.MicrometerListener;
 import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
@@ -21,6 +22,9 @@ import dev.capacity.stress.internal.Scenario;
 import dev.capacity.stress.internal.Snapshot;
 
 import org.jdbi.v3.core.Jdbi;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -82,15 +86,23 @@ public final class Race {
         String machine = machine();
         err.printf("race on %s; seed %d%n  %s%n  %s%n%n", target.description, options.seed(), options.describe(), machine);
         List<RaceReport> reports = new ArrayList<>();
-        List<Meters.View> meters = new ArrayList<>();
+        List<Meters> meters = new ArrayList<>();
         for (StrategyKind kind : options.strategies()) {
             RaceClock clock = new RaceClock();
-            Meters strategyMeters = new Meters();
             // holds are judged by the race's clock, which the buyers move; without holds, by the system clock
-            ReservationStrategy strategy = target.strategy(kind, StrategyOptions.from(options.holds() ? clock.options()
-                    : StrategyOptions.defaults()).listener(strategyMeters).build());
-            warmUp(kind, strategy, target, options, clock);
-            strategyMeters.begin();
+            StrategyOptions base = options.holds() ? clock.options() : StrategyOptions.defaults();
+            ReservationStrategy warm = target.strategy(kind, base);
+            try {
+                warmUp(kind, warm, target, options, clock);
+            } finally {
+                if (warm instanceof AutoCloseable closeable) {
+                    closeQuietly(closeable);
+                }
+            }
+            // the race on a strategy of its own (its code is warm), whose meters count the race alone
+            MeterRegistry registry = new SimpleMeterRegistry();
+            ReservationStrategy strategy = target.strategy(kind,
+                    StrategyOptions.from(base).listener(new MicrometerListener(registry)).build());
             String prefix = RaceHarness.newPrefix("race", options.seed());
             Scenario.Plan plan = Workload.plan(prefix, options);
             long duration = TimeUnit.SECONDS.toNanos(options.durationSeconds());
@@ -100,7 +112,7 @@ public final class Race {
             History history = new History();
             try (Progress progress = new Progress(err, kind.strategyName(), history, Workload.reserves(plan), duration)) {
                 reports.add(RaceHarness.run(race, strategy, target.snapshot(kind, strategy), history));
-                meters.add(strategyMeters.view());
+                meters.add(Meters.read(registry));
             } finally {
                 if (strategy instanceof AutoCloseable closeable) {
                     closeQuietly(closeable);

@@ -53,10 +53,10 @@ final class Results {
     private final ZonedDateTime when;
     private final List<RaceReport> reports;
     /** Each race's meters, in the order of {@link #reports}. */
-    private final List<Meters.View> meters;
+    private final List<Meters> meters;
 
     Results(RaceOptions options, String database, String machine, ZonedDateTime when, List<RaceReport> reports,
-            List<Meters.View> meters) {
+            List<Meters> meters) {
         this.options = options;
         this.database = database;
         this.machine = machine;
@@ -167,7 +167,7 @@ final class Results {
     /** The meters, the latency distribution and the timeline of one result, as JSON fields (with a trailing space). */
     private String jsonExtras(int i) {
         RaceReport r = reports.get(i);
-        Meters.View m = meters.get(i);
+        Meters m = meters.get(i);
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, " \"meters\": {\"retries\": %d, \"releases\": %d,"
                         + " \"holds\": {\"confirmed\": %d, \"released\": %d, \"expired\": %d}, \"batches\": %d,"
                         + " \"meanBatch\": %.2f, \"maxBatch\": %.0f}, \"latencyMsAtQuantile\": {", m.retries(), m.releases(),
@@ -300,7 +300,7 @@ final class Results {
         out.append("<h2>Meters</h2>\n<table><tr><th>strategy</th><th>retries</th><th>releases</th><th>holds confirmed</th>")
                 .append("<th>holds released</th><th>holds expired</th><th>batches</th><th>mean batch</th><th>max batch</th></tr>\n");
         for (int i = 0; i < reports.size(); i++) {
-            Meters.View m = meters.get(i);
+            Meters m = meters.get(i);
             out.append("<tr>").append(strategyCell(reports.get(i))).append(String.format(Locale.ROOT,
                     "<td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%.1f</td><td>%.0f</td></tr>%n",
                     m.retries(), m.releases(), m.holdsConfirmed(), m.holdsReleased(), m.holdsExpired(), m.batches(),
