@@ -309,14 +309,18 @@ final class Transactions {
      */
     <T> T inCallersTransaction(Connection c, Unit<T> unit, Consumer<Runnable> afterCallerCommits) {
         AfterCommit events = AfterCommit.open(options.listener(), name);
+        T value;
         try {
-            return inCallersTransaction(c, unit, events);
+            value = inCallersTransaction(c, unit, events);
         } finally {
             events.close();
-            if (!events.isEmpty()) {
-                afterCallerCommits.accept(events::tell);
-            }
         }
+        // a call that threw wrote nothing: its events (retries before the failure) are dropped, and
+        // the handle, whose transaction the database may have ended, is not asked for anything
+        if (!events.isEmpty()) {
+            afterCallerCommits.accept(events::tell);
+        }
+        return value;
     }
 
     private <T> T inCallersTransaction(Connection c, Unit<T> unit, AfterCommit events) {
