@@ -11,6 +11,7 @@ import dev.capacity.ReservationResult;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.LedgersAddUp;
+import dev.capacity.jdbc.testing.LockWaits;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TestDatabase;
 import dev.capacity.jdbc.testing.Waits;
@@ -29,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -107,9 +109,9 @@ final class MariaDbTransactionTest {
 
             CompletableFuture<ReservationResult> reserve = CompletableFuture.supplyAsync(
                     () -> strategy.reserve(caller, ReservationRequest.of(run, "buyer")), executor);
-            Waits.until(() -> jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) FROM information_schema.innodb_trx"
-                    + " WHERE trx_state = 'LOCK WAIT' AND trx_mysql_thread_id = :session").bind("session", callerSession)
-                    .mapTo(Integer.class).one()) == 1);
+            BooleanSupplier callerWaits = LockWaits.session(TestDatabase.MARIADB, callerSession);
+            Waits.until(() -> reserve.isDone() || callerWaits.getAsBoolean());
+            assertThat(reserve).as("the reserve waits for the blocker's row lock, it has not ended yet").isNotDone();
             // closes the cycle: InnoDB rolls the caller back at once, and this read goes on
             blocker.createQuery("SELECT COUNT(*) FROM test_order WHERE id = :id FOR UPDATE").bind("id", order)
                     .mapTo(Integer.class).one();

@@ -19,6 +19,7 @@ import dev.capacity.jdbc.testing.FaultyDataSource;
 import dev.capacity.jdbc.testing.FaultyDataSource.CommitFault;
 import dev.capacity.jdbc.testing.Ledger;
 import dev.capacity.jdbc.testing.LedgersAddUp;
+import dev.capacity.jdbc.testing.LockWaits;
 import dev.capacity.jdbc.testing.StrategyFixture;
 import dev.capacity.jdbc.testing.TestDatabase;
 import dev.capacity.jdbc.testing.Waits;
@@ -32,9 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
@@ -215,7 +214,7 @@ final class UnknownCommitTest {
         long id = strategy.reserve(ReservationRequest.of(run, "h").withQuantity(2)).reservation().id();
         AtomicBoolean returned = new AtomicBoolean();
         // the COMMIT lands once another transaction waits for its locks, or once the call is over
-        BooleanSupplier waited = someoneWaitsForALock(fixture.database());
+        BooleanSupplier waited = LockWaits.anyone(fixture.database());
         faulty.failNextCommitLandingLater(() -> returned.get() || waited.getAsBoolean());
 
         boolean ours = strategy.release(id);
@@ -240,7 +239,7 @@ final class UnknownCommitTest {
         strategy.define(run, 5);
         long hold = strategy.reserve(ReservationRequest.of(run, "h").withHold(Duration.ofMinutes(10))).reservation().id();
         AtomicBoolean returned = new AtomicBoolean();
-        BooleanSupplier waited = someoneWaitsForALock(fixture.database());
+        BooleanSupplier waited = LockWaits.anyone(fixture.database());
         faulty.failNextCommitLandingLater(() -> returned.get() || waited.getAsBoolean());
 
         HoldStatus ours = strategy.confirm(hold);
@@ -251,28 +250,6 @@ final class UnknownCommitTest {
         assertThat(ours).as("the confirm that landed was this one").isEqualTo(HoldStatus.CONFIRMED);
         assertThat(strategy.confirm(hold)).isEqualTo(HoldStatus.ALREADY_CONFIRMED);
         assertThat(fixture.ledger(run).reserved()).isEqualTo(1);
-    }
-
-    /**
-     * Whether a transaction of {@code database} waits for a lock another one holds, asked at most
-     * every 200 ms on MariaDB: InnoDB refreshes {@code INNODB_TRX} only when nobody has read it for 100 ms.
-     */
-    private static BooleanSupplier someoneWaitsForALock(TestDatabase database) {
-        String query = switch (database) {
-            case MARIADB -> "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'";
-            case POSTGRES -> "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
-            default -> "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS WHERE BLOCKER_ID IS NOT NULL";
-        };
-        long every = database == TestDatabase.MARIADB ? TimeUnit.MILLISECONDS.toNanos(200) : 0;
-        AtomicLong asked = new AtomicLong(System.nanoTime() - every);
-        return () -> {
-            long now = System.nanoTime();
-            if (now - asked.get() < every) {
-                return false;
-            }
-            asked.set(now);
-            return database.pool().jdbi().withHandle(h -> h.createQuery(query).mapTo(Long.class).one()) > 0;
-        };
     }
 
     // ---- orders
