@@ -4,6 +4,7 @@ import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capacity.CapacityException;
+import dev.capacity.OutcomeUnknownException;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.jdbc.testing.Ledger;
@@ -72,11 +73,17 @@ final class KillQueryTest {
             // reservations whose release failed under the storm (sent again after it), or answered false (asked again)
             List<Long> failed = new ArrayList<>();
             List<Long> answeredFalse = new ArrayList<>();
+            // calls whose COMMIT failed and whose lookup was interrupted too: written or not, unknown
+            List<String> unknownReserves = new ArrayList<>();
+            List<Long> unknownReleases = new ArrayList<>();
             try {
                 for (int i = 0; i < 400; i++) {
                     ReservationResult result;
                     try {
                         result = strategy.reserve(ReservationRequest.of(run, "h" + i).withQuantity(1 + random.nextInt(3)));
+                    } catch (OutcomeUnknownException e) {
+                        unknownReserves.add("h" + i);
+                        continue;
                     } catch (CapacityException e) {
                         continue; // gave up: nothing was written
                     }
@@ -86,6 +93,8 @@ final class KillQueryTest {
                             if (!strategy.release(id)) {
                                 answeredFalse.add(id);
                             }
+                        } catch (OutcomeUnknownException e) {
+                            unknownReleases.add(id);
                         } catch (CapacityException e) {
                             failed.add(id); // gave up: nothing was written, so it is still to release
                         }
@@ -97,6 +106,17 @@ final class KillQueryTest {
             }
             for (long id : failed) {
                 assertThat(strategy.release(id)).as("reservation %d, whose release gave up", id).isTrue();
+            }
+            for (long id : unknownReleases) {
+                strategy.release(id); // true if the lost one did not land, false if it did: either way released now
+            }
+            for (String holder : unknownReserves) {
+                // a reserve that landed is released now, by the id its row got
+                for (long id : pool.jdbi().withHandle(h -> h.createQuery("SELECT id FROM capacity_reservation"
+                        + " WHERE resource_id = :run AND holder_id = :holder AND released_at IS NULL")
+                        .bind("run", run).bind("holder", holder).mapTo(Long.class).list())) {
+                    assertThat(strategy.release(id)).as("reservation %d, whose reserve's outcome was unknown", id).isTrue();
+                }
             }
             for (long id : answeredFalse) {
                 // false means it had ended already: asked again after the storm, the answer must not change

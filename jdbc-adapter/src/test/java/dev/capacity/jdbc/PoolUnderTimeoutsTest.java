@@ -11,6 +11,7 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.jdbc.testing.LedgersAddUp;
 import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.jdbc.testing.Waits;
 import dev.capacity.testing.ResourceIds;
 
 import org.jdbi.v3.core.Handle;
@@ -69,6 +70,8 @@ final class PoolUnderTimeoutsTest {
         database.jdbi();
         try (CapacityPool pool = CapacityPool.open(database.jdbcUrl(), database.user(), database.password(), 1,
                 Duration.ofMillis(250))) {
+            // the pool opens its connection in the background, which may take longer than a borrow waits
+            Waits.until(() -> pool.totalConnections() == 1);
             ReservationStrategy strategy = JdbiStrategies.of(StrategyKind.CONDITIONAL_UPDATE, pool.jdbi(), OPTIONS);
             String run = ResourceIds.newId("run");
             strategy.define(run, 5);

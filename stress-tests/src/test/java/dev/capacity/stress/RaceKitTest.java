@@ -332,7 +332,7 @@ final class RaceKitTest {
         CountDownLatch never = new CountDownLatch(1);
         try {
             RaceResult result = Race.against(strategy).resource(newResource(), 2).threads(2).callsPerThread(1)
-                    .deadline(Duration.ofMillis(300))
+                    .deadline(Duration.ofSeconds(3))  // long enough for both threads to be in their calls on a busy machine
                     .run(call -> {
                         never.await();
                         return strategy.reserve(call.request());

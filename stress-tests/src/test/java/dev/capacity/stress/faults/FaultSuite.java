@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
@@ -66,6 +67,7 @@ public final class FaultSuite {
     static final int REFILL_SECONDS = 10;
     /** The longest a race, or an injector's last round after it, may take. */
     static final long MAX_RACE_NANOS = TimeUnit.MINUTES.toNanos(3);
+    private static final long EVIDENCE_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final AtomicInteger RACES = new AtomicInteger();
 
     private final FaultTarget target;
@@ -140,6 +142,33 @@ public final class FaultSuite {
     }
 
     /**
+     * Whether {@code history} shows a hold confirmed, an order granted and a request refused at a
+     * holder's limit; asked of the history at most every 50 ms (each asking reads all of it), and
+     * true for good once seen.
+     */
+    private static BooleanSupplier everyKindOfWork(History history) {
+        AtomicBoolean seen = new AtomicBoolean();
+        AtomicLong asked = new AtomicLong(System.nanoTime() - EVIDENCE_EVERY_NANOS);
+        return () -> {
+            if (seen.get()) {
+                return true;
+            }
+            long now = System.nanoTime();
+            long last = asked.get();
+            if (now - last < EVIDENCE_EVERY_NANOS || !asked.compareAndSet(last, now)) {
+                return false;
+            }
+            boolean all = history.count(o -> o.answered(Op.Kind.CONFIRM, "CONFIRMED")) > 0
+                    && history.count(o -> o.kind() == Op.Kind.ORDER && o.firstLine() && "RESERVED".equals(o.result())) > 0
+                    && history.count(Op::holderLimited) > 0;
+            if (all) {
+                seen.set(true);
+            }
+            return all;
+        };
+    }
+
+    /**
      * One race under {@code fault} of any strategy over JDBI, made by {@code strategyOn} from the
      * race's Jdbi (which carries the injected faults) and the race's options (its clock, and
      * the fault's lock timeout): for negative controls.
@@ -178,11 +207,15 @@ public final class FaultSuite {
                         seed, prefix, plan, 100, MAX_RACE_NANOS, null, fault != Fault.NONE, clock);
                 History history = new History();
                 long started = System.nanoTime();
+                // where the contract asks for every kind of work (FaultSuiteContract), the race goes on until it
+                // shows each, within its time cap, rather than ending at its time with an order still to come
+                BooleanSupplier everyKind = fault == Fault.POOL_EXHAUSTED || fault == Fault.RESTART ? () -> true
+                        : everyKindOfWork(history);
                 BooleanSupplier longEnough = () -> {
                     if (!racing.get()) {
                         racing.set(true);
                     }
-                    return System.nanoTime() - started >= settings.runFor().toNanos();
+                    return System.nanoTime() - started >= settings.runFor().toNanos() && everyKind.getAsBoolean();
                 };
 
                 RaceReport report;
@@ -479,6 +512,16 @@ public final class FaultSuite {
      * backend can outlast the statement timeout, and the faults are for the race.
      */
     private static void openEveryConnection(CapacityPool pool, int size) {
+        // the pool opens its connections in the background; under the pool-exhausted fault a borrow
+        // waits 250 ms at most, less than a new session may take on a busy machine
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (pool.totalConnections() < size) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("the pool opened " + pool.totalConnections() + " of its " + size
+                        + " connections in 30 s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
         List<Handle> handles = new ArrayList<>();
         try {
             for (int i = 0; i < size; i++) {
