@@ -362,6 +362,18 @@ abstract class Dialect {
     }
 
     /**
+     * One statement that adds units to one holder's row of one resource if the sum stays within the
+     * limit, or inserts the row if there is none, from the resource id, the holder id, the units
+     * and the limit, in that order; one row written if the units were taken, none if not. It must
+     * be atomic without any other lock held (two callers inserting the same holder's row: one
+     * inserts, the other adds to it). Null if this database has none (then an update, and an
+     * insert where no row was found: two statements for a holder's first units).
+     */
+    String holderTake(String holderTable) {
+        return null;
+    }
+
+    /**
      * One statement that adds units to many holders' rows of one resource, from the resource id,
      * an array of holder ids, an array of their units and the limit twice, in that order: a row
      * takes the units only if its sum stays within the limit, a missing row is inserted if they

@@ -29,6 +29,9 @@ final class HolderRows {
         if (units > limit) {
             return false;
         }
+        if (sql.holderTake != null) {
+            return Jdbc.update(c, sql.holderTake, resourceId, holderId, units, limit) == 1;
+        }
         for (int attempt = 0; attempt < 2; attempt++) {
             if (Jdbc.update(c, sql.holderAdd, units, resourceId, holderId, limit, units) == 1) {
                 return true;

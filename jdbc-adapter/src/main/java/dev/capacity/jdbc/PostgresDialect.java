@@ -159,6 +159,14 @@ final class PostgresDialect extends Dialect {
         return "SELECT holder_id, units FROM " + holderTable + " WHERE holder_id = ANY(?) AND resource_id = ?";
     }
 
+    /** {@code ON CONFLICT ... DO UPDATE} inserts or updates atomically, whoever else is inserting the row. */
+    @Override
+    String holderTake(String holderTable) {
+        return "INSERT INTO " + holderTable + " AS h (resource_id, holder_id, units) VALUES (?, ?, ?)"
+                + " ON CONFLICT (resource_id, holder_id) DO UPDATE SET units = h.units + EXCLUDED.units"
+                + " WHERE h.units <= ? - EXCLUDED.units";
+    }
+
     @Override
     String holdersAddAll(String holderTable) {
         return "INSERT INTO " + holderTable + " AS h (resource_id, holder_id, units)"

@@ -52,6 +52,8 @@ final class Sql {
     final String setHolderLimit;
     final String holderAdd;
     final String holderInsert;
+    /** {@link Dialect#holderTake}, or null. */
+    final String holderTake;
     final String holderGive;
     final String holderRebuild;
     final String holderDrop;
@@ -168,6 +170,7 @@ final class Sql {
         holderAdd = "UPDATE " + h + " SET units = units + ? WHERE resource_id = ? AND holder_id = ? AND units <= ? - ?";
         holderInsert = dialect.insertUnlessDuplicate(
                 "INSERT INTO " + h + " (resource_id, holder_id, units) VALUES (?, ?, ?)", "resource_id, holder_id");
+        holderTake = dialect.holderTake(h);
         holderGive = "UPDATE " + h + " SET units = units - ? WHERE resource_id = ? AND holder_id = ?";
         holderRebuild = "INSERT INTO " + h + " (resource_id, holder_id, units) SELECT resource_id, holder_id, SUM(quantity)"
                 + " FROM " + v + " WHERE resource_id = ? AND released_at IS NULL GROUP BY resource_id, holder_id";
