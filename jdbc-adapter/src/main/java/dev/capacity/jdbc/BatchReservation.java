@@ -27,11 +27,13 @@ import java.util.Set;
  * is left (and its holder's limit, on a limited resource), so a request never overtakes an
  * earlier one that fits. The grants go in as one bulk insert and one counter update.
  *
- * <p>A batch without idempotency keys, of a resource last seen without a per-holder limit, first
- * tries the shape of the ceiling: one guarded update of the counter by the whole batch's units,
- * then the bulk insert, then COMMIT; the counter row is then locked for those two statements
- * only. If the batch does not fit, it is decided one request at a time as above; if the resource
- * turns out to have a limit, the update is taken back first.
+ * <p>A batch without idempotency keys first tries the shape of the ceiling: one guarded update of
+ * the counter by the whole batch's units, then the bulk insert, then COMMIT; the counter row is
+ * then locked for those two statements only. On a resource with a per-holder limit one statement
+ * between them adds every holder's units if all of them stay within the limit, or none (H2 and
+ * PostgreSQL; on MariaDB and MySQL a resource last seen with a limit skips this shape). If the
+ * batch does not fit, or a holder would pass the limit, the update is taken back and the batch
+ * is decided one request at a time as above.
  *
  * <p>A batch that loses a race (a lock timeout, a deadlock, an idempotency key inserted meanwhile
  * by another process) runs again within the budget, then every request is answered
@@ -76,7 +78,7 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
 
     @Override
     Transactions.Step<Decisions> run(Store store, Connection c, int attempt) throws SQLException {
-        if (!limited.contains(resourceId) && keys().isEmpty()) {
+        if (keys().isEmpty() && (store.holders.addsAllOrNone() || !limited.contains(resourceId))) {
             Transactions.Step<Decisions> whole = grantWhole(store, c, attempt);
             if (whole != null) {
                 return whole;
@@ -136,10 +138,11 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
     }
 
     /**
-     * Grants the whole batch with one guarded update of the counter, then its rows: null, with
-     * nothing written, if the batch does not fit (or the resource is not a counter resource), or
-     * if the resource has a per-holder limit (the update taken back): then it is decided one
-     * request at a time.
+     * Grants the whole batch with one guarded update of the counter, then, on a resource with a
+     * per-holder limit, every holder's units at once, then its rows: null, with nothing written,
+     * if the batch does not fit (or the resource is not a counter resource), or if a holder would
+     * pass the limit or this database cannot tell in one statement (the update taken back): then
+     * it is decided one request at a time.
      */
     private Transactions.Step<Decisions> grantWhole(Store store, Connection c, int attempt) throws SQLException {
         long units = requested();
@@ -147,10 +150,16 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
         if (guarded.isEmpty()) {
             return null;
         }
-        if (guarded.get().holderLimit() != Long.MAX_VALUE) {
+        long limit = guarded.get().holderLimit();
+        if (limit != Long.MAX_VALUE) {
             limited.add(resourceId);
-            store.resources.decrement(c, resourceId, units);
-            return null;
+            if (!store.holders.addsAllOrNone()
+                    || !store.holders.addAllOrNone(c, resourceId, unitsByHolder(), limit)) {
+                store.resources.decrement(c, resourceId, units);
+                return null;
+            }
+        } else {
+            limited.remove(resourceId);
         }
         Decisions decisions = new Decisions(batch, attempt);
         List<ReservationRequest> grants = new ArrayList<>(batch.size());
@@ -187,6 +196,15 @@ final class BatchReservation extends Transactions.Unit<BatchReservation.Decision
             decisions.reserved(granted.get(g), JdbiStrategy.reservation(ids[g], grants.get(g), now, expiries.get(g)));
         }
         return Transactions.Step.keep(decisions);
+    }
+
+    /** The units the batch asks for, by holder. */
+    private Map<String, Long> unitsByHolder() {
+        Map<String, Long> units = new HashMap<>();
+        for (RequestCombiner.Pending<ReservationRequest, ReservationResult> pending : batch) {
+            units.merge(pending.request().holderId(), (long) pending.request().quantity(), Long::sum);
+        }
+        return units;
     }
 
     private static long units(List<ReservationRequest> grants) {

@@ -384,6 +384,47 @@ abstract class Dialect {
         return null;
     }
 
+    /**
+     * One statement that adds units to many holders' rows of one resource only if every holder's
+     * sum stays within the limit, inserting missing rows: all of them or none. From the resource
+     * id, an array of holder ids (distinct), an array of their units, the same two arrays again,
+     * the resource id again and the limit, in that order; the rows written number the holders, or
+     * none. Run under the resource row's lock, so the rows it reads do not change before it writes.
+     * Null if this database has none.
+     */
+    String holdersAddAllOrNone(String holderTable) {
+        return null;
+    }
+
+    /**
+     * Adds each holder's {@code added} units (holders distinct) if every sum stays within
+     * {@code limit}, inserting missing rows; whether it did. Nothing is written if it did not.
+     * Only where {@link Sql#holdersAddAllOrNone} exists; under the resource row's lock.
+     */
+    final boolean addHolderUnitsOrNone(Connection c, Sql sql, String resourceId, Map<String, Long> added, long limit)
+            throws SQLException {
+        Object[] holderIds = added.keySet().toArray();
+        Object[] unitCounts = added.values().toArray();
+        Array holders = c.createArrayOf("varchar", holderIds);
+        Array units = c.createArrayOf("bigint", unitCounts);
+        Array holdersAgain = c.createArrayOf("varchar", holderIds);
+        Array unitsAgain = c.createArrayOf("bigint", unitCounts);
+        try {
+            int written = Jdbc.update(c, sql.holdersAddAllOrNone, resourceId, holders, units, holdersAgain, unitsAgain,
+                    resourceId, limit);
+            if (written != 0 && written != added.size()) {
+                throw new IllegalStateException("adding the units of " + added.size() + " holders of '" + resourceId
+                        + "' all or none wrote " + written + " rows");
+            }
+            return written == added.size();
+        } finally {
+            holders.free();
+            units.free();
+            holdersAgain.free();
+            unitsAgain.free();
+        }
+    }
+
     /** The units recorded for each of {@code holders} on {@code resourceId} that has a row, zero included. */
     final Map<String, Long> holderUnits(Connection c, Sql sql, String resourceId, Collection<String> holders)
             throws SQLException {

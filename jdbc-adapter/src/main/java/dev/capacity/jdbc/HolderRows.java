@@ -60,6 +60,20 @@ final class HolderRows {
         return added.isEmpty() || sql.dialect.addHolderUnits(c, sql, resourceId, before, added, limit);
     }
 
+    /** Whether {@link #addAllOrNone} can be asked on this database. */
+    boolean addsAllOrNone() {
+        return sql.holdersAddAllOrNone != null;
+    }
+
+    /**
+     * Adds each holder's {@code added} units if every holder's sum stays within {@code limit}
+     * (rows inserted where missing); whether it did: nothing is written if not. Call it under the
+     * resource row's lock, and only if {@link #addsAllOrNone}.
+     */
+    boolean addAllOrNone(Connection c, String resourceId, Map<String, Long> added, long limit) throws SQLException {
+        return sql.dialect.addHolderUnitsOrNone(c, sql, resourceId, added, limit);
+    }
+
     /** Takes {@code units} off the holder's live units. */
     void give(Connection c, String resourceId, String holderId, long units) throws SQLException {
         // on a limited resource every holder with live units has its row: one that did not change is a lost write

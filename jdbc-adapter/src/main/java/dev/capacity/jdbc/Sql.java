@@ -52,6 +52,8 @@ final class Sql {
     final String setHolderLimit;
     final String holderAdd;
     final String holderInsert;
+    /** {@link Dialect#holdersAddAllOrNone}, or null. */
+    final String holdersAddAllOrNone;
     /** {@link Dialect#holderTake}, or null. */
     final String holderTake;
     final String holderGive;
@@ -179,6 +181,7 @@ final class Sql {
         holderUnits = "SELECT units FROM " + h + " WHERE resource_id = ? AND holder_id = ?";
         holdersAmong = dialect.holdersAmong(h);
         holdersAddAll = dialect.holdersAddAll(h);
+        holdersAddAllOrNone = dialect.holdersAddAllOrNone(h);
         liveUnitsByHolder = "SELECT holder_id, SUM(quantity) FROM " + v + " WHERE resource_id = ? AND released_at IS NULL"
                 + " GROUP BY holder_id ORDER BY holder_id";
 

@@ -140,6 +140,31 @@ final class CombiningStrategyTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestDatabase.class)
+    void batch_onALimitedResource_whereEveryHolderFits_isGrantedWhole_andTheHoldersRowsAgree(TestDatabase database) {
+        CombiningStrategy strategy = combining(database.jdbi(), StrategyOptions.defaults());
+        String run = newId("run");
+        strategy.define(run, 100);
+        strategy.limitPerHolder(run, 3);
+        strategy.reserve(ReservationRequest.of(run, "a"));  // a has a row with 1 unit, b and c none
+
+        List<ReservationResult> results = strategy.reserveAsOneBatch(List.of(
+                ReservationRequest.of(run, "a"),                   // a: 2
+                ReservationRequest.of(run, "b").withQuantity(2),  // b: a new row, 2
+                ReservationRequest.of(run, "a"),                   // a: 3, the limit
+                ReservationRequest.of(run, "c").withQuantity(3))); // c: a new row at the limit
+
+        assertThat(statuses(results)).containsOnly(RESERVED);
+        assertThat(results).extracting(ReservationResult::available).containsExactly(98L, 96L, 95L, 92L);
+        assertThat(strategy.availability(run)).contains(new Availability(run, 100, 8));
+        // every holder's row took the batch's units: a and c are at the limit, b has room for 1
+        assertThat(strategy.reserve(ReservationRequest.of(run, "a")).status()).isEqualTo(HOLDER_LIMIT_REACHED);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "c")).status()).isEqualTo(HOLDER_LIMIT_REACHED);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "b")).status()).isEqualTo(RESERVED);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "b")).status()).isEqualTo(HOLDER_LIMIT_REACHED);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
     void batch_whoseCommitIsLost_answersEveryRequest(TestDatabase database) {
         FaultyDataSource faulty = new FaultyDataSource(database.pool().dataSource());
         database.jdbi();
