@@ -29,9 +29,10 @@ import java.util.Set;
  *
  * <p>A batch without idempotency keys first tries the shape of the ceiling: one guarded update of
  * the counter by the whole batch's units, then the bulk insert, then COMMIT; the counter row is
- * then locked for those two statements only. On a resource with a per-holder limit one statement
- * between them adds every holder's units if all of them stay within the limit, or none (H2 and
- * PostgreSQL; on MariaDB and MySQL a resource last seen with a limit skips this shape). If the
+ * then locked for those two statements only. On a resource with a per-holder limit, on
+ * PostgreSQL, one statement between them adds every holder's units if all of them stay within the
+ * limit, or none; on the other databases a resource last seen with a limit skips this shape (H2
+ * ran such a statement, a {@code MERGE}, slower than the five statements of the way below). If the
  * batch does not fit, or a holder would pass the limit, the update is taken back and the batch
  * is decided one request at a time as above.
  *

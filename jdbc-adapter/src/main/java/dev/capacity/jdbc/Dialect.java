@@ -388,8 +388,11 @@ abstract class Dialect {
      * One statement that adds units to many holders' rows of one resource only if every holder's
      * sum stays within the limit, inserting missing rows: all of them or none. From the resource
      * id, an array of holder ids (distinct), an array of their units, the same two arrays again,
-     * the resource id again and the limit, in that order; the rows written number the holders, or
+     * the limit and the resource id again, in that order; the rows written number the holders, or
      * none. Run under the resource row's lock, so the rows it reads do not change before it writes.
+     * Each holder's row is to be found by its whole key (a scalar subquery per holder, not a join,
+     * which PostgreSQL planned as a scan of the resource's every holder while the table's
+     * statistics were those of an empty table).
      * Null if this database has none.
      */
     String holdersAddAllOrNone(String holderTable) {
@@ -411,7 +414,7 @@ abstract class Dialect {
         Array unitsAgain = c.createArrayOf("bigint", unitCounts);
         try {
             int written = Jdbc.update(c, sql.holdersAddAllOrNone, resourceId, holders, units, holdersAgain, unitsAgain,
-                    resourceId, limit);
+                    limit, resourceId);
             if (written != 0 && written != added.size()) {
                 throw new IllegalStateException("adding the units of " + added.size() + " holders of '" + resourceId
                         + "' all or none wrote " + written + " rows");

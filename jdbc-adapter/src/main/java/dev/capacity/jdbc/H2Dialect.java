@@ -37,18 +37,6 @@ final class H2Dialect extends Dialect {
     }
 
     @Override
-    String holdersAddAllOrNone(String holderTable) {
-        return "MERGE INTO " + holderTable + " h USING (SELECT CAST(? AS VARCHAR) AS resource_id, a.holder_id, a.units"
-                + " FROM UNNEST(CAST(? AS VARCHAR ARRAY), CAST(? AS BIGINT ARRAY)) AS a(holder_id, units)"
-                + " WHERE NOT EXISTS (SELECT 1 FROM UNNEST(CAST(? AS VARCHAR ARRAY), CAST(? AS BIGINT ARRAY)) AS b(holder_id, units)"
-                + "   LEFT JOIN " + holderTable + " o ON o.resource_id = CAST(? AS VARCHAR) AND o.holder_id = b.holder_id"
-                + "   WHERE b.units > CAST(? AS BIGINT) - COALESCE(o.units, 0))) AS d"
-                + " ON h.resource_id = d.resource_id AND h.holder_id = d.holder_id"
-                + " WHEN MATCHED THEN UPDATE SET units = h.units + d.units"
-                + " WHEN NOT MATCHED THEN INSERT (resource_id, holder_id, units) VALUES (d.resource_id, d.holder_id, d.units)";
-    }
-
-    @Override
     String holdersAddAll(String holderTable) {
         return "MERGE INTO " + holderTable + " h USING (SELECT CAST(? AS VARCHAR) AS resource_id, a.holder_id, a.units"
                 + " FROM UNNEST(CAST(? AS VARCHAR ARRAY), CAST(? AS BIGINT ARRAY)) AS a(holder_id, units)) AS d"

@@ -172,8 +172,8 @@ final class PostgresDialect extends Dialect {
         return "INSERT INTO " + holderTable + " AS h (resource_id, holder_id, units)"
                 + " SELECT ?, a.holder_id, a.units FROM unnest(?::varchar[], ?::bigint[]) AS a(holder_id, units)"
                 + " WHERE NOT EXISTS (SELECT 1 FROM unnest(?::varchar[], ?::bigint[]) AS b(holder_id, units)"
-                + "   LEFT JOIN " + holderTable + " o ON o.resource_id = ? AND o.holder_id = b.holder_id"
-                + "   WHERE b.units > ? - COALESCE(o.units, 0))"
+                + "   WHERE b.units > ? - COALESCE((SELECT o.units FROM " + holderTable + " o"
+                + "     WHERE o.resource_id = ? AND o.holder_id = b.holder_id), 0))"
                 + " ON CONFLICT (resource_id, holder_id) DO UPDATE SET units = h.units + EXCLUDED.units";
     }
 
