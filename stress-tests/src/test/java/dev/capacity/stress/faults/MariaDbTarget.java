@@ -143,7 +143,7 @@ final class MariaDbTarget implements FaultTarget {
 
     @Override
     public void empty(Handle admin, String prefix) {
-        for (String table : List.of("resource", "reservation", "slot")) {
+        for (String table : List.of("resource", "reservation", "slot", "holder")) {
             String delete = "DELETE FROM " + prefix.toLowerCase(Locale.ROOT) + table;
             try {
                 admin.execute(delete);

@@ -5,6 +5,7 @@ import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.StatementException;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,8 +20,8 @@ import java.util.Locale;
  * The fault suite on PostgreSQL: a race's sessions carry its name as {@code application_name};
  * they are ended with {@code pg_terminate_backend}; {@link Fault#TIMEOUTS} sets
  * {@code statement_timeout} to 5 ms for the session (and the strategies' lock timeout of 1 ms
- * sets {@code lock_timeout}); the tables are truncated and a {@code CHECKPOINT} writes the
- * dirty pages before each race. The killer only ends sessions here: a cancel
+ * sets {@code lock_timeout}); the tables are truncated (waiting a minute at most for their
+ * locks) and a {@code CHECKPOINT} writes the dirty pages before each race. The killer only ends sessions here: a cancel
  * ({@code pg_cancel_backend}) reads as the statement timeout does ({@code 57014}), which
  * {@link Fault#TIMEOUTS} covers.
  *
@@ -71,10 +72,49 @@ final class PostgresTarget implements FaultTarget {
                 .bind("app", application).bind("start", (Timestamp) mark).mapTo(Long.class).one();
     }
 
+    /**
+     * Truncates the tables, waiting a minute at most for their locks: should a session of an
+     * earlier race still hold one, the failure lists every session and lock of the server rather
+     * than the suite hanging.
+     */
     @Override
     public void empty(Handle admin, String prefix) {
-        admin.execute("TRUNCATE " + prefix + "resource, " + prefix + "reservation, " + prefix + "slot");
+        String truncate = "TRUNCATE " + prefix + "resource, " + prefix + "reservation, " + prefix + "slot, " + prefix + "holder";
+        try {
+            admin.execute("SET lock_timeout = '60s'");
+            admin.execute(truncate);
+        } catch (StatementException e) {
+            throw new IllegalStateException(truncate + " failed; the server's sessions and locks then:\n"
+                    + sessionsAndLocks(), e);
+        }
         admin.execute("CHECKPOINT");
+    }
+
+    /** Every session and every lock of the server: what an emptying that failed waited for. */
+    private String sessionsAndLocks() {
+        Database db = server.database();
+        StringBuilder out = new StringBuilder();
+        try (Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             java.sql.Statement s = c.createStatement()) {
+            for (String query : List.of(
+                    "SELECT pid, application_name, state, wait_event_type, wait_event, xact_start, query FROM pg_stat_activity",
+                    "SELECT l.pid, l.locktype, l.relation::regclass, l.mode, l.granted FROM pg_locks l")) {
+                out.append(query).append('\n');
+                try (ResultSet rs = s.executeQuery(query)) {
+                    int columns = rs.getMetaData().getColumnCount();
+                    while (rs.next()) {
+                        for (int i = 1; i <= columns; i++) {
+                            out.append(i == 1 ? "  " : " | ").append(rs.getMetaData().getColumnLabel(i)).append('=')
+                                    .append(rs.getString(i));
+                        }
+                        out.append('\n');
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            out.append("(could not read them: ").append(e).append(')');
+        }
+        return out.toString();
     }
 
     @Override
