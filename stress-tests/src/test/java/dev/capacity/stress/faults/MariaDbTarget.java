@@ -156,35 +156,13 @@ final class MariaDbTarget implements FaultTarget {
 
     /** Every session, with its transaction if it has one, and every lock wait: what an emptying that failed waited for. */
     private String sessionsAndTransactions() {
-        Database db = admin();
-        StringBuilder out = new StringBuilder();
-        try (Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
-             Statement s = c.createStatement()) {
-            for (String query : List.of(
-                    "SELECT p.ID, p.USER, p.COMMAND, p.TIME, p.STATE, p.INFO, t.trx_id, t.trx_state, t.trx_started,"
-                            + " t.trx_rows_locked, t.trx_tables_locked FROM information_schema.PROCESSLIST p"
-                            + " LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID",
-                    "SELECT * FROM information_schema.INNODB_TRX",
-                    "SELECT * FROM information_schema.INNODB_LOCK_WAITS",
-                    "SELECT * FROM information_schema.INNODB_LOCKS")) {
-                out.append(query).append('\n');
-                try (ResultSet rs = s.executeQuery(query)) {
-                    int columns = rs.getMetaData().getColumnCount();
-                    while (rs.next()) {
-                        for (int i = 1; i <= columns; i++) {
-                            out.append(i == 1 ? "  " : " | ").append(rs.getMetaData().getColumnLabel(i)).append('=')
-                                    .append(rs.getString(i));
-                        }
-                        out.append('\n');
-                    }
-                } catch (SQLException e) {
-                    out.append("  (").append(e.getMessage()).append(")\n");
-                }
-            }
-        } catch (SQLException e) {
-            out.append("(could not connect to read them: ").append(e).append(')');
-        }
-        return out.toString();
+        return ServerState.read(admin(), List.of(
+                "SELECT p.ID, p.USER, p.COMMAND, p.TIME, p.STATE, p.INFO, t.trx_id, t.trx_state, t.trx_started,"
+                        + " t.trx_rows_locked, t.trx_tables_locked FROM information_schema.PROCESSLIST p"
+                        + " LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID",
+                "SELECT * FROM information_schema.INNODB_TRX",
+                "SELECT * FROM information_schema.INNODB_LOCK_WAITS",
+                "SELECT * FROM information_schema.INNODB_LOCKS"));
     }
 
     @Override

@@ -92,29 +92,9 @@ final class PostgresTarget implements FaultTarget {
 
     /** Every session and every lock of the server: what an emptying that failed waited for. */
     private String sessionsAndLocks() {
-        Database db = server.database();
-        StringBuilder out = new StringBuilder();
-        try (Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
-             java.sql.Statement s = c.createStatement()) {
-            for (String query : List.of(
-                    "SELECT pid, application_name, state, wait_event_type, wait_event, xact_start, query FROM pg_stat_activity",
-                    "SELECT l.pid, l.locktype, l.relation::regclass, l.mode, l.granted FROM pg_locks l")) {
-                out.append(query).append('\n');
-                try (ResultSet rs = s.executeQuery(query)) {
-                    int columns = rs.getMetaData().getColumnCount();
-                    while (rs.next()) {
-                        for (int i = 1; i <= columns; i++) {
-                            out.append(i == 1 ? "  " : " | ").append(rs.getMetaData().getColumnLabel(i)).append('=')
-                                    .append(rs.getString(i));
-                        }
-                        out.append('\n');
-                    }
-                }
-            }
-        } catch (SQLException e) {
-            out.append("(could not read them: ").append(e).append(')');
-        }
-        return out.toString();
+        return ServerState.read(server.database(), List.of(
+                "SELECT pid, application_name, state, wait_event_type, wait_event, xact_start, query FROM pg_stat_activity",
+                "SELECT l.pid, l.locktype, l.relation::regclass, l.mode, l.granted FROM pg_locks l"));
     }
 
     @Override
