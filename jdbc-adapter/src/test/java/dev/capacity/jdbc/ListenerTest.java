@@ -332,8 +332,7 @@ final class ListenerTest {
     @MethodSource("databaseFixtures")
     void combining_tellsEachBatchItRan(StrategyFixture fixture) {
         Recorder recorder = new Recorder();
-        CombiningStrategy strategy = (CombiningStrategy) JdbiStrategies.of(StrategyKind.COMBINING, fixture.jdbi(),
-                StrategyOptions.builder().listener(recorder).build());
+        CombiningStrategy strategy = combiningHeardBy(recorder, fixture);
         String run = newId("run");
         strategy.define(run, 5);
 
@@ -418,8 +417,7 @@ final class ListenerTest {
     @MethodSource("databaseFixtures")
     void stockEvents_ofACombinedBatch_areOneSellOut(StrategyFixture fixture) {
         Recorder recorder = new Recorder();
-        CombiningStrategy strategy = (CombiningStrategy) JdbiStrategies.of(StrategyKind.COMBINING, fixture.jdbi(),
-                StrategyOptions.builder().listener(recorder).build());
+        CombiningStrategy strategy = combiningHeardBy(recorder, fixture);
         String run = newId("run");
         strategy.define(run, 3);
 
@@ -473,5 +471,11 @@ final class ListenerTest {
     /** The fixture's strategy on its database, heard by {@code recorder}. */
     private static JdbiReservationStrategy heardBy(Recorder recorder, StrategyFixture fixture) {
         return JdbiStrategies.of(fixture.kind(), fixture.jdbi(), StrategyOptions.builder().listener(recorder).build());
+    }
+
+    /** A combining strategy on the fixture's database, heard by {@code recorder}. */
+    private static CombiningStrategy combiningHeardBy(Recorder recorder, StrategyFixture fixture) {
+        return (CombiningStrategy) JdbiStrategies.of(StrategyKind.COMBINING, fixture.jdbi(),
+                StrategyOptions.builder().listener(recorder).build());
     }
 }
