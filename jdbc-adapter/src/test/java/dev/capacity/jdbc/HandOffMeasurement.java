@@ -3,6 +3,8 @@ package dev.capacity.jdbc;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
@@ -18,6 +20,10 @@ import java.util.concurrent.locks.LockSupport;
  *     -Dexec.mainClass=dev.capacity.jdbc.HandOffMeasurement -Dexec.args="64 0,730 8"
  * </pre>
  * (callers, batch times in microseconds, seconds measured for each after 2 s of warm-up).
+ *
+ * <p>It first measures the floor under any hand-off to blocked threads: the same callers parked,
+ * woken all at once by one thread, and parked again as soon as they run, with no queue and no
+ * requests; what one such wake-up costs on the machine.
  */
 public final class HandOffMeasurement {
 
@@ -29,11 +35,69 @@ public final class HandOffMeasurement {
         }
         int callers = Integer.parseInt(args[0]);
         int seconds = Integer.parseInt(args[2]);
+        bareWakeUps(callers, seconds);
         System.out.println("| callers | batch time (µs) | grants/s | mean batch | ideal grants/s | ratio | hand-off per batch (µs) |");
         System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
         for (String batch : args[1].split(",")) {
             measure(callers, Long.parseLong(batch.trim()), seconds);
         }
+    }
+
+    /**
+     * {@code callers} threads park; once all have, one thread unparks each, and each parks again
+     * at once. Nothing is queued or answered: the cost of waking a parked thread and its parking
+     * again, the least a hand-off to blocked callers can cost per caller.
+     */
+    private static void bareWakeUps(int callers, int seconds) throws InterruptedException {
+        AtomicInteger parked = new AtomicInteger();
+        AtomicLong round = new AtomicLong();
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread waker = Thread.currentThread();
+        Thread[] threads = new Thread[callers];
+        for (int i = 0; i < callers; i++) {
+            threads[i] = new Thread(() -> {
+                long seen = 0;
+                while (running.get()) {
+                    if (parked.incrementAndGet() == callers) {
+                        LockSupport.unpark(waker);
+                    }
+                    while (round.get() == seen && running.get()) {
+                        LockSupport.park(round);
+                    }
+                    seen = round.get();
+                }
+            });
+            threads[i].start();
+        }
+        long wakes = 0;
+        long warmedUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        long start = 0;
+        long end = warmedUp + TimeUnit.SECONDS.toNanos(seconds);
+        for (long now = System.nanoTime(); now - end < 0; now = System.nanoTime()) {
+            while (parked.get() < callers) {
+                LockSupport.park(parked);
+            }
+            if (start == 0 && now - warmedUp >= 0) {
+                start = now;
+            }
+            parked.set(0);
+            round.incrementAndGet();
+            for (Thread thread : threads) {
+                LockSupport.unpark(thread);
+            }
+            if (start != 0) {
+                wakes += callers;
+            }
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        running.set(false);
+        for (Thread thread : threads) {
+            LockSupport.unpark(thread);
+            thread.join();
+        }
+        System.out.printf(Locale.ROOT, "Bare wake-ups, %d parked threads woken by one: %,.0f wake-ups/s, %.1f µs each, "
+                + "%.0f µs for all %d%n%n", callers, wakes / elapsed, elapsed * 1e6 / wakes, elapsed * 1e6 / wakes * callers,
+                callers);
     }
 
     private static void measure(int callers, long batchMicros, int seconds) throws InterruptedException {
