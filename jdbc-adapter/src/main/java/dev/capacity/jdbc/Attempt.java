@@ -9,14 +9,23 @@ import dev.capacity.ReservationResult.Status;
  * The result of one try of a reservation inside one transaction: a final answer, which only
  * stands if the transaction commits when it is {@code RESERVED}, or a lost race to retry.
  */
-record Attempt(Status status, Reservation reservation, long available, String retryReason, boolean keep) {
+record Attempt(Status status, Reservation reservation, long available, String retryReason, boolean keep,
+               boolean soldOutUnmarked) {
 
     static Attempt reserved(Reservation reservation, long available) {
-        return new Attempt(Status.RESERVED, reservation, available, null, true);
+        return new Attempt(Status.RESERVED, reservation, available, null, true, false);
     }
 
     static Attempt refused(Status status, long available) {
-        return new Attempt(status, null, available, null, false);
+        return new Attempt(status, null, available, null, false, false);
+    }
+
+    /**
+     * A refusal in the caller's transaction that found no slot free on a resource not marked sold
+     * out: the mark is made once the caller commits (see {@link UniqueSlotsStrategy}).
+     */
+    static Attempt refusedSoldOutUnmarked() {
+        return new Attempt(Status.INSUFFICIENT_CAPACITY, null, 0, null, false, true);
     }
 
     /**
@@ -24,18 +33,18 @@ record Attempt(Status status, Reservation reservation, long available, String re
      * removed): a mark that speeds up later refusals. The answer stands whether or not it commits.
      */
     static Attempt refusedKeeping(Status status, long available) {
-        return new Attempt(status, null, available, null, true);
+        return new Attempt(status, null, available, null, true, false);
     }
 
     static Attempt retry(String reason) {
-        return new Attempt(null, null, ReservationResult.UNKNOWN_AVAILABLE, reason, false);
+        return new Attempt(null, null, ReservationResult.UNKNOWN_AVAILABLE, reason, false, false);
     }
 
     /** The answer when the key is already taken by {@code existing}. */
     static Attempt replayOf(ReservationRequest request, Reservation existing) {
         return request.matches(existing)
-                ? new Attempt(Status.REPLAYED, existing, ReservationResult.UNKNOWN_AVAILABLE, null, false)
-                : new Attempt(Status.IDEMPOTENCY_KEY_CONFLICT, null, ReservationResult.UNKNOWN_AVAILABLE, null, false);
+                ? new Attempt(Status.REPLAYED, existing, ReservationResult.UNKNOWN_AVAILABLE, null, false, false)
+                : new Attempt(Status.IDEMPOTENCY_KEY_CONFLICT, null, ReservationResult.UNKNOWN_AVAILABLE, null, false, false);
     }
 
     boolean isRetry() {

@@ -220,7 +220,21 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         Arguments.requireNonNull(request, "request");
         requireValidHold(request);
         requireAccepting();
-        return report(handle, request, onHandle(handle, new Reserving(request, handle.isInTransaction())), start);
+        Reserving reserving = new Reserving(request, handle.isInTransaction());
+        ReservationResult result = onHandle(handle, reserving);
+        if (reserving.soldOutUnmarked) {
+            handle.afterCommit(() -> markSoldOut(handle, request.resourceId()));
+        }
+        return report(handle, request, result, start);
+    }
+
+    /**
+     * After the caller's transaction committed a refusal that found a resource sold out and not
+     * marked so: marks it, on the caller's connection (free again, and never a second one taken
+     * from a pool the caller may be using up); only unique-slots refuses so.
+     */
+    void markSoldOut(Handle handle, String resourceId) {
+        throw new IllegalStateException(name + " keeps no sold-out mark");
     }
 
     @Override
@@ -383,6 +397,8 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     private final class Reserving extends Transactions.Unit<ReservationResult> {
         private final ReservationRequest request;
         private final boolean joined;
+        /** Whether the answer was a refusal that found the resource sold out and unmarked. */
+        private boolean soldOutUnmarked;
 
         Reserving(ReservationRequest request, boolean joined) {
             this.request = request;
@@ -396,7 +412,9 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
         @Override
         Transactions.Step<ReservationResult> run(Store store, Connection c, int attempt) throws SQLException {
-            return attempt(store, c, request, now(), joined, attempt).toStep(attempt);
+            Attempt tried = attempt(store, c, request, now(), joined, attempt);
+            soldOutUnmarked = tried.soldOutUnmarked();
+            return tried.toStep(attempt);
         }
 
         /**

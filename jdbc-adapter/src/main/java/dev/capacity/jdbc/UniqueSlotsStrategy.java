@@ -7,6 +7,10 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.CapacityMath;
 
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -51,9 +55,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <h2>Sold out</h2>
  * Without a counter, only a walk over every occupied slot can prove that none is free, which at
- * a capacity of millions takes most of a second. So the first reserve (in a transaction of the
- * strategy's own) that a walk refuses with no slot free marks the resource sold out, and later
- * refusals read the mark instead of walking: the mark, and that no hold has expired. The mark
+ * a capacity of millions takes most of a second. So the first reserve that a walk refuses with
+ * no slot free marks the resource sold out, and later refusals read the mark instead of walking:
+ * the mark, and that no hold has expired. A reserve in a transaction of the strategy's own marks
+ * in that transaction; one in the caller's transaction marks in a transaction of its own on the
+ * caller's connection once the caller has committed, since the mark's lock would otherwise hold
+ * every release up until then (a caller that rolls back marks nothing). The mark
  * is made under the row's update lock ({@code FOR NO KEY UPDATE} on PostgreSQL, which reserves'
  * shared lock lets through), after counting the slots again; every transaction that frees
  * slots (a release, an expiry, a reclaim) first clears the mark, then takes the row in a shared
@@ -64,6 +71,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * Galera cluster, whose row locks other nodes never see, makes no mark and walks.
  */
 final class UniqueSlotsStrategy extends JdbiStrategy {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UniqueSlotsStrategy.class);
 
     UniqueSlotsStrategy(ConnectionSource connections, StrategyOptions options) {
         super(StrategyKind.UNIQUE_SLOTS, Sql.SLOTS, connections, options);
@@ -85,7 +94,11 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         Attempt refused = takeSlots(store, c, resourceId, shared.get(), new long[] {id.getAsLong()},
                 new int[] {request.quantity()}, now);
         if (refused != null) {
-            return joined ? refused : markIfSoldOut(store, c, resourceId, shared.get(), id.getAsLong(), refused, now);
+            if (!provesSoldOutUnmarked(store, shared.get(), refused)) {
+                return refused;
+            }
+            return joined ? Attempt.refusedSoldOutUnmarked()
+                    : markIfSoldOut(store, c, resourceId, shared.get(), id.getAsLong(), refused, now);
         }
         // after the slots, as every strategy decides capacity first; a refusal rolls them back
         if (shared.get().isLimited()) {
@@ -165,24 +178,76 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         return null;
     }
 
+    /** Whether a walk's refusal found no slot free on a resource not marked sold out, where marks are kept. */
+    private static boolean provesSoldOutUnmarked(Store store, ResourceRow row, Attempt refused) {
+        return !row.soldOut() && refused.status() == Status.INSUFFICIENT_CAPACITY && refused.available() == 0
+                && store.sql.dialect.marksSoldOut();
+    }
+
     /**
-     * After a walk's refusal: if it found no slot free, marks the resource sold out, unless it is
+     * After a walk's refusal that found no slot free: marks the resource sold out, unless it is
      * marked already, and keeps the mark with the refusal (the refusal's own reservation row
      * deleted). Counted again under the update lock, which waits for every transaction freeing
      * slots: a slot freed since the walk makes it a lost race.
      */
     private Attempt markIfSoldOut(Store store, Connection c, String resourceId, ResourceRow row, long reservationId,
                                   Attempt refused, Instant now) throws SQLException {
-        if (row.soldOut() || refused.status() != Status.INSUFFICIENT_CAPACITY || refused.available() != 0
-                || !store.sql.dialect.marksSoldOut() || !store.resources.markSoldOut(c, resourceId)) {
+        if (!store.resources.markSoldOut(c, resourceId)) {
             return refused;
         }
-        long capacity = row.capacity();
-        if (store.reservations.anyExpired(c, resourceId, now) || store.slots.countBelow(c, resourceId, capacity) < capacity) {
+        if (!stillSoldOut(store, c, resourceId, row.capacity(), now)) {
             return Attempt.retry("slots of '" + resourceId + "' were freed while it was being marked sold out");
         }
         store.reservations.delete(c, reservationId);
         return Attempt.refusedKeeping(Status.INSUFFICIENT_CAPACITY, 0);
+    }
+
+    /** Under the update lock a mark takes: whether every slot below {@code capacity} is taken and no hold has expired. */
+    private static boolean stillSoldOut(Store store, Connection c, String resourceId, long capacity, Instant now)
+            throws SQLException {
+        return !store.reservations.anyExpired(c, resourceId, now) && store.slots.countBelow(c, resourceId, capacity) >= capacity;
+    }
+
+    /**
+     * A refusal in the caller's transaction does not mark: the mark's update lock would hold every
+     * release of the resource up until the caller commits. Once the caller has committed, the mark
+     * is made here in a transaction of its own, as the refusal of an own transaction makes it: the
+     * shared lock, the mark, the slots counted again (freed meanwhile, no mark). A failure leaves
+     * the resource unmarked, and the next refusal walks again; it is logged, never thrown into the
+     * caller's commit.
+     */
+    @Override
+    void markSoldOut(Handle handle, String resourceId) {
+        try {
+            transactions.inOwnTransaction(handle.getConnection(), new Marking(resourceId));
+        } catch (RuntimeException e) {
+            LOG.debug("marking '{}' sold out after a refusal in the caller's transaction failed; the next refusal walks",
+                    resourceId, e);
+        }
+    }
+
+    /** The mark made after the caller's transaction committed a refusal: true if made. */
+    private final class Marking extends Transactions.Unit<Boolean> {
+        private final String resourceId;
+
+        Marking(String resourceId) {
+            this.resourceId = resourceId;
+        }
+
+        @Override
+        String what() {
+            return "marking '" + resourceId + "' sold out after a refusal in the caller's transaction";
+        }
+
+        @Override
+        Transactions.Step<Boolean> run(Store store, Connection c, int attempt) throws SQLException {
+            Optional<ResourceRow> shared = store.resources.share(c, resourceId);
+            if (shared.isEmpty() || shared.get().soldOut() || !store.resources.markSoldOut(c, resourceId)) {
+                return Transactions.Step.discard(false);
+            }
+            return stillSoldOut(store, c, resourceId, shared.get().capacity(), now())
+                    ? Transactions.Step.keep(true) : Transactions.Step.discard(false);
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.capacity.jdbc;
 import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capacity.ReservationListener;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.ReservationResult.Status;
@@ -14,6 +15,8 @@ import dev.capacity.jdbc.testing.PausingDataSource;
 import dev.capacity.jdbc.testing.TestDatabase;
 import dev.capacity.testing.MutableClock;
 
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,6 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -199,13 +203,74 @@ final class SoldOutMarkTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestDatabase.class)
-    void refusalInTheCallersTransaction_marksNothing(TestDatabase database) {
+    void refusalInTheCallersTransaction_marksOnceTheCallerCommits_andLaterRefusalsReadNoSlot(TestDatabase database) {
+        PausingDataSource source = PausingDataSource.of(database);
+        List<String> soldOut = new CopyOnWriteArrayList<>();
+        ReservationListener listener = new ReservationListener() {
+            @Override
+            public void onSoldOut(String strategy, String resourceId) {
+                soldOut.add(resourceId);
+            }
+        };
+        try (JdbiReservationStrategy strategy = JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, source,
+                StrategyOptions.builder().clock(MutableClock.start()).listener(listener).build())) {
+            String run = full(strategy, 3);
+            Jdbi caller = Jdbi.create(source);
+            try (Handle handle = caller.open()) {
+                handle.begin();
+                ReservationResult refused = strategy.reserve(handle, ReservationRequest.of(run, "late"));
+                assertThat(refused.status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+                assertThat(refused.available()).isZero();
+                assertThat(marked(database, run)).as("a mark would hold releases up until the caller commits").isFalse();
+                handle.commit();
+            }
+            assertThat(marked(database, run)).as("marked once the caller committed").isTrue();
+            assertThat(soldOut).as("the sell-out is told once, by the mark").containsExactly(run);
+
+            source.takeStatements();
+            ReservationResult later = caller.inTransaction(
+                    handle -> strategy.reserve(handle, ReservationRequest.of(run, "later")));
+            assertThat(later.status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(source.takeStatements()).as("the later refusal reads the mark: it walks no slot and marks nothing")
+                    .isNotEmpty().noneMatch(sql -> sql.contains("capacity_slot") || sql.contains("SET sold_out"));
+            assertThat(soldOut).containsExactly(run);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void refusalInACallersTransactionThatRollsBack_marksNothing(TestDatabase database) {
         try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
             String run = full(strategy, 1);
-            ReservationResult refused = database.jdbi().inTransaction(
-                    handle -> strategy.reserve(handle, ReservationRequest.of(run, "late")));
-            assertThat(refused.status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
-            assertThat(marked(database, run)).as("a mark would hold releases up until the caller commits").isFalse();
+            try (Handle handle = database.jdbi().open()) {
+                handle.begin();
+                assertThat(strategy.reserve(handle, ReservationRequest.of(run, "late")).status())
+                        .isEqualTo(Status.INSUFFICIENT_CAPACITY);
+                handle.rollback();
+            }
+            assertThat(marked(database, run)).isFalse();
+        }
+    }
+
+    /**
+     * A slot freed between the caller's refusal and its commit (here by a release the caller
+     * asked to run after its commit, before the mark's): the mark counts the slots again and is
+     * not made, and the freed slot is sold.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void slotFreedBeforeTheCallersMark_keepsTheMarkFromBeingMade(TestDatabase database) {
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
+            Taken taken = oneSlotTaken(strategy);
+            try (Handle handle = database.jdbi().open()) {
+                handle.begin();
+                handle.afterCommit(() -> assertThat(strategy.release(taken.reservation())).isTrue());
+                assertThat(strategy.reserve(handle, ReservationRequest.of(taken.run(), "late")).status())
+                        .isEqualTo(Status.INSUFFICIENT_CAPACITY);
+                handle.commit();
+            }
+            assertThat(marked(database, taken.run())).as("the slot was free when the mark was to be made").isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(taken.run(), "b")).status()).isEqualTo(Status.RESERVED);
         }
     }
 

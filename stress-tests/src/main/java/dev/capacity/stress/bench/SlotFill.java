@@ -31,6 +31,9 @@ import java.util.Map;
  * <pre>
  * mvn -q -pl stress-tests -am compile exec:java@slots -Dexec.args="--capacity 1000000 --calls 200 --databases postgres,mariadb"
  * </pre>
+ * {@code --fills 99.9,100} measures only those fills (percent); {@code --callers-transaction true}
+ * makes each reserve in a transaction of the caller's ({@code reserve(handle, request)} inside
+ * {@code inTransaction}) instead of the strategy's own.
  */
 public final class SlotFill {
 
@@ -43,16 +46,19 @@ public final class SlotFill {
         }
         long capacity = Long.parseLong(options.getOrDefault("capacity", "1000000"));
         int calls = Integer.parseInt(options.getOrDefault("calls", "200"));
+        List<Double> fills = Arrays.stream(options.getOrDefault("fills", "0,90,99,99.9,100").split(","))
+                .map(fill -> Double.parseDouble(fill.trim()) / 100).toList();
+        boolean callers = Boolean.parseBoolean(options.getOrDefault("callers-transaction", "false"));
         for (String database : options.getOrDefault("databases", "postgres,mariadb").split(",")) {
             switch (database.trim()) {
                 case "postgres" -> {
                     try (EmbeddedServer server = EmbeddedPostgresServer.start(Durability.DURABLE)) {
-                        run(server, "PostgreSQL 17 (fsync on)", capacity, calls);
+                        run(server, "PostgreSQL 17 (fsync on)", capacity, calls, fills, callers);
                     }
                 }
                 case "mariadb" -> {
                     try (EmbeddedServer server = EmbeddedMariaDbServer.start(Durability.DURABLE)) {
-                        run(server, "MariaDB 11.4 (flush at every commit)", capacity, calls);
+                        run(server, "MariaDB 11.4 (flush at every commit)", capacity, calls, fills, callers);
                     }
                 }
                 default -> throw new IllegalArgumentException("--databases takes postgres and mariadb, not '" + database + "'");
@@ -60,15 +66,17 @@ public final class SlotFill {
         }
     }
 
-    private static void run(EmbeddedServer server, String name, long capacity, int calls) {
+    private static void run(EmbeddedServer server, String name, long capacity, int calls, List<Double> fills,
+                            boolean callers) {
         Database db = server.database();
         try (CapacityPool pool = CapacityPool.open(db.jdbcUrl(), db.user(), db.password(), 4)) {
             CapacitySchema.install(pool.jdbi());
             JdbiReservationStrategy slots = JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, pool.jdbi());
-            System.out.printf(Locale.ROOT, "unique-slots on %s, capacity %,d, %d calls per row%n%n", name, capacity, calls);
+            System.out.printf(Locale.ROOT, "unique-slots on %s, capacity %,d, %d calls per row%s%n%n", name, capacity, calls,
+                    callers ? ", each in the caller's transaction" : "");
             System.out.printf(Locale.ROOT, "%8s %12s %10s %10s %10s %10s %10s%n", "fill", "free slots", "first ms",
                     "p50 ms", "p99 ms", "max ms", "granted");
-            for (double fill : List.of(0.0, 0.9, 0.99, 0.999, 1.0)) {
+            for (double fill : fills) {
                 String id = "fill-" + fill;
                 slots.define(id, capacity);
                 long taken = fill(pool, server instanceof EmbeddedPostgresServer, id, capacity, fill);
@@ -76,7 +84,9 @@ public final class SlotFill {
                 int granted = 0;
                 for (int i = 0; i < calls; i++) {
                     long start = System.nanoTime();
-                    ReservationResult result = slots.reserve(ReservationRequest.of(id, "probe-" + i));
+                    ReservationRequest request = ReservationRequest.of(id, "probe-" + i);
+                    ReservationResult result = callers ? pool.jdbi().inTransaction(handle -> slots.reserve(handle, request))
+                            : slots.reserve(request);
                     micros[i] = (System.nanoTime() - start) / 1_000;
                     if (result.isReserved()) {
                         granted++;
