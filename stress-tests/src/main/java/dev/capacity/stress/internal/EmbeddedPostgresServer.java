@@ -4,7 +4,6 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -32,7 +31,7 @@ public final class EmbeddedPostgresServer implements EmbeddedServer {
     public static EmbeddedPostgresServer start(Durability durability) {
         try {
             EmbeddedPostgresServer server = new EmbeddedPostgresServer(durability,
-                    Files.createTempDirectory("capacity-postgres-"), freePort());
+                    Files.createTempDirectory("capacity-postgres-"), LocalPorts.free());
             server.start();
             return server;
         } catch (IOException e) {
@@ -88,12 +87,6 @@ public final class EmbeddedPostgresServer implements EmbeddedServer {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException("could not remove " + dataDirectory, e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }
