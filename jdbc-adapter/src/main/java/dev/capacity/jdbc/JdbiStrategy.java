@@ -223,17 +223,31 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         Reserving reserving = new Reserving(request, handle.isInTransaction());
         ReservationResult result = onHandle(handle, reserving);
         if (reserving.soldOutUnmarked) {
-            handle.afterCommit(() -> markSoldOut(handle, request.resourceId()));
+            markSoldOutAfter(handle, request.resourceId());
         }
         return report(handle, request, result, start);
     }
 
     /**
-     * After the caller's transaction committed a refusal that found a resource sold out and not
-     * marked so: marks it, on the caller's connection (free again, and never a second one taken
-     * from a pool the caller may be using up); only unique-slots refuses so.
+     * After a refusal that found a resource sold out and not marked so, in a transaction that
+     * could not keep the mark (the caller's, or an order's, which a refusal rolls back): marks it
+     * in a transaction of its own, on the handle's connection if there is one, once the caller has
+     * committed if the handle is in a transaction (never if it rolls back). Only unique-slots
+     * refuses so.
      */
-    void markSoldOut(Handle handle, String resourceId) {
+    private void markSoldOutAfter(Handle handle, String resourceId) {
+        if (handle == null) {
+            markSoldOut(null, resourceId);
+        } else if (handle.isInTransaction()) {
+            // the caller's connection, free again: never a second one from a pool the caller may be using up
+            handle.afterCommit(() -> markSoldOut(handle.getConnection(), resourceId));
+        } else {
+            markSoldOut(handle.getConnection(), resourceId);
+        }
+    }
+
+    /** Marks a resource sold out in a transaction of its own, on {@code given} or a connection of ours; never throws. */
+    void markSoldOut(Connection given, String resourceId) {
         throw new IllegalStateException(name + " keeps no sold-out mark");
     }
 
@@ -241,7 +255,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
     public final OrderResult reserveAll(List<ReservationRequest> lines) {
         List<ReservationRequest> order = requireOrder(lines);
         requireAccepting();
-        return reportOrder(null, order, transactions.inOwnTransaction(null, new OrderReservation(this, order, false)));
+        OrderReservation reservation = new OrderReservation(this, order, false);
+        OrderResult result = transactions.inOwnTransaction(null, reservation);
+        if (reservation.soldOutUnmarked() != null) {
+            markSoldOutAfter(null, reservation.soldOutUnmarked());
+        }
+        return reportOrder(null, order, result);
     }
 
     @Override
@@ -249,7 +268,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         requireOpen(handle);
         List<ReservationRequest> order = requireOrder(lines);
         requireAccepting();
-        return reportOrder(handle, order, onHandle(handle, new OrderReservation(this, order, handle.isInTransaction())));
+        OrderReservation reservation = new OrderReservation(this, order, handle.isInTransaction());
+        OrderResult result = onHandle(handle, reservation);
+        if (reservation.soldOutUnmarked() != null) {
+            markSoldOutAfter(handle, reservation.soldOutUnmarked());
+        }
+        return reportOrder(handle, order, result);
     }
 
     /** The order's lines, checked before anything is written. */

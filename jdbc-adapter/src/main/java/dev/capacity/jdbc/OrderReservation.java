@@ -37,6 +37,8 @@ final class OrderReservation extends Transactions.Unit<OrderResult> {
     private final JdbiStrategy strategy;
     private final List<ReservationRequest> lines;
     private final boolean joined;
+    /** The resource whose refusal ended the last run, if it found it sold out and unmarked; else null. */
+    private String soldOutUnmarked;
     private final List<OrderPart> parts;
     private final List<Integer> insertOrder;
 
@@ -53,9 +55,15 @@ final class OrderReservation extends Transactions.Unit<OrderResult> {
         return "reserving an order of " + lines.size() + " line(s)" + (joined ? " in the caller's transaction" : "");
     }
 
+    /** The resource a refusal of the order found sold out and not marked so (see {@link UniqueSlotsStrategy}); or null. */
+    String soldOutUnmarked() {
+        return soldOutUnmarked;
+    }
+
     @Override
     Transactions.Step<OrderResult> run(Store store, Connection c, int attempt) throws SQLException {
         Instant now = strategy.now();
+        soldOutUnmarked = null;
         long[] ids = new long[lines.size()];
         Instant[] expiries = new Instant[lines.size()];
         for (int i : insertOrder) {
@@ -76,6 +84,7 @@ final class OrderReservation extends Transactions.Unit<OrderResult> {
                 refused = takeHolders(store, c, part, now);
             }
             if (refused != null) {
+                soldOutUnmarked = refused.soldOutUnmarked() ? part.resourceId : null;
                 return refused.isRetry() ? Transactions.Step.lostRace(refused.retryReason())
                         : Transactions.Step.discard(OrderResult.refused(refused.status(), part.failedLine));
             }

@@ -7,7 +7,6 @@ import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
 import dev.capacity.internal.CapacityMath;
 
-import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,9 +57,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * a capacity of millions takes most of a second. So the first reserve that a walk refuses with
  * no slot free marks the resource sold out, and later refusals read the mark instead of walking:
  * the mark, and that no hold has expired. A reserve in a transaction of the strategy's own marks
- * in that transaction; one in the caller's transaction marks in a transaction of its own on the
+ * in that transaction. One in the caller's transaction marks in a transaction of its own on the
  * caller's connection once the caller has committed, since the mark's lock would otherwise hold
- * every release up until then (a caller that rolls back marks nothing). The mark
+ * every release up until then (a caller that rolls back marks nothing); an order, whose refusal
+ * rolls its transaction back, marks in one of its own after it. The mark
  * is made under the row's update lock ({@code FOR NO KEY UPDATE} on PostgreSQL, which reserves'
  * shared lock lets through), after counting the slots again; every transaction that frees
  * slots (a release, an expiry, a reclaim) first clears the mark, then takes the row in a shared
@@ -127,7 +127,10 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
             reservations[k] = ids[part.lines.get(k)];
             quantities[k] = part.quantities.get(k);
         }
-        return takeSlots(store, c, part.resourceId, shared.get(), reservations, quantities, now);
+        Attempt refused = takeSlots(store, c, part.resourceId, shared.get(), reservations, quantities, now);
+        // a refusal rolls the order's transaction back, mark and all: the mark is made after it
+        return refused != null && provesSoldOutUnmarked(store, shared.get(), refused) ? Attempt.refusedSoldOutUnmarked()
+                : refused;
     }
 
     /**
@@ -209,24 +212,24 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     }
 
     /**
-     * A refusal in the caller's transaction does not mark: the mark's update lock would hold every
-     * release of the resource up until the caller commits. Once the caller has committed, the mark
-     * is made here in a transaction of its own, as the refusal of an own transaction makes it: the
-     * shared lock, the mark, the slots counted again (freed meanwhile, no mark). A failure leaves
-     * the resource unmarked, and the next refusal walks again; it is logged, never thrown into the
-     * caller's commit.
+     * The mark of a refusal whose transaction could not keep it. In the caller's transaction the
+     * mark's update lock would hold every release of the resource up until the caller commits; an
+     * order's refusal rolls its whole transaction back. So, once the caller has committed (or the
+     * order's transaction has ended), the mark is made here in a transaction of its own, as the
+     * refusal of an own transaction makes it: the shared lock, the mark, the slots counted again
+     * (freed meanwhile, no mark). A failure leaves the resource unmarked, and the next refusal
+     * walks again; it is logged, never thrown (into the caller's commit, say).
      */
     @Override
-    void markSoldOut(Handle handle, String resourceId) {
+    void markSoldOut(Connection given, String resourceId) {
         try {
-            transactions.inOwnTransaction(handle.getConnection(), new Marking(resourceId));
+            transactions.inOwnTransaction(given, new Marking(resourceId));
         } catch (RuntimeException e) {
-            LOG.debug("marking '{}' sold out after a refusal in the caller's transaction failed; the next refusal walks",
-                    resourceId, e);
+            LOG.debug("marking '{}' sold out after a refusal failed; the next refusal walks", resourceId, e);
         }
     }
 
-    /** The mark made after the caller's transaction committed a refusal: true if made. */
+    /** The mark made after a refusal whose transaction could not keep it: true if made. */
     private final class Marking extends Transactions.Unit<Boolean> {
         private final String resourceId;
 
@@ -236,7 +239,7 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
         @Override
         String what() {
-            return "marking '" + resourceId + "' sold out after a refusal in the caller's transaction";
+            return "marking '" + resourceId + "' sold out after a refusal";
         }
 
         @Override

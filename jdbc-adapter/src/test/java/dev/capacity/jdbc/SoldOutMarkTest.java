@@ -3,6 +3,7 @@ package dev.capacity.jdbc;
 import static dev.capacity.testing.ResourceIds.newId;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capacity.OrderResult;
 import dev.capacity.ReservationListener;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
@@ -249,6 +250,41 @@ final class SoldOutMarkTest {
                 handle.rollback();
             }
             assertThat(marked(database, run)).isFalse();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void orderRefusedOnAFullResource_marksIt_andLaterOrdersReadNoSlot(TestDatabase database) {
+        PausingDataSource source = PausingDataSource.of(database);
+        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
+            String run = full(strategy, 3);
+            OrderResult first = strategy.reserveAll(List.of(ReservationRequest.of(run, "late")));
+            assertThat(first.status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(marked(database, run)).as("marked after the order's transaction, which its refusal rolled back")
+                    .isTrue();
+
+            source.takeStatements();
+            assertThat(strategy.reserveAll(List.of(ReservationRequest.of(run, "later"))).status())
+                    .isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(source.takeStatements()).as("the later order reads the mark: it walks no slot and marks nothing")
+                    .isNotEmpty().noneMatch(sql -> sql.contains("capacity_slot") || sql.contains("SET sold_out"));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void orderRefusedInTheCallersTransaction_marksOnceTheCallerCommits(TestDatabase database) {
+        try (JdbiReservationStrategy strategy = slots(PausingDataSource.of(database), MutableClock.start())) {
+            String run = full(strategy, 1);
+            try (Handle handle = database.jdbi().open()) {
+                handle.begin();
+                assertThat(strategy.reserveAll(handle, List.of(ReservationRequest.of(run, "late"))).status())
+                        .isEqualTo(Status.INSUFFICIENT_CAPACITY);
+                assertThat(marked(database, run)).as("not before the caller commits").isFalse();
+                handle.commit();
+            }
+            assertThat(marked(database, run)).isTrue();
         }
     }
 

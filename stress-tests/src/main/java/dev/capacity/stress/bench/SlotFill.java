@@ -1,5 +1,7 @@
 package dev.capacity.stress.bench;
 
+import dev.capacity.OrderResult;
+import dev.capacity.Reservation;
 import dev.capacity.ReservationRequest;
 import dev.capacity.ReservationResult;
 import dev.capacity.StrategyKind;
@@ -33,7 +35,8 @@ import java.util.Map;
  * </pre>
  * {@code --fills 99.9,100} measures only those fills (percent); {@code --callers-transaction true}
  * makes each reserve in a transaction of the caller's ({@code reserve(handle, request)} inside
- * {@code inTransaction}) instead of the strategy's own.
+ * {@code inTransaction}) instead of the strategy's own; {@code --order true} places each as an
+ * order of one line ({@code reserveAll}).
  */
 public final class SlotFill {
 
@@ -49,16 +52,17 @@ public final class SlotFill {
         List<Double> fills = Arrays.stream(options.getOrDefault("fills", "0,90,99,99.9,100").split(","))
                 .map(fill -> Double.parseDouble(fill.trim()) / 100).toList();
         boolean callers = Boolean.parseBoolean(options.getOrDefault("callers-transaction", "false"));
+        boolean orders = Boolean.parseBoolean(options.getOrDefault("order", "false"));
         for (String database : options.getOrDefault("databases", "postgres,mariadb").split(",")) {
             switch (database.trim()) {
                 case "postgres" -> {
                     try (EmbeddedServer server = EmbeddedPostgresServer.start(Durability.DURABLE)) {
-                        run(server, "PostgreSQL 17 (fsync on)", capacity, calls, fills, callers);
+                        run(server, "PostgreSQL 17 (fsync on)", capacity, calls, fills, callers, orders);
                     }
                 }
                 case "mariadb" -> {
                     try (EmbeddedServer server = EmbeddedMariaDbServer.start(Durability.DURABLE)) {
-                        run(server, "MariaDB 11.4 (flush at every commit)", capacity, calls, fills, callers);
+                        run(server, "MariaDB 11.4 (flush at every commit)", capacity, calls, fills, callers, orders);
                     }
                 }
                 default -> throw new IllegalArgumentException("--databases takes postgres and mariadb, not '" + database + "'");
@@ -67,13 +71,13 @@ public final class SlotFill {
     }
 
     private static void run(EmbeddedServer server, String name, long capacity, int calls, List<Double> fills,
-                            boolean callers) {
+                            boolean callers, boolean orders) {
         Database db = server.database();
         try (CapacityPool pool = CapacityPool.open(db.jdbcUrl(), db.user(), db.password(), 4)) {
             CapacitySchema.install(pool.jdbi());
             JdbiReservationStrategy slots = JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, pool.jdbi());
-            System.out.printf(Locale.ROOT, "unique-slots on %s, capacity %,d, %d calls per row%s%n%n", name, capacity, calls,
-                    callers ? ", each in the caller's transaction" : "");
+            System.out.printf(Locale.ROOT, "unique-slots on %s, capacity %,d, %d calls per row%s%s%n%n", name, capacity,
+                    calls, orders ? ", each an order of one line" : "", callers ? ", each in the caller's transaction" : "");
             System.out.printf(Locale.ROOT, "%8s %12s %10s %10s %10s %10s %10s%n", "fill", "free slots", "first ms",
                     "p50 ms", "p99 ms", "max ms", "granted");
             for (double fill : fills) {
@@ -81,26 +85,42 @@ public final class SlotFill {
                 slots.define(id, capacity);
                 long taken = fill(pool, server instanceof EmbeddedPostgresServer, id, capacity, fill);
                 long[] micros = new long[calls];
-                int granted = 0;
+                int grants = 0;
                 for (int i = 0; i < calls; i++) {
                     long start = System.nanoTime();
                     ReservationRequest request = ReservationRequest.of(id, "probe-" + i);
-                    ReservationResult result = callers ? pool.jdbi().inTransaction(handle -> slots.reserve(handle, request))
-                            : slots.reserve(request);
+                    Reservation granted = orders ? order(pool, slots, request, callers) : reserve(pool, slots, request, callers);
                     micros[i] = (System.nanoTime() - start) / 1_000;
-                    if (result.isReserved()) {
-                        granted++;
-                        slots.release(result.reservation().id());
+                    if (granted != null) {
+                        grants++;
+                        slots.release(granted.id());
                     }
                 }
                 long first = micros[0];
                 Arrays.sort(micros);
                 System.out.printf(Locale.ROOT, "%7.1f%% %,12d %10.2f %10.2f %10.2f %10.2f %10d%n", fill * 100,
                         capacity - taken, first / 1000.0, micros[calls / 2] / 1000.0,
-                        micros[(int) Math.ceil(calls * 0.99) - 1] / 1000.0, micros[calls - 1] / 1000.0, granted);
+                        micros[(int) Math.ceil(calls * 0.99) - 1] / 1000.0, micros[calls - 1] / 1000.0, grants);
             }
             System.out.println();
         }
+    }
+
+    /** The reservation granted to {@code request}, or null if refused. */
+    private static Reservation reserve(CapacityPool pool, JdbiReservationStrategy slots, ReservationRequest request,
+                                       boolean callers) {
+        ReservationResult result = callers ? pool.jdbi().inTransaction(handle -> slots.reserve(handle, request))
+                : slots.reserve(request);
+        return result.reservation();
+    }
+
+    /** The reservation granted to an order of {@code request} alone, or null if refused. */
+    private static Reservation order(CapacityPool pool, JdbiReservationStrategy slots, ReservationRequest request,
+                                     boolean callers) {
+        List<ReservationRequest> lines = List.of(request);
+        OrderResult result = callers ? pool.jdbi().inTransaction(handle -> slots.reserveAll(handle, lines))
+                : slots.reserveAll(lines);
+        return result.isReserved() ? result.reservations().get(0) : null;
     }
 
     /** Takes {@code fill} of the slots at random places for one reservation; the number taken. */
