@@ -21,8 +21,9 @@ record Attempt(Status status, Reservation reservation, long available, String re
     }
 
     /**
-     * A refusal in the caller's transaction that found no slot free on a resource not marked sold
-     * out: the mark is made once the caller commits (see {@link UniqueSlotsStrategy}).
+     * A refusal that found no slot free on a resource not marked sold out, in a transaction that
+     * cannot keep the mark (the caller's, or an order's): the mark is made after it (see
+     * {@link UniqueSlotsStrategy}).
      */
     static Attempt refusedSoldOutUnmarked() {
         return new Attempt(Status.INSUFFICIENT_CAPACITY, null, 0, null, false, true);

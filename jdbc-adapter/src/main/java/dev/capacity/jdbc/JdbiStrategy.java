@@ -246,7 +246,10 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         }
     }
 
-    /** Marks a resource sold out in a transaction of its own, on {@code given} or a connection of ours; never throws. */
+    /**
+     * Marks a resource sold out in a transaction of its own, on {@code given} or a connection of
+     * ours. Asked only of unique-slots, the family that keeps the mark, whose override never throws.
+     */
     void markSoldOut(Connection given, String resourceId) {
         throw new IllegalStateException(name + " keeps no sold-out mark");
     }

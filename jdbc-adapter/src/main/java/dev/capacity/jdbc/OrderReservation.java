@@ -37,10 +37,10 @@ final class OrderReservation extends Transactions.Unit<OrderResult> {
     private final JdbiStrategy strategy;
     private final List<ReservationRequest> lines;
     private final boolean joined;
-    /** The resource whose refusal ended the last run, if it found it sold out and unmarked; else null. */
-    private String soldOutUnmarked;
     private final List<OrderPart> parts;
     private final List<Integer> insertOrder;
+    /** The resource whose refusal ended the last run, if it found it sold out and unmarked; else null. */
+    private String soldOutUnmarked;
 
     OrderReservation(JdbiStrategy strategy, List<ReservationRequest> lines, boolean joined) {
         this.strategy = strategy;
