@@ -109,6 +109,15 @@ abstract class Dialect {
     }
 
     /**
+     * A SELECT that locks its row as an UPDATE of it would, waiting at most {@code timeoutMillis}:
+     * for every holder of {@link #lockSharedAgainstUpdates}, not necessarily for holders of
+     * {@link #lockShared}. Here the exclusive lock.
+     */
+    String lockAsUpdate(String select, long timeoutMillis) {
+        return lockForUpdate(select, timeoutMillis);
+    }
+
+    /**
      * A SELECT that locks its row in a mode that other holders of this mode and of
      * {@link #lockShared} share, and that an UPDATE of the row waits for: what a release of slots
      * holds, so that a refusal marking the resource sold out waits for the releases in flight.

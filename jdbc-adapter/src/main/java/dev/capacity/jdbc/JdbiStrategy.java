@@ -221,19 +221,20 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         requireValidHold(request);
         requireAccepting();
         Reserving reserving = new Reserving(request, handle.isInTransaction());
-        ReservationResult result = onHandle(handle, reserving);
+        ReservationResult result = report(handle, request, onHandle(handle, reserving), start);
         if (reserving.soldOutUnmarked) {
             markSoldOutAfter(handle, request.resourceId());
         }
-        return report(handle, request, result, start);
+        return result;
     }
 
     /**
      * After a refusal that found a resource sold out and not marked so, in a transaction that
      * could not keep the mark (the caller's, or an order's, which a refusal rolls back): marks it
      * in a transaction of its own, on the handle's connection if there is one, once the caller has
-     * committed if the handle is in a transaction (never if it rolls back). Only unique-slots
-     * refuses so.
+     * committed if the handle is in a transaction (never if it rolls back). Asked for after the
+     * call is reported, so that a listener hears of the refusal before the sell-out, and the
+     * call's time leaves the mark out. Only unique-slots refuses so.
      */
     private void markSoldOutAfter(Handle handle, String resourceId) {
         if (handle == null) {
@@ -259,11 +260,11 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         List<ReservationRequest> order = requireOrder(lines);
         requireAccepting();
         OrderReservation reservation = new OrderReservation(this, order, false);
-        OrderResult result = transactions.inOwnTransaction(null, reservation);
+        OrderResult result = reportOrder(null, order, transactions.inOwnTransaction(null, reservation));
         if (reservation.soldOutUnmarked() != null) {
             markSoldOutAfter(null, reservation.soldOutUnmarked());
         }
-        return reportOrder(null, order, result);
+        return result;
     }
 
     @Override
@@ -272,11 +273,11 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         List<ReservationRequest> order = requireOrder(lines);
         requireAccepting();
         OrderReservation reservation = new OrderReservation(this, order, handle.isInTransaction());
-        OrderResult result = onHandle(handle, reservation);
+        OrderResult result = reportOrder(handle, order, onHandle(handle, reservation));
         if (reservation.soldOutUnmarked() != null) {
             markSoldOutAfter(handle, reservation.soldOutUnmarked());
         }
-        return reportOrder(handle, order, result);
+        return result;
     }
 
     /** The order's lines, checked before anything is written. */

@@ -44,6 +44,12 @@ final class PostgresDialect extends Dialect {
         return "SET LOCAL lock_timeout = '" + timeoutMillis + "ms'; " + select + " FOR UPDATE";
     }
 
+    /** {@code FOR NO KEY UPDATE}, the lock of an UPDATE that changes no key: it does not wait for reserves' {@code FOR KEY SHARE}. */
+    @Override
+    String lockAsUpdate(String select, long timeoutMillis) {
+        return "SET LOCAL lock_timeout = '" + timeoutMillis + "ms'; " + select + " FOR NO KEY UPDATE";
+    }
+
     /** {@code FOR KEY SHARE}: reserves of one resource do not wait for each other, only for a resize. */
     @Override
     String lockShared(String select, long timeoutMillis) {

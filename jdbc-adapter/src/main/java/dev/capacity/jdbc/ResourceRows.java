@@ -68,6 +68,11 @@ final class ResourceRows {
         return Jdbc.lastQuery(c, sql.shareResourceAgainstMarks, ResourceRows::row, id);
     }
 
+    /** The row, locked as an UPDATE of it would lock it, waiting at most the lock timeout. */
+    Optional<ResourceRow> lockAsUpdate(Connection c, String id) throws SQLException {
+        return Jdbc.lastQuery(c, sql.lockResourceAsUpdate, ResourceRows::row, id);
+    }
+
     /** Marks a slots resource sold out, taking the row's update lock; false if it was marked already. */
     boolean markSoldOut(Connection c, String id) throws SQLException {
         if (Jdbc.update(c, sql.markSoldOut, id) != 1) {

@@ -29,6 +29,8 @@ final class Sql {
     final String selectResource;
     final String lockResource;
     final String shareResource;
+    /** The resource row locked as an UPDATE of it would lock it (what a mark made on its own takes first). */
+    final String lockResourceAsUpdate;
     final String shareResourceAgainstMarks;
     final String markSoldOut;
     final String clearSoldOut;
@@ -129,6 +131,7 @@ final class Sql {
         lockResource = dialect.lockForUpdate(resourceColumns, lockTimeout);
         shareResource = dialect.lockShared(resourceColumns, lockTimeout);
         shareResourceAgainstMarks = dialect.lockSharedAgainstUpdates(resourceColumns, lockTimeout);
+        lockResourceAsUpdate = dialect.lockAsUpdate(resourceColumns, lockTimeout);
         markSoldOut = "UPDATE " + r + " SET sold_out = TRUE WHERE id = ? AND family = '" + SLOTS + "' AND sold_out = FALSE";
         clearSoldOut = "UPDATE " + r + " SET sold_out = FALSE WHERE id = ? AND sold_out = TRUE";
         isSoldOut = "SELECT sold_out FROM " + r + " WHERE id = ?";

@@ -189,13 +189,16 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
     /**
      * After a walk's refusal that found no slot free: marks the resource sold out, unless it is
-     * marked already, and keeps the mark with the refusal (the refusal's own reservation row
-     * deleted). Counted again under the update lock, which waits for every transaction freeing
-     * slots: a slot freed since the walk makes it a lost race.
+     * marked already or the transaction runs above READ COMMITTED, and keeps the mark with the
+     * refusal (the refusal's own reservation row deleted). Counted again under the update lock,
+     * which waits for every transaction freeing slots: a slot freed since the walk makes it a lost
+     * race.
      */
     private Attempt markIfSoldOut(Store store, Connection c, String resourceId, ResourceRow row, long reservationId,
                                   Attempt refused, Instant now) throws SQLException {
-        if (!store.resources.markSoldOut(c, resourceId)) {
+        // above READ COMMITTED the count would miss a release the mark's lock waits for: no mark, the refusal stands
+        if (c.getTransactionIsolation() != Connection.TRANSACTION_READ_COMMITTED
+                || !store.resources.markSoldOut(c, resourceId)) {
             return refused;
         }
         if (!stillSoldOut(store, c, resourceId, row.capacity(), now)) {
@@ -205,7 +208,11 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
         return Attempt.refusedKeeping(Status.INSUFFICIENT_CAPACITY, 0);
     }
 
-    /** Under the update lock a mark takes: whether every slot below {@code capacity} is taken and no hold has expired. */
+    /**
+     * Under the update lock a mark takes: whether every slot below {@code capacity} is taken and no
+     * hold has expired. Only at READ COMMITTED does the count see a release that the lock waited
+     * for; at a stricter level it reads the transaction's snapshot, older than that release.
+     */
     private static boolean stillSoldOut(Store store, Connection c, String resourceId, long capacity, Instant now)
             throws SQLException {
         return !store.reservations.anyExpired(c, resourceId, now) && store.slots.countBelow(c, resourceId, capacity) >= capacity;
@@ -215,10 +222,12 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
      * The mark of a refusal whose transaction could not keep it. In the caller's transaction the
      * mark's update lock would hold every release of the resource up until the caller commits; an
      * order's refusal rolls its whole transaction back. So, once the caller has committed (or the
-     * order's transaction has ended), the mark is made here in a transaction of its own, as the
-     * refusal of an own transaction makes it: the shared lock, the mark, the slots counted again
-     * (freed meanwhile, no mark). A failure leaves the resource unmarked, and the next refusal
-     * walks again; it is logged, never thrown (into the caller's commit, say).
+     * order's transaction has ended), the mark is made here in a transaction of its own at READ
+     * COMMITTED: the row locked as the mark's UPDATE would lock it (so it waits for the releases in
+     * flight, as a mark does), the mark, the slots counted again (freed meanwhile, no mark). It is
+     * tried once: a lock not had within the lock timeout, or a deadlock, leaves the resource
+     * unmarked, as any failure does, and the next refusal walks again. A failure is logged, never
+     * thrown (into the caller's commit, say).
      */
     @Override
     void markSoldOut(Connection given, String resourceId) {
@@ -244,12 +253,26 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
         @Override
         Transactions.Step<Boolean> run(Store store, Connection c, int attempt) throws SQLException {
-            Optional<ResourceRow> shared = store.resources.share(c, resourceId);
-            if (shared.isEmpty() || shared.get().soldOut() || !store.resources.markSoldOut(c, resourceId)) {
+            try {
+                Optional<ResourceRow> locked = store.resources.lockAsUpdate(c, resourceId);
+                if (locked.isEmpty() || locked.get().soldOut() || !store.resources.markSoldOut(c, resourceId)) {
+                    return Transactions.Step.discard(false);
+                }
+                return stillSoldOut(store, c, resourceId, locked.get().capacity(), now())
+                        ? Transactions.Step.keep(true) : Transactions.Step.discard(false);
+            } catch (SQLException e) {
+                if (SqlErrors.classify(e) != SqlErrors.Kind.CONTENTION) {
+                    throw e;
+                }
+                // once only: a wait for the row is a wait in the caller's commit
+                LOG.debug("not marking '{}' sold out: {}", resourceId, SqlErrors.describe(e));
                 return Transactions.Step.discard(false);
             }
-            return stillSoldOut(store, c, resourceId, shared.get().capacity(), now())
-                    ? Transactions.Step.keep(true) : Transactions.Step.discard(false);
+        }
+
+        @Override
+        int isolation() {
+            return Connection.TRANSACTION_READ_COMMITTED;
         }
     }
 

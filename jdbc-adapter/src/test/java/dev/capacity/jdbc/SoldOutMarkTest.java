@@ -10,23 +10,30 @@ import dev.capacity.ReservationResult;
 import dev.capacity.ReservationResult.Status;
 import dev.capacity.StrategyKind;
 import dev.capacity.StrategyOptions;
+import dev.capacity.jdbc.testing.DelegatingDataSource;
 import dev.capacity.jdbc.testing.LedgersAddUp;
+import dev.capacity.jdbc.testing.LockWaits;
 import dev.capacity.jdbc.testing.Pause;
 import dev.capacity.jdbc.testing.PausingDataSource;
 import dev.capacity.jdbc.testing.TestDatabase;
+import dev.capacity.jdbc.testing.Waits;
 import dev.capacity.testing.MutableClock;
 
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 
 /**
  * unique-slots' sold-out mark: the first refusal that finds no slot free marks the resource, later
@@ -307,6 +314,105 @@ final class SoldOutMarkTest {
             }
             assertThat(marked(database, taken.run())).as("the slot was free when the mark was to be made").isFalse();
             assertThat(strategy.reserve(ReservationRequest.of(taken.run(), "b")).status()).isEqualTo(Status.RESERVED);
+        }
+    }
+
+    /**
+     * A release in flight holds the row in the mode a mark waits for. The mark asked for by a
+     * refusal in the caller's transaction waits at most the lock timeout, once, and gives up: the
+     * caller's commit returns, nothing is marked.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = TestDatabase.class, names = {"POSTGRES", "MARIADB"})
+    void markAfterTheCallersCommit_givesUpOnARowHeldBeyondTheLockTimeout(TestDatabase database) throws Exception {
+        try (JdbiReservationStrategy strategy = JdbiStrategies.of(StrategyKind.UNIQUE_SLOTS, PausingDataSource.of(database),
+                StrategyOptions.builder().clock(MutableClock.start()).lockTimeout(Duration.ofMillis(300)).build());
+             Handle releasing = database.jdbi().open()) {
+            String run = full(strategy, 1);
+            releasing.begin();
+            releasing.createQuery("SELECT capacity FROM capacity_resource WHERE id = :id"
+                            + (database == TestDatabase.POSTGRES ? " FOR SHARE" : " LOCK IN SHARE MODE"))
+                    .bind("id", run).mapTo(Long.class).one();
+
+            CompletableFuture<ReservationResult> refused = CompletableFuture.supplyAsync(() -> database.jdbi().inTransaction(
+                    handle -> strategy.reserve(handle, ReservationRequest.of(run, "late"))));
+            assertThat(refused.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS).status()).as("the caller's commit returned")
+                    .isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(marked(database, run)).isFalse();
+            releasing.rollback();
+        }
+    }
+
+    /**
+     * The caller, at REPEATABLE READ, is refused while a release holds its lock with its slot not
+     * yet freed; after the caller's commit the mark waits for that lock, and the release frees the
+     * slot and commits meanwhile. The mark counts at READ COMMITTED and sees the free slot: no
+     * mark. (Counted in the caller's snapshot, it would see the slot taken and mark over it.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = TestDatabase.class, names = {"POSTGRES"})
+    void releaseCommittedWhileTheCallersMarkWaits_keepsTheMarkFromBeingMade_atRepeatableRead(TestDatabase database)
+            throws Exception {
+        PausingDataSource source = PausingDataSource.of(database);
+        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
+            Taken taken = oneSlotTaken(strategy);
+            String run = taken.run();
+            Pause beforeFreeing = source.pause(sql -> sql.startsWith("DELETE FROM capacity_slot"));
+            CompletableFuture<Boolean> release = beforeFreeing.start(() -> strategy.release(taken.reservation()));
+            beforeFreeing.awaitReached();
+
+            CompletableFuture<ReservationResult> refused = CompletableFuture.supplyAsync(() -> database.jdbi().inTransaction(
+                    TransactionIsolationLevel.REPEATABLE_READ, handle -> strategy.reserve(handle, ReservationRequest.of(run, "late"))));
+            Waits.until(LockWaits.anyone(database));
+            beforeFreeing.resume();
+            assertThat(release.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+            assertThat(refused.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS).status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+
+            assertThat(marked(database, run)).as("the slot was freed before the mark counted").isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status()).isEqualTo(Status.RESERVED);
+        }
+    }
+
+    /**
+     * The strategy's own transactions at REPEATABLE READ (a pool that hands connections out so):
+     * the refusal's snapshot is taken before a release commits, and its walk sees the released
+     * slot taken. Counted in that snapshot, a mark would stand over the free slot; so above READ
+     * COMMITTED no mark is made, and the slot is sold.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = TestDatabase.class, names = {"POSTGRES"})
+    void refusalAtRepeatableRead_marksNothing_andTheSlotReleasedBehindItsSnapshotIsSold(TestDatabase database)
+            throws Exception {
+        database.jdbi();
+        PausingDataSource source = new PausingDataSource(new RepeatableRead(database.pool().dataSource()));
+        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
+            Taken taken = oneSlotTaken(strategy);
+            String run = taken.run();
+            Pause beforeWalk = source.pause(sql -> sql.contains("FROM capacity_slot"));
+            CompletableFuture<ReservationResult> reserve = beforeWalk.start(
+                    () -> strategy.reserve(ReservationRequest.of(run, "late")));
+            beforeWalk.awaitReached();
+            assertThat(strategy.release(taken.reservation())).isTrue();
+            beforeWalk.resume();
+
+            assertThat(reserve.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS).status())
+                    .as("its snapshot predates the release").isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(marked(database, run)).isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status()).isEqualTo(Status.RESERVED);
+        }
+    }
+
+    /** Connections at REPEATABLE READ; the pool sets its own level back when one is given back. */
+    private static final class RepeatableRead extends DelegatingDataSource {
+        RepeatableRead(DataSource delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            Connection c = realConnection();
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            return c;
         }
     }
 
