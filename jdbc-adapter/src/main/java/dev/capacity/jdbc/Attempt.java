@@ -22,7 +22,8 @@ record Attempt(Status status, Reservation reservation, long available, String re
 
     /**
      * A refusal that found no slot free on a resource not marked sold out, in a transaction that
-     * cannot keep the mark (the caller's, or an order's): the mark is made after it (see
+     * cannot keep the mark (the caller's, an order's, one above READ COMMITTED): the mark is made
+     * after it (see
      * {@link UniqueSlotsStrategy}).
      */
     static Attempt refusedSoldOutUnmarked() {

@@ -198,7 +198,12 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
         long start = System.nanoTime();
         Arguments.requireNonNull(request, "request");
         requireValidHold(request);
-        return report(null, request, reserveInOwnTransaction(request), start);
+        Reserving reserving = new Reserving(request, false);
+        ReservationResult result = report(null, request, transactions.inOwnTransaction(null, reserving), start);
+        if (reserving.soldOutUnmarked) {
+            markSoldOutAfter(null, request.resourceId());
+        }
+        return result;
     }
 
     /** Refuses a hold whose expiry would be out of range, before anything is written. */
@@ -230,7 +235,8 @@ abstract class JdbiStrategy implements JdbiReservationStrategy {
 
     /**
      * After a refusal that found a resource sold out and not marked so, in a transaction that
-     * could not keep the mark (the caller's, or an order's, which a refusal rolls back): marks it
+     * could not keep the mark (the caller's, an order's, which a refusal rolls back, or one above
+     * READ COMMITTED, whose count could miss a release): marks it
      * in a transaction of its own, on the handle's connection if there is one, once the caller has
      * committed if the handle is in a transaction (never if it rolls back). Asked for after the
      * call is reported, so that a listener hears of the refusal before the sell-out, and the

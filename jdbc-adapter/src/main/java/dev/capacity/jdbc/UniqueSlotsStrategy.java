@@ -60,7 +60,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * in that transaction. One in the caller's transaction marks in a transaction of its own on the
  * caller's connection once the caller has committed, since the mark's lock would otherwise hold
  * every release up until then (a caller that rolls back marks nothing); an order, whose refusal
- * rolls its transaction back, marks in one of its own after it. The mark
+ * rolls its transaction back, and a transaction above READ COMMITTED, whose count could miss a
+ * release, mark in one of their own after it, at READ COMMITTED. The mark
  * is made under the row's update lock ({@code FOR NO KEY UPDATE} on PostgreSQL, which reserves'
  * shared lock lets through), after counting the slots again; every transaction that frees
  * slots (a release, an expiry, a reclaim) first clears the mark, then takes the row in a shared
@@ -189,16 +190,18 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
 
     /**
      * After a walk's refusal that found no slot free: marks the resource sold out, unless it is
-     * marked already or the transaction runs above READ COMMITTED, and keeps the mark with the
-     * refusal (the refusal's own reservation row deleted). Counted again under the update lock,
+     * marked already (above READ COMMITTED it leaves the mark to be made after the transaction),
+     * and keeps the mark with the refusal (the refusal's own reservation row deleted). Counted again under the update lock,
      * which waits for every transaction freeing slots: a slot freed since the walk makes it a lost
      * race.
      */
     private Attempt markIfSoldOut(Store store, Connection c, String resourceId, ResourceRow row, long reservationId,
                                   Attempt refused, Instant now) throws SQLException {
-        // above READ COMMITTED the count would miss a release the mark's lock waits for: no mark, the refusal stands
-        if (c.getTransactionIsolation() != Connection.TRANSACTION_READ_COMMITTED
-                || !store.resources.markSoldOut(c, resourceId)) {
+        if (c.getTransactionIsolation() != Connection.TRANSACTION_READ_COMMITTED) {
+            // the count would read a snapshot that may miss a release the mark's lock waits for: marked after, at READ COMMITTED
+            return Attempt.refusedSoldOutUnmarked();
+        }
+        if (!store.resources.markSoldOut(c, resourceId)) {
             return refused;
         }
         if (!stillSoldOut(store, c, resourceId, row.capacity(), now)) {
