@@ -191,14 +191,14 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     /**
      * After a walk's refusal that found no slot free: marks the resource sold out, unless it is
      * marked already (above READ COMMITTED it leaves the mark to be made after the transaction),
-     * and keeps the mark with the refusal (the refusal's own reservation row deleted). Counted again under the update lock,
-     * which waits for every transaction freeing slots: a slot freed since the walk makes it a lost
-     * race.
+     * and keeps the mark with the refusal (the refusal's own reservation row deleted). Counted
+     * again under the update lock, which waits for every transaction freeing slots: a slot freed
+     * since the walk makes it a lost race.
      */
     private Attempt markIfSoldOut(Store store, Connection c, String resourceId, ResourceRow row, long reservationId,
                                   Attempt refused, Instant now) throws SQLException {
         if (c.getTransactionIsolation() != Connection.TRANSACTION_READ_COMMITTED) {
-            // the count would read a snapshot that may miss a release the mark's lock waits for: marked after, at READ COMMITTED
+            // its count could miss a release the mark's lock waits for: marked after, at READ COMMITTED
             return Attempt.refusedSoldOutUnmarked();
         }
         if (!store.resources.markSoldOut(c, resourceId)) {
@@ -224,8 +224,9 @@ final class UniqueSlotsStrategy extends JdbiStrategy {
     /**
      * The mark of a refusal whose transaction could not keep it. In the caller's transaction the
      * mark's update lock would hold every release of the resource up until the caller commits; an
-     * order's refusal rolls its whole transaction back. So, once the caller has committed (or the
-     * order's transaction has ended), the mark is made here in a transaction of its own at READ
+     * order's refusal rolls its whole transaction back; above READ COMMITTED the count could miss a
+     * release. So, once the caller has committed (or the refusal's own transaction has ended), the
+     * mark is made here in a transaction of its own at READ
      * COMMITTED: the row locked as the mark's UPDATE would lock it (so it waits for the releases in
      * flight, as a mark does), the mark, the slots counted again (freed meanwhile, no mark). It is
      * tried once: a lock not had within the lock timeout, or a deadlock, leaves the resource
