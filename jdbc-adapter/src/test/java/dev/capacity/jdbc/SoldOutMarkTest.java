@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import javax.sql.DataSource;
 
 /**
@@ -394,15 +395,10 @@ final class SoldOutMarkTest {
         try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
             Taken taken = oneSlotTaken(strategy);
             String run = taken.run();
-            Pause beforeWalk = source.pause(sql -> sql.contains("FROM capacity_slot"));
-            CompletableFuture<ReservationResult> reserve = beforeWalk.start(
-                    () -> strategy.reserve(ReservationRequest.of(run, "late")));
-            beforeWalk.awaitReached();
-            assertThat(strategy.release(taken.reservation())).isTrue();
-            beforeWalk.resume();
+            ReservationResult late = lateReserveWithTheSlotReleasedBefore(source, strategy, taken,
+                    sql -> sql.contains("FROM capacity_slot"));
 
-            assertThat(reserve.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS).status())
-                    .as("its snapshot predates the release").isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(late.status()).as("its snapshot predates the release").isEqualTo(Status.INSUFFICIENT_CAPACITY);
             assertThat(marked(database, run)).as("counted after the transaction, at READ COMMITTED: the slot is free")
                     .isFalse();
             assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status()).isEqualTo(Status.RESERVED);
@@ -466,16 +462,10 @@ final class SoldOutMarkTest {
         try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
             Taken taken = oneSlotTaken(strategy);
             String run = taken.run();
+            ReservationResult late = lateReserveWithTheSlotReleasedBefore(source, strategy, taken,
+                    sql -> sql.contains("SET sold_out = TRUE"));
 
-            Pause beforeMark = source.pause(sql -> sql.contains("SET sold_out = TRUE"));
-            CompletableFuture<ReservationResult> reserve = beforeMark.start(
-                    () -> strategy.reserve(ReservationRequest.of(run, "late")));
-            beforeMark.awaitReached();
-            assertThat(strategy.release(taken.reservation())).isTrue();
-            beforeMark.resume();
-
-            assertThat(reserve.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS).status())
-                    .as("the slot was free before the mark was made").isEqualTo(Status.RESERVED);
+            assertThat(late.status()).as("the slot was free before the mark was made").isEqualTo(Status.RESERVED);
             assertThat(marked(database, run)).isFalse();
         }
     }
@@ -524,6 +514,21 @@ final class SoldOutMarkTest {
         String run = newId("run");
         strategy.define(run, 1);
         return new Taken(run, strategy.reserve(ReservationRequest.of(run, "a")).reservation().id());
+    }
+
+    /**
+     * A reserve of the taken resource, stopped before its first statement that {@code stopAt}
+     * accepts while the only slot's reservation is released and committed; its answer.
+     */
+    private static ReservationResult lateReserveWithTheSlotReleasedBefore(PausingDataSource source,
+            JdbiReservationStrategy strategy, Taken taken, Predicate<String> stopAt) throws Exception {
+        Pause pause = source.pause(stopAt);
+        CompletableFuture<ReservationResult> reserve = pause.start(
+                () -> strategy.reserve(ReservationRequest.of(taken.run(), "late")));
+        pause.awaitReached();
+        assertThat(strategy.release(taken.reservation())).isTrue();
+        pause.resume();
+        return reserve.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS);
     }
 
     /** A new resource of {@code capacity} with every slot taken by one reservation; its id. */
