@@ -75,6 +75,8 @@ final class SqlErrors {
     private static final Set<Integer> MYSQL_UNAVAILABLE_CODES = Set.of(
             1040,   // too many connections
             1053,   // server shutdown in progress
+            1180,   // error during commit: on a Galera node cut off from the primary component, "Error while
+                    // appending streaming replication fragment" (its statement or COMMIT may not replicate)
             1927,   // connection was killed (KILL CONNECTION)
             2006,   // server has gone away
             2013);  // lost connection during query
