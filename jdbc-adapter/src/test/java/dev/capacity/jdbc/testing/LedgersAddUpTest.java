@@ -107,7 +107,7 @@ final class LedgersAddUpTest {
 
     /** Test classes that touch no database, so have no ledger to check. */
     private static final Set<String> WITHOUT_DATABASE = Set.of("dev.capacity.jdbc.RequestCombinerTest",
-            "dev.capacity.jdbc.testing.RaceTest");
+            "dev.capacity.jdbc.SqlErrorsTest", "dev.capacity.jdbc.testing.RaceTest");
 
     private static StrategyOptions options() {
         return StrategyOptions.builder().tablePrefix(PREFIX).build();
