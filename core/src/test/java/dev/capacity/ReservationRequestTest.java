@@ -46,6 +46,15 @@ final class ReservationRequestTest {
     }
 
     @Test
+    void constructor_charactersOutsideTheBasicPlane_areJudgedWhole() {
+        // each is one code point written as two chars: the blank check must judge the code point
+        assertThat(ReservationRequest.of("\u2003\uD83C\uDFAB", "\uD83D\uDE00").resourceId()).isEqualTo("\u2003\uD83C\uDFAB");
+        // U+E0020 TAG SPACE is a format character: invisible, though neither of its chars is
+        assertThatThrownBy(() -> ReservationRequest.of("run", "\uDB40\uDC20 "))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("holderId must not be blank");
+    }
+
+    @Test
     void constructor_invisibleCharactersInsideAVisibleId_areKept() {
         String id = "zero\u200Bwidth\u202Eevil\u00A0";
 

@@ -55,8 +55,15 @@ public final class Arguments {
 
     /** Whether {@code value} has no visible character: see {@link #requireId}. */
     private static boolean isBlank(String value) {
-        return value.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c)
-                || Character.getType(c) == Character.FORMAT);
+        // a loop, not codePoints(): this runs on every request, and the stream cost a fifth of an in-memory reserve
+        for (int i = 0; i < value.length(); ) {
+            int c = value.codePointAt(i);
+            if (!Character.isWhitespace(c) && !Character.isSpaceChar(c) && Character.getType(c) != Character.FORMAT) {
+                return false;
+            }
+            i += Character.charCount(c);
+        }
+        return true;
     }
 
     public static int requirePositive(int value, String name) {
