@@ -43,6 +43,10 @@ import java.util.function.BiPredicate;
  * mvn -q -pl stress-tests -am compile exec:exec@bench -Dbench.args="--profile targets"
  * mvn -q -pl stress-tests -am compile exec:exec@bench -Dbench.args="--profile flows"    # holds, limits, orders
  * </pre>
+ *
+ * <p>Options, each {@code --name value}: {@code profile}, {@code strategies}, {@code databases},
+ * {@code threads}, {@code shapes} (comma-separated), {@code repeat} (rounds), {@code out} (the
+ * Markdown file), {@code holders} (of the limited shape, 10,000 unless given).
  */
 public final class Benchmarks {
 
@@ -109,6 +113,9 @@ public final class Benchmarks {
         };
     }
 
+    /** The holders of the limited shape ({@code --holders}); see {@link ReserveBenchmark#HOLDERS}. */
+    private static int holders = ReserveBenchmark.DEFAULT_HOLDERS;
+
     private Benchmarks() {}
 
     public static void main(String[] args) throws RunnerException, IOException {
@@ -125,6 +132,10 @@ public final class Benchmarks {
                 base.measurementSeconds(), Integer.parseInt(options.getOrDefault("repeat", String.valueOf(base.repeats()))),
                 base.only());
         Path out = Path.of(options.getOrDefault("out", "target/benchmarks.md"));
+        holders = Integer.parseInt(options.getOrDefault("holders", String.valueOf(holders)));
+        if (holders < 1) {
+            throw new IllegalArgumentException("--holders must be at least 1, was " + holders);
+        }
         List<Row> rows = run(profile);
         String report = report(profile, rows);
         System.out.println();
@@ -209,7 +220,7 @@ public final class Benchmarks {
                 .warmupIterations(profile.warmups()).warmupTime(TimeValue.seconds(profile.warmupSeconds()))
                 .measurementIterations(profile.measurements())
                 .measurementTime(TimeValue.seconds(profile.measurementSeconds()))
-                .jvmArgsAppend("-Xmx1g", "-Dbench.h2.file=" + h2File,
+                .jvmArgsAppend("-Xmx1g", "-Dbench.h2.file=" + h2File, "-Dbench.holders=" + holders,
                         "-Dbench.postgres.url=" + (postgres == null ? "" : postgres.database().jdbcUrl()),
                         "-Dbench.mariadb.url=" + (mariadb == null ? "" : mariadb.database().jdbcUrl()))
                 .addProfiler(GCProfiler.class)
@@ -278,7 +289,7 @@ public final class Benchmarks {
                 }
                 target(out, rows, strategy + " with 10,000 live and 10,000 expired holds >= 0.8x without, " + where
                         + ", 1 thread", shapeRatio(rows, strategy, where, "held", 1), 0.8);
-                target(out, rows, strategy + " limited per holder (10,000 holders) >= 0.8x unlimited, " + where
+                target(out, rows, strategy + " limited per holder (" + String.format(Locale.ROOT, "%,d", holders) + " holders) >= 0.8x unlimited, " + where
                         + ", 16 threads", shapeRatio(rows, strategy, where, "limited", 16), 0.8);
             }
             // an order's cost at most twice a reservation's: its throughput at least half

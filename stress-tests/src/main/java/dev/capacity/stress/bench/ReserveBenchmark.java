@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 /**
  * One reservation of one unit, by every benchmark thread in a loop, on one hot resource, on
@@ -94,8 +95,14 @@ public class ReserveBenchmark {
     static final int HOLDS = 10_000;
     /** The lines of the {@code order} shape, one resource each. */
     static final int ORDER_LINES = 3;
-    /** The holders of the {@code limited} shape. */
-    static final int HOLDERS = 10_000;
+    static final int DEFAULT_HOLDERS = 10_000;
+    /** The holders of the {@code limited} shape: {@value #DEFAULT_HOLDERS}, or {@code Benchmarks --holders}. */
+    static final int HOLDERS = Integer.getInteger("bench.holders", DEFAULT_HOLDERS);
+    /**
+     * Their ids, made before the run as the other shapes' one holder id is, so that both sides of
+     * the limited-against-unlimited ratio measure the strategy, not the building of a string.
+     */
+    private static final String[] HOLDER_IDS = IntStream.range(0, HOLDERS).mapToObj(i -> "holder-" + i).toArray(String[]::new);
     static final long CAPACITY = 1_000_000_000L;
     static final long SLOT_CAPACITY = 10_000_000L;
 
@@ -290,7 +297,7 @@ public class ReserveBenchmark {
         if (baseline != null) {
             return strategy.equals(CEILING) ? baseline.grantBatch(id, threads) : baseline.reserve(id, "holder");
         }
-        String holder = shape.equals("limited") ? "holder-" + chooser.random.nextInt(HOLDERS) : "holder";
+        String holder = shape.equals("limited") ? HOLDER_IDS[chooser.random.nextInt(HOLDERS)] : "holder";
         ReservationResult result = reserver.reserve(ReservationRequest.of(id, holder));
         if (pool == null) {
             // in memory, every reservation of the iteration would stay on the heap: give it back
