@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * A real PostgreSQL server started from the binaries on Maven Central (no installation), for the
@@ -20,18 +21,25 @@ public final class EmbeddedPostgresServer implements EmbeddedServer {
     private final Durability durability;
     private final Path dataDirectory;
     private final int port;
+    private final Map<String, String> settings;
     private EmbeddedPostgres server;
 
-    private EmbeddedPostgresServer(Durability durability, Path dataDirectory, int port) {
+    private EmbeddedPostgresServer(Durability durability, Path dataDirectory, int port, Map<String, String> settings) {
         this.durability = durability;
         this.dataDirectory = dataDirectory;
         this.port = port;
+        this.settings = Map.copyOf(settings);
     }
 
     public static EmbeddedPostgresServer start(Durability durability) {
+        return start(durability, Map.of());
+    }
+
+    /** A server with these settings of {@code postgresql.conf} too (as {@code shared_preload_libraries}). */
+    public static EmbeddedPostgresServer start(Durability durability, Map<String, String> settings) {
         try {
             EmbeddedPostgresServer server = new EmbeddedPostgresServer(durability,
-                    Files.createTempDirectory("capacity-postgres-"), LocalPorts.free());
+                    Files.createTempDirectory("capacity-postgres-"), LocalPorts.free(), settings);
             server.start();
             return server;
         } catch (IOException e) {
@@ -50,6 +58,7 @@ public final class EmbeddedPostgresServer implements EmbeddedServer {
             builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on")
                     .setServerConfig("full_page_writes", "on");
         }
+        settings.forEach(builder::setServerConfig);
         try {
             server = builder.start();
         } catch (IOException e) {
