@@ -118,7 +118,7 @@ abstract class CounterStrategy extends JdbiStrategy {
      * are reclaimed in this transaction (which then holds the counter row's lock) and the guard is
      * tried once more.
      */
-    private Taken guardedTake(Store store, Connection c, String resourceId, long units, Instant now) throws SQLException {
+    final Taken guardedTake(Store store, Connection c, String resourceId, long units, Instant now) throws SQLException {
         for (boolean reclaimed = false; ; reclaimed = true) {
             Optional<ResourceRows.Guarded> taken = store.resources.conditionalIncrement(c, resourceId, units);
             if (taken.isPresent()) {

@@ -23,7 +23,10 @@ import java.util.OptionalLong;
  * instead of reading it again and racing every newcomer: under contention a caller that keeps
  * losing the version race would otherwise keep backing off (at 64 threads on one resource its p99
  * was three times conditional-update's). Uncontended, and on every first try, the strategy is the
- * version check it is named for.
+ * version check it is named for. Every try takes the counter's row before it inserts the
+ * reservation row: a retry that inserted first (conditional-update's order) would hold its
+ * idempotency key while waiting for the row, and the same request sent again, whose first try
+ * holds the row and waits for the key, would deadlock with it.
  *
  * <p>This is the Rails {@code lock_version} recipe made to work for the course-run problem: the
  * version check guards the parent row <em>in the same transaction</em> as the child row, which is
@@ -42,7 +45,23 @@ final class OptimisticVersionStrategy extends CounterStrategy {
 
     @Override
     Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined) throws SQLException {
-        Taken taken = versionedTake(store, c, request.resourceId(), request.quantity(), now);
+        return reserveAfter(store, c, request, now, versionedTake(store, c, request.resourceId(), request.quantity(), now));
+    }
+
+    /** The first try checks the version; a try after a lost race takes the guarded update's turn. */
+    @Override
+    Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined, int number)
+            throws SQLException {
+        return number == 1 ? attempt(store, c, request, now, joined)
+                : reserveAfter(store, c, request, now, guardedTake(store, c, request.resourceId(), request.quantity(), now));
+    }
+
+    /**
+     * The rest of a try once the counter's units were taken (or not): the holder's units, then the
+     * reservation row, whose taken key rolls the try back and answers as a replay.
+     */
+    private Attempt reserveAfter(Store store, Connection c, ReservationRequest request, Instant now, Taken taken)
+            throws SQLException {
         if (taken.refusal() != null) {
             return unlessReplay(store, c, request, taken.refusal());
         }
@@ -60,13 +79,6 @@ final class OptimisticVersionStrategy extends CounterStrategy {
             return replay(store, c, request);
         }
         return Attempt.reserved(reservation(id.getAsLong(), request, now, expiry), taken.left());
-    }
-
-    /** The first try checks the version; a try after a lost race takes the guarded update's turn. */
-    @Override
-    Attempt attempt(Store store, Connection c, ReservationRequest request, Instant now, boolean joined, int number)
-            throws SQLException {
-        return number == 1 ? attempt(store, c, request, now, joined) : guardedIncrement(store, c, request, now);
     }
 
     @Override
