@@ -66,7 +66,8 @@ final class OptimisticRetryTest {
                     assertThat(bump.executeUpdate()).isEqualTo(1);
                 }
                 first = retry.start(() -> strategy.reserve(request));
-                Waits.until(LockWaits.anyone(database));
+                // the first try has read the row and waits to update it
+                Waits.until(LockWaits.statement(database, "AND version ="));
                 other.commit();
             }
             retry.awaitReached();

@@ -41,6 +41,24 @@ public final class LockWaits {
         });
     }
 
+    /**
+     * Whether a transaction waits for a lock while it runs a statement containing {@code fragment}
+     * (plain text, no quotes): that statement, not any other session's.
+     */
+    public static BooleanSupplier statement(TestDatabase database, String fragment) {
+        if (fragment.contains("'")) {
+            throw new IllegalArgumentException("fragment must not contain a quote: " + fragment);
+        }
+        return asked(database, switch (database) {
+            case MARIADB -> "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'"
+                    + " AND trx_query LIKE '%" + fragment + "%'";
+            case POSTGRES -> "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    + " AND query LIKE '%" + fragment + "%'";
+            default -> "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS WHERE BLOCKER_ID IS NOT NULL"
+                    + " AND EXECUTING_STATEMENT LIKE '%" + fragment + "%'";
+        });
+    }
+
     private static BooleanSupplier asked(TestDatabase database, String count) {
         long every = database == TestDatabase.MARIADB ? MARIADB_EVERY : 0;
         AtomicLong asked = new AtomicLong(System.nanoTime() - every);
