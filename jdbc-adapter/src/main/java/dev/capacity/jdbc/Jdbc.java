@@ -78,7 +78,28 @@ final class Jdbc {
 
     /** A lost race found by the library rather than the database (SQLSTATE 40001): the transaction runs again. */
     static SQLException lostRace(String what) {
-        return new SQLTransactionRollbackException(what + "; running the transaction again", "40001");
+        return new LostRace(what);
+    }
+
+    /**
+     * A race the library found lost, not the database: no lock was waited for and nothing of the
+     * attempt is kept, so it may run again even inside a caller's transaction (see
+     * {@link Transactions}), where the database's own contention is not retried.
+     */
+    static final class LostRace extends SQLTransactionRollbackException {
+        private static final long serialVersionUID = 1L;
+
+        private final String race;
+
+        LostRace(String race) {
+            super(race + "; running the transaction again", "40001");
+            this.race = race;
+        }
+
+        /** What was lost, without what is done about it. */
+        String race() {
+            return race;
+        }
     }
 
     /** The first row, mapped; empty if there is none (or the mapper returns null). */

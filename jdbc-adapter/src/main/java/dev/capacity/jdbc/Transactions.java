@@ -28,9 +28,10 @@ import java.util.function.Consumer;
  *       resolved by the unit ({@link Unit#afterUnknownCommit}), never simply run again.</li>
  *   <li>{@link #inCallersTransaction}: the work under a savepoint of the caller's transaction,
  *       rolled back to for any step that writes nothing and for any failure, so the caller's
- *       transaction stays usable. A lost race there is never waited out while the caller's locks
- *       are held; a step that lost a version check runs again only where every statement reads
- *       fresh data (READ COMMITTED or weaker).</li>
+ *       transaction stays usable. The database's contention there (a deadlock, a lock timeout, a
+ *       serialization failure) is never waited out while the caller's locks are held; a race the
+ *       library found lost (a version check, a mark made behind a release) runs again only where
+ *       every statement reads fresh data (READ COMMITTED or weaker).</li>
  *   <li>{@link #onConnection}: statements that each commit on their own (reads, lookups).</li>
  *   <li>{@link #translate}: what the caller of the library sees for a failure.</li>
  * </ul>
@@ -332,39 +333,47 @@ final class Transactions {
                 int attempt = budget.beginAttempt();
                 int mark = events.mark();
                 Savepoint savepoint = c.setSavepoint(SAVEPOINT);
-                Step<T> step;
+                Step<T> step = null;
+                String lost = null;
                 try {
                     step = unit.run(store, c, attempt);
                 } catch (SQLException | RuntimeException e) {
                     events.dropFrom(mark);
                     rollbackTo(c, savepoint, unit, e);
-                    if (isLostRace(e)) {
-                        // never wait and run again while the caller's locks are held
+                    if (!isLostRace(e)) {
+                        throw translate(unit.what(), e);
+                    }
+                    if (!(e instanceof Jdbc.LostRace race)) {
+                        // the database's contention: never wait and run again while the caller's locks are held
                         return unit.givenUp(attempt, SqlErrors.describe(e) + " in the caller's transaction, "
                                 + "which is not retried while its locks are held", e);
                     }
-                    throw translate(unit.what(), e);
+                    // a race the library found, not the database: it runs again as a step that lost one does
+                    lost = race.race();
                 }
-                if (step.keep()) {
-                    c.releaseSavepoint(savepoint);
-                    return step.value();
-                }
-                events.dropFrom(mark);
-                rollbackTo(c, savepoint, unit, null);
-                if (step.lostRace() == null) {
-                    return step.value();
+                if (step != null) {
+                    if (step.keep()) {
+                        c.releaseSavepoint(savepoint);
+                        return step.value();
+                    }
+                    events.dropFrom(mark);
+                    rollbackTo(c, savepoint, unit, null);
+                    if (step.lostRace() == null) {
+                        return step.value();
+                    }
+                    lost = step.lostRace();
                 }
                 if (!readsFreshData(c)) {
-                    return unit.givenUp(attempt, step.lostRace() + " in the caller's transaction, whose isolation "
+                    return unit.givenUp(attempt, lost + " in the caller's transaction, whose isolation "
                             + "level would read the same again", null);
                 }
                 long backoff = budget.nextBackoffNanos();
                 if (backoff == RetryBudget.SPENT) {
-                    return unit.givenUp(attempt, step.lostRace(), null);
+                    return unit.givenUp(attempt, lost, null);
                 }
-                unit.retrying(attempt, backoff, step.lostRace());
+                unit.retrying(attempt, backoff, lost);
                 if (!RetryBudget.sleep(backoff)) {
-                    return unit.givenUp(attempt, "interrupted while backing off after: " + step.lostRace(), null);
+                    return unit.givenUp(attempt, "interrupted while backing off after: " + lost, null);
                 }
             }
         } catch (SQLException e) {

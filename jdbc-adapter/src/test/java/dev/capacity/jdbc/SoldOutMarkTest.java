@@ -450,6 +450,36 @@ final class SoldOutMarkTest {
     }
 
     /**
+     * {@link #releaseThatBeganBeforeTheMark_clearsIt} with the release in the caller's transaction:
+     * it finds the mark under its lock, goes back to its savepoint and starts over (the caller's
+     * transaction reads fresh data), clearing the mark; before 2026-12-01 it gave up and threw.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
+    void releaseInTheCallersTransactionThatBeganBeforeTheMark_startsOverAndClearsIt(TestDatabase database)
+            throws Exception {
+        PausingDataSource source = PausingDataSource.of(database);
+        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
+            Taken taken = oneSlotTaken(strategy);
+            String run = taken.run();
+            Jdbi caller = Jdbi.create(source);
+
+            Pause beforeLock = source.pause(sql -> sql.startsWith("SELECT family, capacity"));
+            CompletableFuture<Boolean> release = beforeLock.start(
+                    () -> caller.inTransaction(h -> strategy.release(h, taken.reservation())));
+            beforeLock.awaitReached();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "late")).status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
+            assertThat(marked(database, run)).as("marked while the release waits").isTrue();
+            beforeLock.resume();
+            assertThat(release.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS)).as("released in the caller's transaction").isTrue();
+
+            assertThat(marked(database, run)).as("the release cleared the mark made behind it").isFalse();
+            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status())
+                    .as("the released slot is free").isEqualTo(Status.RESERVED);
+        }
+    }
+
+    /**
      * The refusal's walk finds no slot and it stops before marking; a release commits; then the
      * refusal marks, and must count again under the mark's lock and start over, or it marks a
      * resource with a free slot. Not on H2, whose exclusive resource lock makes the release wait
