@@ -430,23 +430,7 @@ final class SoldOutMarkTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestDatabase.class)
     void releaseThatBeganBeforeTheMark_clearsIt(TestDatabase database) throws Exception {
-        PausingDataSource source = PausingDataSource.of(database);
-        try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
-            Taken taken = oneSlotTaken(strategy);
-            String run = taken.run();
-
-            Pause beforeLock = source.pause(sql -> sql.startsWith("SELECT family, capacity"));
-            CompletableFuture<Boolean> release = beforeLock.start(() -> strategy.release(taken.reservation()));
-            beforeLock.awaitReached();
-            assertThat(strategy.reserve(ReservationRequest.of(run, "late")).status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
-            assertThat(marked(database, run)).as("marked while the release waits").isTrue();
-            beforeLock.resume();
-            assertThat(release.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
-
-            assertThat(marked(database, run)).as("the release cleared the mark made behind it").isFalse();
-            assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status())
-                    .as("the released slot is free").isEqualTo(Status.RESERVED);
-        }
+        releaseThatBeganBeforeTheMark(database, (strategy, caller, reservation) -> strategy.release(reservation));
     }
 
     /**
@@ -458,6 +442,17 @@ final class SoldOutMarkTest {
     @EnumSource(TestDatabase.class)
     void releaseInTheCallersTransactionThatBeganBeforeTheMark_startsOverAndClearsIt(TestDatabase database)
             throws Exception {
+        releaseThatBeganBeforeTheMark(database, (strategy, caller, reservation) ->
+                caller.inTransaction(h -> strategy.release(h, reservation)));
+    }
+
+    /** How a test releases: through {@code strategy}, or in a transaction of {@code caller} (on the pausing source). */
+    @FunctionalInterface
+    private interface Release {
+        boolean release(JdbiReservationStrategy strategy, Jdbi caller, long reservation);
+    }
+
+    private static void releaseThatBeganBeforeTheMark(TestDatabase database, Release how) throws Exception {
         PausingDataSource source = PausingDataSource.of(database);
         try (JdbiReservationStrategy strategy = slots(source, MutableClock.start())) {
             Taken taken = oneSlotTaken(strategy);
@@ -465,13 +460,12 @@ final class SoldOutMarkTest {
             Jdbi caller = Jdbi.create(source);
 
             Pause beforeLock = source.pause(sql -> sql.startsWith("SELECT family, capacity"));
-            CompletableFuture<Boolean> release = beforeLock.start(
-                    () -> caller.inTransaction(h -> strategy.release(h, taken.reservation())));
+            CompletableFuture<Boolean> release = beforeLock.start(() -> how.release(strategy, caller, taken.reservation()));
             beforeLock.awaitReached();
             assertThat(strategy.reserve(ReservationRequest.of(run, "late")).status()).isEqualTo(Status.INSUFFICIENT_CAPACITY);
             assertThat(marked(database, run)).as("marked while the release waits").isTrue();
             beforeLock.resume();
-            assertThat(release.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS)).as("released in the caller's transaction").isTrue();
+            assertThat(release.get(Pause.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
 
             assertThat(marked(database, run)).as("the release cleared the mark made behind it").isFalse();
             assertThat(strategy.reserve(ReservationRequest.of(run, "next")).status())
