@@ -82,8 +82,9 @@ final class Jdbc {
     }
 
     /**
-     * A race the library found lost, not the database: no lock was waited for and nothing of the
-     * attempt is kept, so it may run again even inside a caller's transaction (see
+     * A race the library found lost (a row changed between two of its statements), not the
+     * database's contention (a deadlock, a lock timeout): nothing of the attempt is kept, and it
+     * may run again even inside a caller's transaction, as a lost version check does (see
      * {@link Transactions}), where the database's own contention is not retried.
      */
     static final class LostRace extends SQLTransactionRollbackException {
