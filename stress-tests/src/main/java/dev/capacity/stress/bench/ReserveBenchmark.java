@@ -43,8 +43,9 @@ import java.util.stream.IntStream;
 
 /**
  * One reservation of one unit, by every benchmark thread in a loop, on one hot resource, on
- * 1,000 resources chosen uniformly, or on one hot resource that carries 10,000 live holds and
- * 10,000 expired ones that nothing has ended ({@code held}). Every iteration starts from empty tables and fresh resources
+ * 1,000 resources chosen uniformly, on one hot resource that carries 10,000 live holds and
+ * 10,000 expired ones that nothing has ended ({@code held}), or on one that carries as many
+ * permanent reservations ({@code booked}). Every iteration starts from empty tables and fresh resources
  * whose capacity no iteration can exhaust, so the run measures grants, never the cheap refusal of
  * a sold-out resource. The in-memory strategy releases each reservation right after it (a reserve
  * and a release per operation), since it would otherwise keep millions of them on the heap.
@@ -75,7 +76,8 @@ public class ReserveBenchmark {
 
     /**
      * {@code hot} (one resource), {@code uniform} (1,000 resources), {@code held} (one resource
-     * with holds) or {@code limited} (one resource with a per-holder limit, reserved for 10,000
+     * with holds), {@code booked} (one resource with as many permanent reservations as
+     * {@code held} has holds) or {@code limited} (one resource with a per-holder limit, reserved for 10,000
      * holders chosen uniformly); or {@code order}: an order of one unit on each of three
      * resources ({@code reserveAll}), which counts as one operation.
      */
@@ -91,7 +93,7 @@ public class ReserveBenchmark {
     /** The ceiling's name: run by one JMH thread, it grants {@link #threads} units per operation. */
     static final String CEILING = "jdbc-ceiling";
     static final int RESOURCES = 1000;
-    /** Live holds, and as many expired ones, on the resource of the {@code held} shape. */
+    /** Live holds, and as many expired ones, on the resource of the {@code held} shape; twice as many reservations in {@code booked}. */
     static final int HOLDS = 10_000;
     /** The lines of the {@code order} shape, one resource each. */
     static final int ORDER_LINES = 3;
@@ -132,8 +134,8 @@ public class ReserveBenchmark {
         }
         postgres = database.equals("postgres");
         boolean mariadb = database.equals("mariadb");
-        if (mariadb && (shape.equals("held"))) {
-            throw new IllegalArgumentException("the held shape is measured on H2 and PostgreSQL");
+        if (mariadb && (shape.equals("held") || shape.equals("booked"))) {
+            throw new IllegalArgumentException("the " + shape + " shape is measured on H2 and PostgreSQL");
         }
         pool = CapacityPool.open(url, postgres ? "postgres" : mariadb ? "root" : "sa", postgres ? "postgres" : "",
                 threads + 4);
@@ -177,8 +179,8 @@ public class ReserveBenchmark {
             ids[i] = "bench-" + iteration + "-" + i;
             definer.define(ids[i], strategy.equals("unique-slots") ? SLOT_CAPACITY : CAPACITY);
         }
-        if (shape.equals("held")) {
-            hold(ids[0]);
+        if (shape.equals("held") || shape.equals("booked")) {
+            hold(ids[0], shape.equals("held"));
         }
         if (shape.equals("order")) {
             if (baseline != null) {
@@ -199,20 +201,23 @@ public class ReserveBenchmark {
     }
 
     /**
-     * Puts {@link #HOLDS} live holds (a day long) and as many expired ones on the resource: through
-     * the in-memory strategy on a clock set back for the expired ones; in a database in one
-     * statement each, counted in the resource's counter (or given slots) as a strategy would.
+     * Puts {@link #HOLDS} live holds (a day long) and as many expired ones on the resource, or
+     * (not {@code expiring}) twice as many permanent reservations: through the in-memory strategy
+     * on a clock set back for the expired ones; in a database in one statement each, counted in the
+     * resource's counter (or given slots) as a strategy would.
      */
-    private void hold(String id) throws SQLException {
+    private void hold(String id, boolean expiring) throws SQLException {
         if (pool == null) {
             Instant now = clock.instant();
             clock.set(now.minus(Duration.ofDays(2)));
             for (int i = 0; i < HOLDS; i++) {
-                reserver.reserve(ReservationRequest.of(id, "gone-" + i).withHold(Duration.ofDays(1)));
+                ReservationRequest request = ReservationRequest.of(id, "gone-" + i);
+                reserver.reserve(expiring ? request.withHold(Duration.ofDays(1)) : request);
             }
             clock.set(now);
             for (int i = 0; i < HOLDS; i++) {
-                reserver.reserve(ReservationRequest.of(id, "cart-" + i).withHold(Duration.ofDays(1)));
+                ReservationRequest request = ReservationRequest.of(id, "cart-" + i);
+                reserver.reserve(expiring ? request.withHold(Duration.ofDays(1)) : request);
             }
             return;
         }
@@ -221,13 +226,15 @@ public class ReserveBenchmark {
         try (Connection c = pool.dataSource().getConnection();
              PreparedStatement insert = c.prepareStatement("INSERT INTO capacity_reservation"
                      + " (resource_id, holder_id, quantity, created_at, expires_at) SELECT ?, 'bench-hold', 1, ?,"
-                     + " CASE WHEN x < " + HOLDS + " THEN ? ELSE ? END FROM " + rows);
+                     + (expiring ? " CASE WHEN x < " + HOLDS + " THEN ? ELSE ? END" : " NULL") + " FROM " + rows);
              Statement s = c.createStatement()) {
             OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
             insert.setString(1, id);
             insert.setObject(2, now.minusDays(2));
-            insert.setObject(3, now.minusDays(1));
-            insert.setObject(4, now.plusDays(1));
+            if (expiring) {
+                insert.setObject(3, now.minusDays(1));
+                insert.setObject(4, now.plusDays(1));
+            }
             insert.executeUpdate();
             if (strategy.equals("unique-slots")) {
                 s.execute("INSERT INTO capacity_slot (resource_id, slot, reservation_id) SELECT resource_id,"
