@@ -29,12 +29,14 @@ import java.util.Set;
  *
  * <p>A batch without idempotency keys first tries the shape of the ceiling: one guarded update of
  * the counter by the whole batch's units, then the bulk insert, then COMMIT; the counter row is
- * then locked for those two statements only. On a resource with a per-holder limit, on
- * PostgreSQL, one statement between them adds every holder's units if all of them stay within the
- * limit, or none; on the other databases a resource last seen with a limit skips this shape (H2
- * ran such a statement, a {@code MERGE}, slower than the five statements of the way below). If the
- * batch does not fit, or a holder would pass the limit, the update is taken back and the batch
- * is decided one request at a time as above.
+ * then locked for those two statements only. On a resource with a per-holder limit, one
+ * statement between them adds every holder's units if all of them stay within the limit, or none:
+ * on PostgreSQL one statement that checks them all first; on H2 a {@code MERGE} that adds the units
+ * of each holder that fits, under a savepoint that is rolled back to if one did not (an all-or-none
+ * {@code MERGE} ran slower there than the five statements of the way below); on MariaDB and MySQL
+ * a resource last seen with a limit skips this shape. If the batch does not fit, or a holder
+ * would pass the limit, the update is taken back and the batch is decided one request at a time
+ * as above.
  *
  * <p>A batch that loses a race (a lock timeout, a deadlock, an idempotency key inserted meanwhile
  * by another process) runs again within the budget, then every request is answered

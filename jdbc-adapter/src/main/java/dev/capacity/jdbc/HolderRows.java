@@ -2,6 +2,7 @@ package dev.capacity.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,16 +63,27 @@ final class HolderRows {
 
     /** Whether {@link #addAllOrNone} can be asked on this database. */
     boolean addsAllOrNone() {
-        return sql.holdersAddAllOrNone != null;
+        return sql.holdersAddAllOrNone != null || sql.holdersAddAll != null;
     }
 
     /**
      * Adds each holder's {@code added} units if every holder's sum stays within {@code limit}
      * (rows inserted where missing); whether it did: nothing is written if not. Call it under the
-     * resource row's lock, and only if {@link #addsAllOrNone}.
+     * resource row's lock, and only if {@link #addsAllOrNone}. Where the database has no single
+     * statement for all or none, the statement that adds each holder's units that fit runs under
+     * a savepoint, rolled back to if a holder's did not.
      */
     boolean addAllOrNone(Connection c, String resourceId, Map<String, Long> added, long limit) throws SQLException {
-        return sql.dialect.addHolderUnitsOrNone(c, sql, resourceId, added, limit);
+        if (sql.holdersAddAllOrNone != null) {
+            return sql.dialect.addHolderUnitsOrNone(c, sql, resourceId, added, limit);
+        }
+        Savepoint before = c.setSavepoint();
+        if (sql.dialect.addHolderUnits(c, sql, resourceId, Map.of(), added, limit)) {
+            c.releaseSavepoint(before);
+            return true;
+        }
+        c.rollback(before);
+        return false;
     }
 
     /** Takes {@code units} off the holder's live units. */

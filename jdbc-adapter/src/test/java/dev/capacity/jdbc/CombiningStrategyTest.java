@@ -165,6 +165,32 @@ final class CombiningStrategyTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(TestDatabase.class)
+    void batch_onALimitedResource_whereOneHolderFitsAndAnotherDoesNot_keepsTheFittingHoldersUnitsOnce(
+            TestDatabase database) {
+        CombiningStrategy strategy = combining(database.jdbi(), StrategyOptions.defaults());
+        String run = newId("run");
+        strategy.define(run, 100);
+        strategy.limitPerHolder(run, 3);
+        strategy.reserve(ReservationRequest.of(run, "a"));  // a has a row with 1 unit, b none
+
+        // tried whole first: a's units fit and b's do not, so whatever was added for a is taken back
+        // before the batch is decided one request at a time
+        List<ReservationResult> results = strategy.reserveAsOneBatch(List.of(
+                ReservationRequest.of(run, "a"),                    // a: 2
+                ReservationRequest.of(run, "c"),                    // c: a new row, 1
+                ReservationRequest.of(run, "b").withQuantity(4)));  // b: more than the limit alone
+
+        assertThat(statuses(results)).containsExactly(RESERVED, RESERVED, HOLDER_LIMIT_REACHED);
+        assertThat(strategy.availability(run)).contains(new Availability(run, 100, 3));
+        // a and c were counted once: a has room for exactly 1 more, c for 2
+        assertThat(strategy.reserve(ReservationRequest.of(run, "a")).status()).isEqualTo(RESERVED);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "a")).status()).isEqualTo(HOLDER_LIMIT_REACHED);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "c").withQuantity(2)).status()).isEqualTo(RESERVED);
+        assertThat(strategy.reserve(ReservationRequest.of(run, "c")).status()).isEqualTo(HOLDER_LIMIT_REACHED);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(TestDatabase.class)
     void batch_whoseCommitIsLost_answersEveryRequest(TestDatabase database) {
         FaultyDataSource faulty = new FaultyDataSource(database.pool().dataSource());
         database.jdbi();
