@@ -67,6 +67,15 @@ public final class Benchmarks {
         }
     }
 
+    /**
+     * Warm-up iterations and their length for every profile but short, smoke and long: H2's code
+     * takes the JIT about 8 s to compile on 2 cores (conditional-update on one thread, H2 in memory,
+     * 2 s iterations from a cold JVM on 2026-12-01: 13,637, 68,342, 72,662, 102,607, then 97,000 to
+     * 119,000 reservations/s), so a 1 s warm-up left the measured seconds mostly unwarmed.
+     */
+    static final int WARMUPS = 3;
+    static final int WARMUP_SECONDS = 2;
+
     static final List<String> ALL_STRATEGIES = List.of("jdbc-baseline", "conditional-update", "pessimistic-lock",
             "optimistic-version", "unique-slots", "combining", "in-memory");
 
@@ -77,37 +86,37 @@ public final class Benchmarks {
             case "long" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "h2-file", "postgres"), List.of(1, 8, 64),
                     List.of("hot", "uniform"), 2, 3, 3, 5, 3);
             case "targets" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "postgres"), List.of(1, 64),
-                    List.of("hot"), 1, 1, 1, 4, 3);
+                    List.of("hot"), WARMUPS, WARMUP_SECONDS, 1, 4, 3);
             case "smoke" -> new Profile(name, List.of("jdbc-baseline", "conditional-update"), List.of("h2"), List.of(2),
                     List.of("hot"), 0, 1, 1, 1, 1);
             // a resource that carries 10,000 live and 10,000 expired holds, against one without, and against
             // one that carries 20,000 permanent reservations (what the holds cost beyond the rows or entries)
             case "holds" -> new Profile(name, ALL_STRATEGIES, List.of("h2", "postgres"), List.of(1),
-                    List.of("hot", "held", "booked"), 1, 1, 1, 4, 3);
+                    List.of("hot", "held", "booked"), WARMUPS, WARMUP_SECONDS, 1, 4, 3);
             // a resource with a per-holder limit (10,000 holders), against one without
             case "limits" -> new Profile(name, ALL_STRATEGIES.stream().filter(kind -> !kind.equals("jdbc-baseline")).toList(),
-                    List.of("h2", "postgres"), List.of(1, 16), List.of("hot", "limited"), 1, 1, 1, 4, 3);
+                    List.of("h2", "postgres"), List.of(1, 16), List.of("hot", "limited"), WARMUPS, WARMUP_SECONDS, 1, 4, 3);
             // an order of one unit on each of three resources, against one reservation
             case "orders" -> new Profile(name, ALL_STRATEGIES.stream().filter(kind -> !kind.equals("jdbc-baseline")).toList(),
-                    List.of("h2", "postgres"), List.of(1), List.of("hot", "order"), 1, 1, 1, 4, 3);
+                    List.of("h2", "postgres"), List.of(1), List.of("hot", "order"), WARMUPS, WARMUP_SECONDS, 1, 4, 3);
             // what a Handle per transaction costs: a strategy built on a Jdbi against one built on its DataSource
             case "connections" -> new Profile(name, List.of("jdbc-baseline", "conditional-update",
                     "conditional-update" + ReserveBenchmark.VIA_JDBI), List.of("h2", "postgres"), List.of(1),
-                    List.of("hot"), 1, 1, 1, 4, 5);
+                    List.of("hot"), WARMUPS, WARMUP_SECONDS, 1, 4, 5);
             // MariaDB beside PostgreSQL: the library against hand-written JDBC, combining against conditional-update
             case "mariadb" -> new Profile(name, List.of("jdbc-baseline", "conditional-update", "combining"),
-                    List.of("postgres", "mariadb"), List.of(1, 64), List.of("hot"), 1, 1, 1, 4, 3);
+                    List.of("postgres", "mariadb"), List.of(1, 64), List.of("hot"), WARMUPS, WARMUP_SECONDS, 1, 4, 3);
             // what MicrometerListener costs: each strategy with and without it, 16 threads on H2 (issue 18: <= 5%)
             case "metrics" -> new Profile(name, List.of("conditional-update", "conditional-update" + ReserveBenchmark.METERED,
                     "combining", "combining" + ReserveBenchmark.METERED, "in-memory", "in-memory" + ReserveBenchmark.METERED),
-                    List.of("h2"), List.of(16), List.of("hot"), 1, 1, 1, 4, 5);
+                    List.of("h2"), List.of(16), List.of("hot"), WARMUPS, WARMUP_SECONDS, 1, 4, 5);
             // combining against the physical limit: one thread committing whole batches by hand
             case "ceiling" -> new Profile(name, List.of(ReserveBenchmark.CEILING, "combining", "conditional-update",
-                    "jdbc-baseline"), List.of("postgres", "mariadb"), List.of(64), List.of("hot"), 1, 1, 1, 4, 3);
+                    "jdbc-baseline"), List.of("postgres", "mariadb"), List.of(64), List.of("hot"), WARMUPS, WARMUP_SECONDS, 1, 4, 3);
             // the flows' targets in one run, so that a regression shows: holds and orders at 1 thread, limits at 16,
             // each against the hot shape at the same thread count
             case "flows" -> new Profile(name, ALL_STRATEGIES.stream().filter(kind -> !kind.equals("jdbc-baseline")).toList(),
-                    List.of("h2", "postgres"), List.of(1, 16), List.of("hot", "held", "limited", "order"), 1, 1, 1, 4, 3,
+                    List.of("h2", "postgres"), List.of(1, 16), List.of("hot", "held", "limited", "order"), WARMUPS, WARMUP_SECONDS, 1, 4, 3,
                     (shape, threads) -> shape.equals("hot") || threads == (shape.equals("limited") ? 16 : 1));
             default -> throw new IllegalArgumentException("unknown profile '" + name + "'; known: short, long, targets, holds,"
                     + " limits, orders, flows, connections, mariadb, ceiling, metrics, smoke");
