@@ -4,6 +4,7 @@ import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedMariaDbServer;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 
+import dev.capacity.stress.internal.Options;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
@@ -129,10 +130,7 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     public static void main(String[] args) throws RunnerException, IOException {
-        Map<String, String> options = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Map<String, String> options = Options.parse(args, "profile", "strategies", "databases", "threads", "shapes", "repeat", "out", "holders");
         Profile base = profile(options.getOrDefault("profile", "short"));
         Profile profile = new Profile(base.name(), list(options, "strategies", base.strategies()),
                 list(options, "databases", base.databases()),

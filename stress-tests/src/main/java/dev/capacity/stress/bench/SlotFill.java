@@ -14,9 +14,9 @@ import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedMariaDbServer;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
 import dev.capacity.stress.internal.EmbeddedServer;
+import dev.capacity.stress.internal.Options;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,10 +43,7 @@ public final class SlotFill {
     private SlotFill() {}
 
     public static void main(String[] args) {
-        Map<String, String> options = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Map<String, String> options = Options.parse(args, "callers-transaction", "calls", "capacity", "databases", "fills", "order");
         long capacity = Long.parseLong(options.getOrDefault("capacity", "1000000"));
         int calls = Integer.parseInt(options.getOrDefault("calls", "200"));
         List<Double> fills = Arrays.stream(options.getOrDefault("fills", "0,90,99,99.9,100").split(","))

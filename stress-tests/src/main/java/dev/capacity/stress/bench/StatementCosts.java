@@ -9,13 +9,13 @@ import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiStrategies;
 import dev.capacity.stress.internal.Durability;
 import dev.capacity.stress.internal.EmbeddedPostgresServer;
+import dev.capacity.stress.internal.Options;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,16 +47,7 @@ public final class StatementCosts {
     private StatementCosts() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
-        List<String> known = List.of("strategies", "threads", "seconds", "holders", "rounds");
-        for (String given : options.keySet()) {
-            if (!known.contains(given)) {
-                throw new IllegalArgumentException("unknown option --" + given + "; known: --" + String.join(", --", known));
-            }
-        }
+        Map<String, String> options = Options.parse(args, "strategies", "threads", "seconds", "holders", "rounds");
         List<StrategyKind> kinds = new ArrayList<>();
         for (String name : options.getOrDefault("strategies", "combining,conditional-update").split(",")) {
             kinds.add(StrategyKind.fromName(name.trim()));

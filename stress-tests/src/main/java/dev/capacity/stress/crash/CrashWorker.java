@@ -7,6 +7,7 @@ import dev.capacity.jdbc.CapacityPool;
 import dev.capacity.jdbc.CapacitySchema;
 import dev.capacity.jdbc.JdbiReservationStrategy;
 import dev.capacity.jdbc.JdbiStrategies;
+import dev.capacity.stress.internal.Options;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -14,7 +15,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -57,10 +57,7 @@ public final class CrashWorker {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Map<String, String> options = Options.parse(args, "capacity", "jdbc-url", "max-seconds", "prefix", "release-one-in", "seed", "threads");
         String url = options.get("jdbc-url");
         String prefix = options.get("prefix");
         int threads = Integer.parseInt(options.get("threads"));

@@ -1,6 +1,7 @@
 package dev.capacity.stress.crash;
 
 import dev.capacity.jdbc.CapacityPool;
+import dev.capacity.stress.internal.Options;
 import dev.capacity.stress.internal.Snapshot;
 
 import org.jdbi.v3.core.Jdbi;
@@ -257,10 +258,7 @@ public final class H2Crash {
      * {@code --work DIR} (default {@code target/h2-crash}).
      */
     public static void main(String[] args) {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Map<String, String> options = Options.parse(args, "acknowledgements", "runs", "seed", "setting", "threads", "work");
         String settingName = options.getOrDefault("setting", "all");
         List<H2Setting> settings = settingName.equals("all") ? Arrays.asList(H2Setting.values())
                 : List.of(H2Setting.fromCliName(settingName));

@@ -12,7 +12,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -28,10 +27,8 @@ public final class RaceWorker {
     private RaceWorker() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Map<String, String> options = Options.parse(args, "capacity", "history", "jdbc-url", "password", "prefix", "process", "processes", "scenario",
+                "seed", "strategy", "threads", "user");
         int process = Integer.parseInt(options.get("process"));
         int threads = Integer.parseInt(options.get("threads"));
         int processes = Integer.parseInt(options.get("processes"));
